@@ -1,0 +1,250 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+)
+
+// DefaultsName is how a config loaded without a .env file names its source.
+const DefaultsName = "<built-in defaults>"
+
+// Config is a loaded, resolved and validated .env.
+type Config struct {
+	// File is the path read, or DefaultsName.
+	File   string
+	schema Schema
+	values map[string]string
+	lines  map[string]int
+	// Shadowed lists keys set both in the file and in the process
+	// environment with another value; the file wins (see README).
+	Shadowed []string
+}
+
+// Options adjusts loading.
+type Options struct {
+	// AllowEmptySecrets lets a config without secrets load; the helper
+	// binary reads the installed, secret-free config this way.
+	AllowEmptySecrets bool
+	// Hostname supplies CHASSIS_HOSTNAME's default; os.Hostname when nil.
+	Hostname func() (string, error)
+	// Environ is consulted only to warn about shadowed keys; os.Environ
+	// when nil.
+	Environ func() []string
+}
+
+// Load reads path and validates it against schema. A missing file is an
+// error; use LoadOrDefaults for the "no .env yet" case.
+func Load(path string, schema Schema, opt Options) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, data, schema, opt)
+}
+
+// LoadOrDefaults reads path, or, when it does not exist, uses the built-in
+// defaults (the content of .env.example). usedDefaults tells which.
+func LoadOrDefaults(path string, schema Schema, opt Options) (cfg *Config, usedDefaults bool, err error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		cfg, err := Parse(DefaultsName, Example(schema), schema, opt)
+		return cfg, true, err
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read config: %w", err)
+	}
+	cfg, err = Parse(path, data, schema, opt)
+	return cfg, false, err
+}
+
+// Parse validates the .env content data, named file in messages.
+func Parse(file string, data []byte, schema Schema, opt Options) (*Config, error) {
+	entries, errs := parseDotenv(file, data)
+	c := &Config{File: file, schema: schema, values: map[string]string{}, lines: map[string]int{}}
+
+	raw := map[string]entry{}
+	for _, e := range entries {
+		if _, ok := schema.Lookup(e.Key); !ok {
+			msg := "unknown key"
+			if s := closest(e.Key, schema); s != "" {
+				msg += fmt.Sprintf(" (did you mean %s?)", s)
+			}
+			errs = append(errs, &Error{File: file, Line: e.Line, Key: e.Key, Msg: msg})
+			continue
+		}
+		raw[e.Key] = e
+		c.lines[e.Key] = e.Line
+	}
+	for _, k := range schema {
+		if _, ok := raw[k.Name]; ok {
+			continue
+		}
+		def := k.Default
+		if def == HostnameDefault {
+			h := opt.Hostname
+			if h == nil {
+				h = os.Hostname
+			}
+			name, err := h()
+			if err != nil {
+				errs = append(errs, &Error{File: file, Key: k.Name, Msg: fmt.Sprintf("cannot read host name for the default: %v", err)})
+			}
+			def = name
+		}
+		raw[k.Name] = entry{Key: k.Name, Value: def}
+	}
+
+	r := resolver{raw: raw, out: c.values, file: file, state: map[string]int{}}
+	for _, k := range schema {
+		if err := r.resolve(k.Name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, c.validate(opt)...)
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool {
+			li, lj := errs[i].Line, errs[j].Line
+			return li > 0 && (lj == 0 || li < lj)
+		})
+		return nil, ValidationError(dedupe(errs))
+	}
+	c.Shadowed = shadowed(c, opt.Environ)
+	return c, nil
+}
+
+func dedupe(errs []*Error) []*Error {
+	seen := map[string]bool{}
+	var out []*Error
+	for _, e := range errs {
+		if s := e.Error(); !seen[s] {
+			seen[s] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+var refPattern = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// resolver expands ${VAR} references between keys, detecting cycles.
+type resolver struct {
+	raw   map[string]entry
+	out   map[string]string
+	file  string
+	state map[string]int // 1 resolving, 2 done
+}
+
+func (r *resolver) resolve(key string) *Error {
+	switch r.state[key] {
+	case 2:
+		return nil
+	case 1:
+		return &Error{File: r.file, Line: r.raw[key].Line, Key: key, Msg: "${...} references form a cycle"}
+	}
+	r.state[key] = 1
+	e := r.raw[key]
+	val := e.Value
+	if !e.Literal {
+		var firstErr *Error
+		val = refPattern.ReplaceAllStringFunc(e.Value, func(m string) string {
+			ref := refPattern.FindStringSubmatch(m)[1]
+			if _, ok := r.raw[ref]; !ok {
+				if firstErr == nil {
+					firstErr = &Error{File: r.file, Line: e.Line, Key: key, Msg: fmt.Sprintf("references unknown key ${%s}", ref)}
+				}
+				return m
+			}
+			if err := r.resolve(ref); err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				return m
+			}
+			return r.out[ref]
+		})
+		if firstErr != nil {
+			r.state[key] = 2
+			return firstErr
+		}
+	}
+	r.out[key] = val
+	r.state[key] = 2
+	return nil
+}
+
+// Get returns key's resolved value. It panics on a key outside the schema:
+// that is a programming error, not bad input.
+func (c *Config) Get(key string) string {
+	v, ok := c.values[key]
+	if !ok {
+		panic(fmt.Sprintf("config: key %q is not in the schema", key))
+	}
+	return v
+}
+
+// Has reports whether key is in the schema.
+func (c *Config) Has(key string) bool {
+	_, ok := c.values[key]
+	return ok
+}
+
+// Int returns an Int key's value.
+func (c *Config) Int(key string) int {
+	n, _ := strconv.Atoi(c.Get(key))
+	return n
+}
+
+// Bool returns a Bool key's value.
+func (c *Config) Bool(key string) bool { return c.Get(key) == "true" }
+
+// Line returns the line key was set on, or 0 when a default applied.
+func (c *Config) Line(key string) int { return c.lines[key] }
+
+// Schema returns the schema the config was validated against.
+func (c *Config) Schema() Schema { return c.schema }
+
+// IsSecret reports whether key holds a secret.
+func (c *Config) IsSecret(key string) bool {
+	k, ok := c.schema.Lookup(key)
+	return ok && k.Kind == Secret
+}
+
+// SecretValues returns every non-empty secret value, for masking output.
+func (c *Config) SecretValues() []string {
+	var out []string
+	for _, k := range c.schema {
+		if k.Kind == Secret && c.values[k.Name] != "" {
+			out = append(out, c.values[k.Name])
+		}
+	}
+	return out
+}
+
+func shadowed(c *Config, environ func() []string) []string {
+	if environ == nil {
+		environ = os.Environ
+	}
+	var out []string
+	for _, kv := range environ() {
+		k, v, _ := cut(kv)
+		if cur, ok := c.values[k]; ok && cur != v {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func cut(kv string) (string, string, bool) {
+	for i := 0; i < len(kv); i++ {
+		if kv[i] == '=' {
+			return kv[:i], kv[i+1:], true
+		}
+	}
+	return kv, "", false
+}

@@ -1,0 +1,105 @@
+// Package config turns a .env file into typed, validated settings.
+//
+// The schema (every key, its kind, default and meaning) is data: it drives
+// parsing, validation, the generated .env.example and the README's
+// configuration reference, so the three cannot drift apart.
+package config
+
+// Kind says how a key's value is checked.
+type Kind int
+
+const (
+	String    Kind = iota
+	Secret         // non-empty; never written to a world-readable file
+	HostIP         // an IPv4 address
+	ServiceIP      // an IPv4 address inside CONTAINER_NETWORK, unique
+	Network        // an IPv4 CIDR
+	Path           // an absolute path
+	Int            // a decimal integer within [Min, Max]
+	Bool           // true or false
+	Image          // a container image reference
+	Enum           // one of Choices
+)
+
+// Key describes one .env key.
+type Key struct {
+	Name    string
+	Kind    Kind
+	Default string
+	// Optional keys appear commented out in .env.example.
+	Optional bool
+	Doc      string
+	Min, Max int      // for Int
+	Choices  []string // for Enum
+	// Group is the heading the key is listed under in .env.example and the
+	// README.
+	Group string
+}
+
+// Schema is the ordered list of keys a .env may set.
+type Schema []Key
+
+// Lookup returns the key named name.
+func (s Schema) Lookup(name string) (Key, bool) {
+	for _, k := range s {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return Key{}, false
+}
+
+// With returns a new schema with extra keys appended.
+func (s Schema) With(extra ...Key) Schema {
+	out := make(Schema, 0, len(s)+len(extra))
+	return append(append(out, s...), extra...)
+}
+
+// HostnameDefault is the default of CHASSIS_HOSTNAME: it stands for this
+// host's name, read when the config is loaded.
+const HostnameDefault = "<output of hostname>"
+
+// BaseKeys are the settings of the original deployment plus those
+// hotstack-os adds. Service image overrides are appended by the stack.
+var BaseKeys = Schema{
+	{Name: "KEYSTONE_ADMIN_PASSWORD", Kind: Secret, Default: "admin", Group: "Secrets", Doc: "Password of the Keystone admin user."},
+	{Name: "MYSQL_ROOT_PASSWORD", Kind: Secret, Default: "rootpass", Group: "Secrets", Doc: "MariaDB root password."},
+	{Name: "DB_PASSWORD", Kind: Secret, Default: "openstack", Group: "Secrets", Doc: "Password every OpenStack service uses for its database."},
+	{Name: "SERVICE_PASSWORD", Kind: Secret, Default: "openstack", Group: "Secrets", Doc: "Password of the OpenStack service users; also the metadata proxy secret."},
+	{Name: "RABBITMQ_DEFAULT_USER", Kind: String, Default: "openstack", Group: "Secrets", Doc: "RabbitMQ user the services connect as."},
+	{Name: "RABBITMQ_DEFAULT_PASS", Kind: Secret, Default: "openstack", Group: "Secrets", Doc: "RabbitMQ password."},
+
+	{Name: "DEBUG_LOGGING", Kind: Bool, Default: "false", Group: "General", Doc: "Verbose logging in the OpenStack services."},
+	{Name: "REGION_NAME", Kind: String, Default: "RegionOne", Group: "General", Doc: "OpenStack region name."},
+
+	{Name: "CONTAINER_NETWORK", Kind: Network, Default: "172.31.0.0/25", Group: "Networks", Doc: "Subnet of the hotstack-os podman network; every service IP lies in it."},
+	{Name: "PROVIDER_NETWORK", Kind: Network, Default: "172.31.0.128/25", Group: "Networks", Doc: "Provider network routed through the hot-ex bridge; must not overlap CONTAINER_NETWORK."},
+	{Name: "BREX_IP", Kind: HostIP, Default: "172.31.0.129", Group: "Networks", Doc: "Address of hot-ex, inside PROVIDER_NETWORK; the public API endpoints resolve to it."},
+	{Name: "GLOBAL_PHYSNET_MTU", Kind: Int, Default: "1500", Min: 1280, Max: 9216, Group: "Networks", Doc: "MTU requested for the hot-int and hot-ex bridge interfaces."},
+	{Name: "OVS_DATAPATH_TYPE", Kind: Enum, Default: "system", Choices: []string{"system", "netdev"}, Optional: true, Group: "Networks", Doc: "Open vSwitch datapath of the bridges: system (kernel module) or netdev (userspace, for hosts without the openvswitch module)."},
+
+	{Name: "MARIADB_IP", Kind: ServiceIP, Default: "172.31.0.3", Group: "Service addresses", Doc: "MariaDB."},
+	{Name: "RABBITMQ_IP", Kind: ServiceIP, Default: "172.31.0.4", Group: "Service addresses", Doc: "RabbitMQ."},
+	{Name: "MEMCACHED_IP", Kind: ServiceIP, Default: "172.31.0.5", Group: "Service addresses", Doc: "Memcached."},
+	{Name: "KEYSTONE_IP", Kind: ServiceIP, Default: "172.31.0.11", Group: "Service addresses", Doc: "Keystone."},
+	{Name: "GLANCE_IP", Kind: ServiceIP, Default: "172.31.0.12", Group: "Service addresses", Doc: "Glance."},
+	{Name: "PLACEMENT_IP", Kind: ServiceIP, Default: "172.31.0.13", Group: "Service addresses", Doc: "Placement."},
+	{Name: "NOVA_API_IP", Kind: ServiceIP, Default: "172.31.0.21", Group: "Service addresses", Doc: "Nova API."},
+	{Name: "NOVA_CONDUCTOR_IP", Kind: ServiceIP, Default: "172.31.0.22", Group: "Service addresses", Doc: "Nova conductor."},
+	{Name: "NOVA_SCHEDULER_IP", Kind: ServiceIP, Default: "172.31.0.23", Group: "Service addresses", Doc: "Nova scheduler."},
+	{Name: "NOVA_COMPUTE_IP", Kind: ServiceIP, Default: "172.31.0.24", Group: "Service addresses", Doc: "Nova compute (reserved: the container uses the host network)."},
+	{Name: "NOVA_NOVNCPROXY_IP", Kind: ServiceIP, Default: "172.31.0.26", Group: "Service addresses", Doc: "Nova noVNC proxy."},
+	{Name: "OVN_NORTHD_IP", Kind: ServiceIP, Default: "172.31.0.31", Group: "Service addresses", Doc: "OVN northd and its databases."},
+	{Name: "NEUTRON_SERVER_IP", Kind: ServiceIP, Default: "172.31.0.32", Group: "Service addresses", Doc: "Neutron server."},
+	{Name: "CINDER_API_IP", Kind: ServiceIP, Default: "172.31.0.41", Group: "Service addresses", Doc: "Cinder API."},
+	{Name: "CINDER_SCHEDULER_IP", Kind: ServiceIP, Default: "172.31.0.42", Group: "Service addresses", Doc: "Cinder scheduler."},
+	{Name: "CINDER_VOLUME_IP", Kind: ServiceIP, Default: "172.31.0.43", Group: "Service addresses", Doc: "Cinder volume (reserved: the container uses the host network)."},
+	{Name: "HEAT_API_IP", Kind: ServiceIP, Default: "172.31.0.51", Group: "Service addresses", Doc: "Heat API."},
+	{Name: "HEAT_ENGINE_IP", Kind: ServiceIP, Default: "172.31.0.53", Group: "Service addresses", Doc: "Heat engine."},
+
+	{Name: "HOTSTACK_DATA_DIR", Kind: Path, Default: "/var/lib/hotstack-os", Optional: true, Group: "Storage", Doc: "Root of all persistent data and the rendered runtime configuration."},
+	{Name: "NOVA_INSTANCES_PATH", Kind: Path, Default: "${HOTSTACK_DATA_DIR}/nova-instances", Optional: true, Group: "Storage", Doc: "Nova instance directory, shared with the host."},
+	{Name: "NOVA_NFS_MOUNT_POINT_BASE", Kind: Path, Default: "${HOTSTACK_DATA_DIR}/nova-mnt", Optional: true, Group: "Storage", Doc: "Where nova-compute mounts Cinder NFS volumes."},
+	{Name: "CINDER_NFS_EXPORT_DIR", Kind: Path, Default: "${HOTSTACK_DATA_DIR}/cinder-nfs", Optional: true, Group: "Storage", Doc: "Directory exported over NFS to 127.0.0.1 for Cinder volumes."},
+	{Name: "CHASSIS_HOSTNAME", Kind: String, Default: HostnameDefault, Optional: true, Group: "Storage", Doc: "OVN chassis name of this host; defaults to the host name."},
+}

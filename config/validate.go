@@ -1,0 +1,150 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// validate checks every key's value and the relations between keys.
+func (c *Config) validate(opt Options) []*Error {
+	var errs []*Error
+	bad := func(key, format string, a ...any) {
+		errs = append(errs, &Error{File: c.File, Line: c.lines[key], Key: key, Msg: fmt.Sprintf(format, a...)})
+	}
+	addrs := map[string]netip.Addr{}
+	nets := map[string]netip.Prefix{}
+
+	for _, k := range c.schema {
+		v, ok := c.values[k.Name]
+		if !ok {
+			continue // resolution already reported it
+		}
+		if strings.ContainsAny(v, "\n\r\x00") {
+			bad(k.Name, "value holds a newline, CR or NUL")
+			continue
+		}
+		switch k.Kind {
+		case Secret:
+			if v == "" && !opt.AllowEmptySecrets {
+				bad(k.Name, "secret must not be empty")
+			}
+		case String, Image:
+			if v == "" {
+				bad(k.Name, "must not be empty")
+			}
+		case HostIP, ServiceIP:
+			a, err := netip.ParseAddr(v)
+			if err != nil || !a.Is4() {
+				bad(k.Name, "%q is not an IPv4 address", v)
+				continue
+			}
+			addrs[k.Name] = a
+		case Network:
+			p, err := netip.ParsePrefix(v)
+			if err != nil || !p.Addr().Is4() {
+				bad(k.Name, "%q is not an IPv4 network in CIDR form (e.g. 172.31.0.0/25)", v)
+				continue
+			}
+			if p.Masked() != p {
+				bad(k.Name, "%q has host bits set; the network is %s", v, p.Masked())
+				continue
+			}
+			if p.Bits() > 30 {
+				bad(k.Name, "%q is too small: /30 is the smallest usable network", v)
+				continue
+			}
+			nets[k.Name] = p
+		case Path:
+			if !filepath.IsAbs(v) {
+				bad(k.Name, "%q is not an absolute path", v)
+			} else if filepath.Clean(v) != v {
+				bad(k.Name, "%q is not clean; write %q", v, filepath.Clean(v))
+			}
+		case Int:
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				bad(k.Name, "%q is not a whole number", v)
+			} else if n < k.Min || n > k.Max {
+				bad(k.Name, "%d is outside %d..%d", n, k.Min, k.Max)
+			}
+		case Bool:
+			if v != "true" && v != "false" {
+				bad(k.Name, "%q must be true or false", v)
+			}
+		case Enum:
+			if !contains(k.Choices, v) {
+				bad(k.Name, "%q must be one of %s", v, strings.Join(k.Choices, ", "))
+			}
+		}
+	}
+
+	cn, haveCN := nets["CONTAINER_NETWORK"]
+	pn, havePN := nets["PROVIDER_NETWORK"]
+	if haveCN && havePN && cn.Overlaps(pn) {
+		bad("PROVIDER_NETWORK", "%s overlaps CONTAINER_NETWORK %s", pn, cn)
+	}
+	if brex, ok := addrs["BREX_IP"]; ok && havePN {
+		if !pn.Contains(brex) {
+			bad("BREX_IP", "%s is not inside PROVIDER_NETWORK %s", brex, pn)
+		} else if reason := reservedIn(brex, pn); reason != "" && reason != "gateway address" {
+			// BREX_IP is normally the first host: it is the provider gateway.
+			bad("BREX_IP", "%s is the %s of PROVIDER_NETWORK %s", brex, reason, pn)
+		}
+	}
+	if haveCN {
+		owner := map[netip.Addr]string{}
+		for _, k := range c.schema {
+			a, ok := addrs[k.Name]
+			if k.Kind != ServiceIP || !ok {
+				continue
+			}
+			switch {
+			case !cn.Contains(a):
+				bad(k.Name, "%s is not inside CONTAINER_NETWORK %s", a, cn)
+			case reservedIn(a, cn) != "":
+				bad(k.Name, "%s is the %s of CONTAINER_NETWORK %s", a, reservedIn(a, cn), cn)
+			case owner[a] != "":
+				bad(k.Name, "%s is already used by %s", a, owner[a])
+			default:
+				owner[a] = k.Name
+			}
+		}
+	}
+	return errs
+}
+
+// reservedIn names the role of a when it is the network, gateway (first
+// host) or broadcast address of p, and returns "" otherwise.
+func reservedIn(a netip.Addr, p netip.Prefix) string {
+	network := p.Masked().Addr()
+	switch a {
+	case network:
+		return "network address"
+	case network.Next():
+		return "gateway address"
+	case Broadcast(p):
+		return "broadcast address"
+	}
+	return ""
+}
+
+// Broadcast returns the last address of an IPv4 prefix.
+func Broadcast(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().As4()
+	host := uint32(1)<<(32-p.Bits()) - 1
+	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	v |= host
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

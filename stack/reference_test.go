@@ -1,0 +1,129 @@
+package stack
+
+import (
+	"encoding/json"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// referenceService mirrors the fields of shared/reference/hotstack-os-services.json
+// that our data must reproduce exactly.
+type referenceService struct {
+	Name        string   `json:"name"`
+	Layer       int      `json:"layer"`
+	Description string   `json:"Description"`
+	Requires    []string `json:"requires"`
+	Container   struct {
+		Env          []string `json:"env"`
+		Volumes      []string `json:"volumes"`
+		AddHosts     []string `json:"add_hosts"`
+		Flags        []string `json:"flags"`
+		Ports        []string `json:"ports"`
+		Hostname     string   `json:"hostname"`
+		Network      string   `json:"network"`
+		IP           string   `json:"ip"`
+		Image        string   `json:"image"`
+		Args         []string `json:"args"`
+		Entrypoint   string   `json:"entrypoint"`
+		User         string   `json:"user"`
+		NetworkAlias string   `json:"network_alias"`
+	} `json:"container"`
+	Health struct {
+		Interval    int      `json:"interval_s"`
+		Timeout     int      `json:"timeout_s"`
+		Retries     int      `json:"retries"`
+		StartPeriod int      `json:"start_period_s"`
+		Cmd         []string `json:"cmd"`
+	} `json:"health"`
+	Stop string `json:"stop"`
+}
+
+// TestMatchesOriginalDeployment checks our service data against the facts
+// recorded from the original deployment, field by field.
+func TestMatchesOriginalDeployment(t *testing.T) {
+	data, err := os.ReadFile("../../shared/reference/hotstack-os-services.json")
+	if err != nil {
+		t.Skipf("reference facts not beside the checkout: %v", err)
+	}
+	var ref []referenceService
+	if err := json.Unmarshal(data, &ref); err != nil {
+		t.Fatal(err)
+	}
+	st := Default()
+	if len(ref) != len(st.Services()) {
+		t.Fatalf("%d reference units, %d services", len(ref), len(st.Services()))
+	}
+	for _, r := range ref {
+		s := st.Get(r.Name)
+		if s == nil {
+			t.Errorf("missing service %s", r.Name)
+			continue
+		}
+		check := func(field string, got, want any) {
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s.%s = %v, want %v", r.Name, field, got, want)
+			}
+		}
+		check("Layer", s.Layer, r.Layer)
+		check("Description", s.Description, r.Description)
+		if s.Oneshot {
+			// Its host prerequisites (openvswitch, nfs-server) are systemd
+			// units, rendered in units/, not stack services.
+			continue
+		}
+		check("DependsOn", norm(s.DependsOn), norm(r.Requires))
+		c := s.Container
+		check("Image", c.Image, r.Container.Image)
+		check("Hostname", c.Hostname, r.Container.Hostname)
+		check("Network", c.Network, r.Container.Network)
+		ip := ""
+		if c.IPKey != "" {
+			ip = "__" + c.IPKey + "__"
+		}
+		check("IP", ip, r.Container.IP)
+		check("Entrypoint", c.Entrypoint, r.Container.Entrypoint)
+		check("User", c.User, r.Container.User)
+		check("NetworkAlias", c.NetworkAlias, r.Container.NetworkAlias)
+		var env []string
+		for _, e := range c.Env {
+			env = append(env, e.Name+"="+e.Value)
+		}
+		check("Env", norm(env), norm(r.Container.Env))
+		check("Volumes", norm(c.Volumes), norm(r.Container.Volumes))
+		check("AddHosts", norm(c.AddHosts), norm(r.Container.AddHosts))
+		check("Ports", norm(c.Ports), norm(r.Container.Ports))
+		check("Args", norm(c.Args), norm(r.Container.Args))
+		var flags []string
+		for _, f := range r.Container.Flags {
+			switch {
+			case f == "--pull=never": // we pass it to every container
+			case f == "--privileged":
+				check("Privileged", c.Privileged, true)
+			case strings.HasPrefix(f, "--security-opt "):
+				flags = append(flags, strings.TrimPrefix(f, "--security-opt "))
+			default:
+				t.Errorf("%s: unhandled reference flag %q", r.Name, f)
+			}
+		}
+		check("SecurityOpts", norm(c.SecurityOpts), norm(flags))
+		h := s.Health
+		check("Health.Cmd", h.Cmd, r.Health.Cmd)
+		check("Health.Interval", h.Interval, time.Duration(r.Health.Interval)*time.Second)
+		check("Health.Timeout", h.Timeout, time.Duration(r.Health.Timeout)*time.Second)
+		check("Health.Retries", h.Retries, r.Health.Retries)
+		check("Health.StartPeriod", h.StartPeriod, time.Duration(r.Health.StartPeriod)*time.Second)
+		check("Stop", "/usr/bin/podman stop -t "+strconv.Itoa(int(s.StopTimeout/time.Second))+" "+ContainerName(s.Name), r.Stop)
+	}
+}
+
+func norm(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+

@@ -1,0 +1,84 @@
+// Package stack describes the HotStack-OS services as Go data: what each
+// runs, what it needs first, how its health is judged. It knows nothing of
+// systemd or of how services are started; units/ and tasks/ read it.
+package stack
+
+import (
+	"strings"
+	"time"
+)
+
+// Service is one node of the stack graph.
+type Service struct {
+	Name        string
+	Layer       int
+	Description string
+	// DependsOn names services that must be healthy before this one
+	// starts.
+	DependsOn []string
+	// Oneshot marks the host-infrastructure step, which runs our own
+	// binary rather than a container.
+	Oneshot   bool
+	Container Container
+	Health    Health
+	// StopTimeout is the graceful stop window given to `podman stop -t`.
+	StopTimeout time.Duration
+}
+
+// Container is how a service's container is run. String fields may hold
+// __KEY__ placeholders for .env values.
+type Container struct {
+	Image        string // default image; <NAME>_IMAGE in .env overrides it
+	Hostname     string
+	Network      string // "hotstack-os" or "host"
+	IPKey        string // .env key holding the static IP, if any
+	NetworkAlias string
+	User         string
+	Entrypoint   string
+	Privileged   bool
+	SecurityOpts []string
+	Env          []EnvVar
+	Volumes      []string
+	AddHosts     []string
+	Ports        []string
+	Args         []string
+}
+
+// EnvVar is one container environment variable. A value that is exactly a
+// secret's placeholder (e.g. "__DB_PASSWORD__") is passed by name only.
+type EnvVar struct{ Name, Value string }
+
+// Health is a service's probe and the original deployment's timings.
+type Health struct {
+	// Cmd runs inside the container; exit 0 means healthy.
+	Cmd         []string
+	Interval    time.Duration
+	Timeout     time.Duration
+	Retries     int
+	StartPeriod time.Duration
+}
+
+// Deadline is how long a service may take to become healthy: the budget the
+// original's health check allowed (start period plus every retry), plus one
+// probe timeout. We poll far more often inside that window; we do not wait
+// longer than the original would have.
+func (h Health) Deadline() time.Duration {
+	return h.StartPeriod + time.Duration(h.Retries)*h.Interval + h.Timeout
+}
+
+// UnitName is the systemd unit of a service.
+func UnitName(service string) string { return "hotstack-os-" + service + ".service" }
+
+// ContainerName is the podman container of a service.
+func ContainerName(service string) string { return "hotstack-os-" + service }
+
+// ImageKey is the .env key that overrides a service's image.
+func ImageKey(service string) string {
+	return strings.ToUpper(strings.ReplaceAll(service, "-", "_")) + "_IMAGE"
+}
+
+// TargetName is the systemd target grouping the stack.
+const TargetName = "hotstack-os.target"
+
+// InfraName is the host-infrastructure oneshot's service name.
+const InfraName = "infra-setup"

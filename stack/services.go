@@ -1,0 +1,216 @@
+package stack
+
+import "time"
+
+// Timings shared by most services in the original deployment.
+const (
+	s              = time.Second
+	defaultStop    = 10 * s
+	defaultNetwork = "hotstack-os"
+	hostNetwork    = "host"
+)
+
+func health(interval, timeout time.Duration, retries int, start time.Duration, cmd ...string) Health {
+	return Health{Cmd: cmd, Interval: interval, Timeout: timeout, Retries: retries, StartPeriod: start}
+}
+
+func cfg(path string) string { return "__HOTSTACK_DATA_DIR__/runtime/config/" + path }
+
+// Env blocks repeated across the OpenStack services.
+var (
+	rabbitEnv = []EnvVar{{"RABBITMQ_USER", "__RABBITMQ_DEFAULT_USER__"}, {"RABBITMQ_PASS", "__RABBITMQ_DEFAULT_PASS__"}}
+	infraDeps = []string{"mariadb", "rabbitmq", "keystone", "dnsmasq", "haproxy"}
+	// Host-network services reach the databases by name through these.
+	backendHosts = []string{"hotstack-os-mariadb:__MARIADB_IP__", "hotstack-os-rabbitmq:__RABBITMQ_IP__", "hotstack-os-memcached:__MEMCACHED_IP__"}
+)
+
+func env(pairs ...EnvVar) []EnvVar { return pairs }
+
+func join(blocks ...[]EnvVar) []EnvVar {
+	var out []EnvVar
+	for _, b := range blocks {
+		out = append(out, b...)
+	}
+	return out
+}
+
+// Services is the HotStack-OS stack in layer order, as the original
+// deployment runs it (images, addresses, volumes, probes and timings).
+func Services() []Service {
+	return []Service{
+		{Name: InfraName, Layer: 1, Oneshot: true, Description: "HotStack-OS Infrastructure Setup"},
+
+		// Layer 2: infrastructure.
+		{Name: "dnsmasq", Layer: 2, Description: "HotStack-OS DNSmasq Service", DependsOn: []string{InfraName},
+			Container: Container{Image: "localhost/hotstack-os_dnsmasq:latest", Hostname: "dnsmasq", Network: hostNetwork,
+				Volumes: []string{cfg("dnsmasq/dnsmasq.conf") + ":/etc/dnsmasq.conf:ro,z"}},
+			Health: health(10*s, 5*s, 3, 0, "nc", "-z", "127.0.0.1", "53")},
+		{Name: "haproxy", Layer: 2, Description: "HotStack-OS HAProxy Service", DependsOn: []string{InfraName},
+			Container: Container{Image: "localhost/hotstack-os_haproxy:latest", Hostname: "haproxy", Network: defaultNetwork,
+				Volumes: []string{cfg("haproxy/haproxy.cfg") + ":/usr/local/etc/haproxy/haproxy.cfg:ro,z"},
+				Ports: []string{"__BREX_IP__:5000:5000", "__BREX_IP__:9292:9292", "__BREX_IP__:8778:8778", "__BREX_IP__:8774:8774",
+					"__BREX_IP__:9696:9696", "__BREX_IP__:8776:8776", "__BREX_IP__:8004:8004", "__BREX_IP__:6080:6080", "__BREX_IP__:8404:8404"}},
+			Health: health(10*s, 5*s, 3, 0, "nc", "-z", "127.0.0.1", "8404")},
+		{Name: "mariadb", Layer: 2, Description: "HotStack-OS MariaDB Service", DependsOn: []string{InfraName},
+			Container: Container{Image: "docker.io/library/mariadb:11.4", Network: defaultNetwork, IPKey: "MARIADB_IP", NetworkAlias: "mariadb",
+				Env: env(EnvVar{"MYSQL_ROOT_PASSWORD", "__MYSQL_ROOT_PASSWORD__"}, EnvVar{"MYSQL_PASSWORD", "__DB_PASSWORD__"}),
+				Volumes: []string{"__HOTSTACK_DATA_DIR__/mysql:/var/lib/mysql:z",
+					"__HOTSTACK_DATA_DIR__/runtime/scripts/init-db.sh:/docker-entrypoint-initdb.d/init-db.sh:ro,z"},
+				Args: []string{"--innodb-buffer-pool-size=32M", "--max-connections=250"}},
+			Health: health(10*s, 5*s, 5, 0, "healthcheck.sh", "--connect", "--innodb_initialized")},
+		{Name: "rabbitmq", Layer: 2, Description: "HotStack-OS RabbitMQ Service", DependsOn: []string{InfraName},
+			Container: Container{Image: "docker.io/library/rabbitmq:3.13", Hostname: "rabbitmq", Network: defaultNetwork, IPKey: "RABBITMQ_IP",
+				Env: env(EnvVar{"RABBITMQ_DEFAULT_USER", "__RABBITMQ_DEFAULT_USER__"}, EnvVar{"RABBITMQ_DEFAULT_PASS", "__RABBITMQ_DEFAULT_PASS__"}),
+				Volumes: []string{"__HOTSTACK_DATA_DIR__/rabbitmq:/var/lib/rabbitmq:z",
+					cfg("rabbitmq/rabbitmq.conf") + ":/etc/rabbitmq/rabbitmq.conf:ro,z"}},
+			Health: health(10*s, 5*s, 5, 0, "rabbitmq-diagnostics", "ping")},
+		{Name: "memcached", Layer: 2, Description: "HotStack-OS Memcached Service", DependsOn: []string{InfraName},
+			Container: Container{Image: "docker.io/library/memcached:1.6-alpine", Network: defaultNetwork, IPKey: "MEMCACHED_IP",
+				Args: []string{"memcached", "-m", "64"}},
+			Health: health(10*s, 5*s, 3, 0, "nc", "-z", "localhost", "11211")},
+
+		// Layer 3: identity.
+		{Name: "keystone", Layer: 3, Description: "HotStack-OS Keystone Identity Service", DependsOn: []string{"mariadb", "memcached", "dnsmasq", "haproxy"},
+			Container: Container{Image: "localhost/hotstack-os_keystone:latest", Hostname: "keystone", Network: defaultNetwork, IPKey: "KEYSTONE_IP",
+				Env: env(EnvVar{"OSLO_LOCKUTILS_ENABLED", "false"}, EnvVar{"KEYSTONE_DB_PASSWORD", "__DB_PASSWORD__"},
+					EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"},
+					EnvVar{"REGION_NAME", "__REGION_NAME__"}),
+				Volumes: []string{cfg("keystone/keystone.conf") + ":/etc/keystone/keystone.conf:ro,z",
+					"__HOTSTACK_DATA_DIR__/keystone/fernet-keys:/etc/keystone/fernet-keys:z",
+					"__HOTSTACK_DATA_DIR__/keystone/credential-keys:/etc/keystone/credential-keys:z",
+					"__HOTSTACK_DATA_DIR__/runtime/scripts/common.sh:/usr/local/lib/common.sh:ro,z"}},
+			Health: health(5*s, 5*s, 5, 15*s, "/usr/local/bin/keystone-healthcheck.sh")},
+
+		// Layer 4: core services.
+		{Name: "glance", Layer: 4, Description: "HotStack-OS Glance Image Service", DependsOn: []string{"mariadb", "keystone", "dnsmasq", "haproxy"},
+			Container: Container{Image: "localhost/hotstack-os_glance:latest", Hostname: "glance", Network: defaultNetwork, IPKey: "GLANCE_IP",
+				Env: apiEnv("GLANCE_DB_PASSWORD", false),
+				Volumes: []string{cfg("glance/glance-api.conf") + ":/etc/glance/glance-api.conf:ro,z",
+					"__HOTSTACK_DATA_DIR__/glance/images:/var/lib/glance/images:U,z"}},
+			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9292/")},
+		{Name: "placement", Layer: 4, Description: "HotStack-OS Placement Resource Tracking Service", DependsOn: []string{"mariadb", "keystone", "dnsmasq", "haproxy"},
+			Container: Container{Image: "localhost/hotstack-os_placement:latest", Hostname: "placement", Network: defaultNetwork, IPKey: "PLACEMENT_IP",
+				Env:     apiEnv("PLACEMENT_DB_PASSWORD", false),
+				Volumes: []string{cfg("placement/placement.conf") + ":/etc/placement/placement.conf:ro,z"}},
+			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8778/")},
+
+		// Layer 5: networking.
+		{Name: "ovn-northd", Layer: 5, Description: "HotStack-OS OVN Northd Service", DependsOn: []string{"keystone"},
+			Container: Container{Image: "localhost/hotstack-os-ovn:latest", Hostname: "ovn-northd", Network: defaultNetwork, IPKey: "OVN_NORTHD_IP",
+				Entrypoint: "/usr/local/bin/ovn-northd-entrypoint.sh", Privileged: true,
+				Volumes:    []string{"__HOTSTACK_DATA_DIR__/ovn:/var/lib/ovn:z", "__HOTSTACK_DATA_DIR__/ovn-run:/run/ovn:z"}},
+			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "test -f /run/ovn/ovn-northd.pid && kill -0 $(cat /run/ovn/ovn-northd.pid) && ss -tln | grep -q :6641 && ss -tln | grep -q :6642")},
+		{Name: "ovn-controller", Layer: 5, Description: "HotStack-OS OVN Controller Service", DependsOn: []string{"ovn-northd"},
+			Container: Container{Image: "localhost/hotstack-os-ovn:latest", Hostname: "ovn-controller", Network: hostNetwork, User: "root",
+				Entrypoint: "/usr/local/bin/ovn-controller-entrypoint.sh", Privileged: true, SecurityOpts: []string{"label=disable"},
+				Env:     env(EnvVar{"OVN_ENCAP_IP", "__BREX_IP__"}, EnvVar{"CHASSIS_HOSTNAME", "__CHASSIS_HOSTNAME__"}),
+				Volumes: []string{"/run/openvswitch:/run/openvswitch", "__HOTSTACK_DATA_DIR__/ovn-run:/run/ovn:z"}},
+			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "test -f /run/ovn/ovn-controller.pid && kill -0 $(cat /run/ovn/ovn-controller.pid)")},
+		{Name: "neutron-server", Layer: 5, Description: "HotStack-OS Neutron Server Service",
+			DependsOn: []string{"mariadb", "rabbitmq", "keystone", "ovn-northd", "dnsmasq", "haproxy"},
+			Container: Container{Image: "localhost/hotstack-os-neutron:latest", Hostname: "neutron", Network: defaultNetwork, IPKey: "NEUTRON_SERVER_IP",
+				Entrypoint: "/usr/local/bin/neutron-server-entrypoint.sh",
+				Env:        join(env(EnvVar{"NEUTRON_DB_PASSWORD", "__DB_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"}, EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"}), rabbitEnv, env(EnvVar{"REGION_NAME", "__REGION_NAME__"})),
+				Volumes: []string{cfg("neutron/neutron.conf") + ":/etc/neutron/neutron.conf:ro,z",
+					cfg("neutron/plugins/ml2/ml2_conf.ini") + ":/etc/neutron/plugins/ml2/ml2_conf.ini:ro,z"}},
+			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9696/")},
+		{Name: "neutron-metadata", Layer: 5, Description: "HotStack-OS Neutron Metadata Agent Service", DependsOn: []string{"neutron-server", "ovn-controller"},
+			Container: Container{Image: "localhost/hotstack-os-neutron:latest", Hostname: "neutron-metadata", Network: hostNetwork, User: "root",
+				Entrypoint: "/usr/local/bin/neutron-ovn-metadata-agent-entrypoint.sh", Privileged: true,
+				Env: env(EnvVar{"NEUTRON_DB_PASSWORD", "__DB_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"},
+					EnvVar{"METADATA_SECRET", "__SERVICE_PASSWORD__"}, EnvVar{"NEUTRON_URL", "http://__NEUTRON_SERVER_IP__:9696/"},
+					EnvVar{"OVN_SB_IP", "__OVN_NORTHD_IP__"}),
+				Volumes: []string{cfg("neutron/neutron.conf") + ":/etc/neutron/neutron.conf:ro,z",
+					cfg("neutron/neutron_ovn_metadata_agent.ini") + ":/etc/neutron/neutron_ovn_metadata_agent.ini:ro,z",
+					"/run/openvswitch:/run/openvswitch"}},
+			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
+
+		// Layer 6: compute.
+		{Name: "nova-api", Layer: 6, Description: "HotStack-OS Nova API Service",
+			DependsOn: []string{"mariadb", "rabbitmq", "keystone", "placement", "dnsmasq", "haproxy"},
+			Container: Container{Image: "localhost/hotstack-os-nova:latest", Hostname: "nova", Network: defaultNetwork, IPKey: "NOVA_API_IP",
+				Entrypoint: "/usr/local/bin/nova-api-entrypoint.sh",
+				Env:        join(env(EnvVar{"NOVA_DB_PASSWORD", "__DB_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"}, EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"}), rabbitEnv, env(EnvVar{"REGION_NAME", "__REGION_NAME__"}, EnvVar{"METADATA_SECRET", "__SERVICE_PASSWORD__"})),
+				Volumes:    []string{novaConf}},
+			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8774/")},
+		novaWorker("nova-conductor", "NOVA_CONDUCTOR_IP", "HotStack-OS Nova Conductor Service"),
+		novaWorker("nova-scheduler", "NOVA_SCHEDULER_IP", "HotStack-OS Nova Scheduler Service"),
+		{Name: "nova-compute", Layer: 6, Description: "HotStack-OS Nova Compute Service", DependsOn: []string{"nova-api", "nova-conductor", "neutron-server"},
+			Container: Container{Image: "localhost/hotstack-os-nova:latest", Hostname: "nova-compute", Network: hostNetwork, User: "root",
+				Entrypoint: "/usr/local/bin/nova-compute-entrypoint.sh", Privileged: true, SecurityOpts: []string{"label=type:spc_t"},
+				Env: novaWorkerEnv(true),
+				Volumes: []string{novaConf, "/var/run/libvirt:/var/run/libvirt", "/etc/iscsi:/etc/iscsi:z", "/var/lib/iscsi:/var/lib/iscsi:z",
+					"/run/openvswitch:/run/openvswitch", "__HOTSTACK_DATA_DIR__/nova:/var/lib/nova:z",
+					"__NOVA_INSTANCES_PATH__:__NOVA_INSTANCES_PATH__:shared",
+					"__NOVA_NFS_MOUNT_POINT_BASE__:__NOVA_NFS_MOUNT_POINT_BASE__:shared",
+					"/sys/fs/cgroup:/sys/fs/cgroup:ro"},
+				AddHosts: backendHosts},
+			Health: health(10*s, 5*s, 5, 30*s, "/usr/local/bin/nova-compute-healthcheck.sh")},
+		{Name: "nova-novncproxy", Layer: 6, Description: "HotStack-OS Nova NoVNC Proxy Service", DependsOn: []string{"nova-api"},
+			Container: Container{Image: "localhost/hotstack-os-nova:latest", Hostname: "nova-novncproxy", Network: defaultNetwork, IPKey: "NOVA_NOVNCPROXY_IP",
+				Entrypoint: "/usr/local/bin/nova-novncproxy-entrypoint.sh", Env: novaWorkerEnv(false), Volumes: []string{novaConf}},
+			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "test -f /proc/1/exe && ss -tln | grep -q :6080")},
+
+		// Layer 7: block storage.
+		{Name: "cinder-api", Layer: 7, Description: "HotStack-OS Cinder API Service", DependsOn: infraDeps,
+			Container: Container{Image: "localhost/hotstack-os-cinder:latest", Hostname: "cinder", Network: defaultNetwork, IPKey: "CINDER_API_IP",
+				Entrypoint: "/usr/local/bin/cinder-api-entrypoint.sh", Env: apiEnv("CINDER_DB_PASSWORD", true), Volumes: []string{cinderConf}},
+			Health: health(10*s, 5*s, 5, 5*s, "sh", "-c", "curl -s http://localhost:8776/ >/dev/null 2>&1")},
+		{Name: "cinder-scheduler", Layer: 7, Description: "HotStack-OS Cinder Scheduler Service", DependsOn: []string{"cinder-api"},
+			Container: Container{Image: "localhost/hotstack-os-cinder:latest", Hostname: "cinder-scheduler", Network: defaultNetwork, IPKey: "CINDER_SCHEDULER_IP",
+				Entrypoint: "/usr/local/bin/cinder-scheduler-entrypoint.sh", Env: workerEnv("CINDER_DB_PASSWORD"), Volumes: []string{cinderConf}},
+			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
+		{Name: "cinder-volume", Layer: 7, Description: "HotStack-OS Cinder Volume Service", DependsOn: []string{"cinder-api", "cinder-scheduler"},
+			Container: Container{Image: "localhost/hotstack-os-cinder:latest", Hostname: "cinder-volume", Network: hostNetwork, User: "root",
+				Entrypoint: "/usr/local/bin/cinder-volume-entrypoint.sh", Privileged: true, Env: workerEnv("CINDER_DB_PASSWORD"),
+				Volumes: []string{cinderConf, cfg("cinder/nfs_shares") + ":/etc/cinder/nfs_shares:ro,z", "__HOTSTACK_DATA_DIR__/cinder:/var/lib/cinder:z"},
+				AddHosts: backendHosts},
+			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "cinder-volume --version 2>/dev/null || test -f /proc/1/exe")},
+
+		// Layer 8: orchestration.
+		{Name: "heat-api", Layer: 8, Description: "HotStack-OS Heat API Service", DependsOn: infraDeps,
+			Container: Container{Image: "localhost/hotstack-os-heat:latest", Hostname: "heat", Network: defaultNetwork, IPKey: "HEAT_API_IP",
+				Entrypoint: "/usr/local/bin/heat-api-entrypoint.sh", Env: apiEnv("HEAT_DB_PASSWORD", true), Volumes: []string{heatConf}},
+			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8004/")},
+		{Name: "heat-engine", Layer: 8, Description: "HotStack-OS Heat Engine Service", DependsOn: []string{"heat-api"},
+			Container: Container{Image: "localhost/hotstack-os-heat:latest", Hostname: "heat-engine", Network: defaultNetwork, IPKey: "HEAT_ENGINE_IP",
+				Entrypoint: "/usr/local/bin/heat-engine-entrypoint.sh", Env: workerEnv("HEAT_DB_PASSWORD"), Volumes: []string{heatConf}},
+			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
+	}
+}
+
+var (
+	novaConf   = cfg("nova/nova.conf") + ":/etc/nova/nova.conf:ro,z"
+	cinderConf = cfg("cinder/cinder.conf") + ":/etc/cinder/cinder.conf:ro,z"
+	heatConf   = cfg("heat/heat.conf") + ":/etc/heat/heat.conf:ro,z"
+)
+
+// apiEnv is the environment of an API service: its database password, the
+// service and admin passwords, and (with rabbit) the message bus login.
+func apiEnv(dbKey string, rabbit bool) []EnvVar {
+	e := env(EnvVar{dbKey, "__DB_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"}, EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"})
+	if rabbit {
+		e = append(e, rabbitEnv...)
+	}
+	return append(e, EnvVar{"REGION_NAME", "__REGION_NAME__"})
+}
+
+// workerEnv is the environment of a non-API worker.
+func workerEnv(dbKey string) []EnvVar {
+	return join(env(EnvVar{dbKey, "__DB_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"}), rabbitEnv, env(EnvVar{"REGION_NAME", "__REGION_NAME__"}))
+}
+
+func novaWorkerEnv(metadata bool) []EnvVar {
+	e := workerEnv("NOVA_DB_PASSWORD")
+	if metadata {
+		e = append(e, EnvVar{"METADATA_SECRET", "__SERVICE_PASSWORD__"})
+	}
+	return e
+}
+
+func novaWorker(name, ipKey, desc string) Service {
+	return Service{Name: name, Layer: 6, Description: desc, DependsOn: []string{"nova-api"},
+		Container: Container{Image: "localhost/hotstack-os-nova:latest", Hostname: name, Network: defaultNetwork, IPKey: ipKey,
+			Entrypoint: "/usr/local/bin/" + name + "-entrypoint.sh", Env: novaWorkerEnv(true), Volumes: []string{novaConf}},
+		Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")}
+}
