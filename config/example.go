@@ -12,7 +12,7 @@ import (
 func Example(s Schema) []byte {
 	var b strings.Builder
 	b.WriteString("# hotstack-os configuration. Copy to .env and edit; `mage install` bakes it into the units.\n")
-	b.WriteString("# Generated from config/schema.go by `go generate ./...`; do not edit by hand.\n")
+	b.WriteString("# Generated from config/schema.go and stack/ by `go test ./stack -update`; do not edit by hand.\n")
 	group := ""
 	for _, k := range s {
 		if k.Group != group {

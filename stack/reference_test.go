@@ -126,4 +126,3 @@ func norm(s []string) []string {
 	}
 	return s
 }
-

@@ -98,7 +98,7 @@ func Services() []Service {
 		{Name: "ovn-northd", Layer: 5, Description: "HotStack-OS OVN Northd Service", DependsOn: []string{"keystone"},
 			Container: Container{Image: "localhost/hotstack-os-ovn:latest", Hostname: "ovn-northd", Network: defaultNetwork, IPKey: "OVN_NORTHD_IP",
 				Entrypoint: "/usr/local/bin/ovn-northd-entrypoint.sh", Privileged: true,
-				Volumes:    []string{"__HOTSTACK_DATA_DIR__/ovn:/var/lib/ovn:z", "__HOTSTACK_DATA_DIR__/ovn-run:/run/ovn:z"}},
+				Volumes: []string{"__HOTSTACK_DATA_DIR__/ovn:/var/lib/ovn:z", "__HOTSTACK_DATA_DIR__/ovn-run:/run/ovn:z"}},
 			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "test -f /run/ovn/ovn-northd.pid && kill -0 $(cat /run/ovn/ovn-northd.pid) && ss -tln | grep -q :6641 && ss -tln | grep -q :6642")},
 		{Name: "ovn-controller", Layer: 5, Description: "HotStack-OS OVN Controller Service", DependsOn: []string{"ovn-northd"},
 			Container: Container{Image: "localhost/hotstack-os-ovn:latest", Hostname: "ovn-controller", Network: hostNetwork, User: "root",
@@ -163,7 +163,7 @@ func Services() []Service {
 		{Name: "cinder-volume", Layer: 7, Description: "HotStack-OS Cinder Volume Service", DependsOn: []string{"cinder-api", "cinder-scheduler"},
 			Container: Container{Image: "localhost/hotstack-os-cinder:latest", Hostname: "cinder-volume", Network: hostNetwork, User: "root",
 				Entrypoint: "/usr/local/bin/cinder-volume-entrypoint.sh", Privileged: true, Env: workerEnv("CINDER_DB_PASSWORD"),
-				Volumes: []string{cinderConf, cfg("cinder/nfs_shares") + ":/etc/cinder/nfs_shares:ro,z", "__HOTSTACK_DATA_DIR__/cinder:/var/lib/cinder:z"},
+				Volumes:  []string{cinderConf, cfg("cinder/nfs_shares") + ":/etc/cinder/nfs_shares:ro,z", "__HOTSTACK_DATA_DIR__/cinder:/var/lib/cinder:z"},
 				AddHosts: backendHosts},
 			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "cinder-volume --version 2>/dev/null || test -f /proc/1/exe")},
 

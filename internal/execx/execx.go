@@ -25,6 +25,10 @@ type Command struct {
 	Stdin io.Reader
 	// Env, when non-nil, is appended to the inherited environment.
 	Env []string
+	// Stdout and Stderr, when set, receive the output as it is written
+	// (for long-running commands such as test suites); the Result then
+	// holds only what was not streamed.
+	Stdout, Stderr io.Writer
 }
 
 // String renders the command for messages. Arguments are shown as given;
@@ -98,6 +102,12 @@ func (s System) Run(ctx context.Context, c Command) (Result, error) {
 	cmd.Stdin = c.Stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if c.Stdout != nil {
+		cmd.Stdout = c.Stdout
+	}
+	if c.Stderr != nil {
+		cmd.Stderr = c.Stderr
+	}
 	err := cmd.Run()
 	res := Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
 	if err == nil {

@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/hotstack-os/hotstack-os/internal/execx"
+)
+
+// TestPackages are the Debian packages the full suite runs against.
+var TestPackages = []string{"podman", "busybox-static", "openvswitch-switch", "nfs-kernel-server", "iproute2", "systemd", "graphviz"}
+
+// Test installs the suite's prerequisites when missing (root with apt only)
+// and runs every test tier: unit and integration tests, then the e2e suite.
+func Test() error {
+	s := begin()
+	defer s.stop()
+	r := execx.System{}
+	if err := ensurePackages(s.ctx, r); err != nil {
+		return exit(err)
+	}
+	args := []string{"test", "-count=1", "./..."}
+	if os.Getenv("HOTSTACK_E2E") != "0" {
+		args = append(args, "-tags=e2e")
+	}
+	_, err := r.Run(s.ctx, execx.Command{Name: "go", Args: args, Stdout: os.Stdout, Stderr: os.Stderr})
+	return exit(err)
+}
+
+func ensurePackages(ctx context.Context, r execx.Runner) error {
+	var missing []string
+	for _, p := range TestPackages {
+		if _, err := r.Run(ctx, execx.Command{Name: "dpkg-query", Args: []string{"-W", "-f=${Status}", p}}); err != nil {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if _, err := exec.LookPath("apt-get"); err != nil || os.Geteuid() != 0 {
+		fmt.Fprintf(os.Stderr, "test: missing packages %s; tests that need them will skip\n", strings.Join(missing, " "))
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "test: installing %s\n", strings.Join(missing, " "))
+	stream := func(args ...string) error {
+		_, err := r.Run(ctx, execx.Command{Name: "apt-get", Args: args, Stdout: os.Stderr, Stderr: os.Stderr,
+			Env: []string{"DEBIAN_FRONTEND=noninteractive"}})
+		return err
+	}
+	if err := stream("update", "-qq"); err != nil {
+		return err
+	}
+	return stream(append([]string{"install", "-y", "-qq", "--no-install-recommends"}, missing...)...)
+}

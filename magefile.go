@@ -1,0 +1,32 @@
+//go:build mage
+
+// hotstack-os brings up a single-host OpenStack as systemd-managed podman
+// containers. Each target is one call into a package; see README.md.
+package main
+
+import (
+	"github.com/magefile/mage/mg"
+
+	"github.com/hotstack-os/hotstack-os/cli"
+)
+
+// Check validates .env and that every image exists; writes nothing.
+func Check() error { return cli.Check() }
+
+// Config renders configs/ and scripts/ templates into the data directory.
+func Config() error {
+	mg.Deps(Check)
+	return cli.Config()
+}
+
+// Install validates, renders and installs units, config, secrets and helper.
+func Install() error {
+	mg.SerialDeps(Check, Config)
+	return cli.Install()
+}
+
+// Uninstall stops the stack and removes exactly what install wrote.
+func Uninstall() error { return cli.Uninstall() }
+
+// Test runs every test tier, installing missing Debian packages first.
+func Test() error { return cli.Test() }

@@ -1,0 +1,108 @@
+package units
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hotstack-os/hotstack-os/config"
+	"github.com/hotstack-os/hotstack-os/stack"
+)
+
+// secretEnv maps each container variable that carries a secret to the
+// secret's value. The value goes to secrets.env; the unit names the
+// variable only.
+type secretEnv map[string]string
+
+// secretKeyOf returns KEY when value is exactly "__KEY__" for a secret KEY.
+// A secret embedded in a longer value could not be passed by name, so it is
+// an error.
+func secretKeyOf(cfg *config.Config, svc, name, value string) (string, error) {
+	for _, key := range config.Placeholders(value) {
+		if !cfg.IsSecret(key) {
+			continue
+		}
+		if value != "__"+key+"__" {
+			return "", fmt.Errorf("service %s: env %s embeds secret %s in a longer value; secrets must be whole values", svc, name, key)
+		}
+		return key, nil
+	}
+	return "", nil
+}
+
+// podmanRun builds the argv of `podman run` for svc, and records the secret
+// variables it passes by name.
+func podmanRun(cfg *config.Config, p Paths, svc *stack.Service, secrets secretEnv) ([]string, error) {
+	c := svc.Container
+	expand := func(what, s string) (string, error) {
+		v, err := cfg.Expand(s)
+		if err != nil {
+			return "", fmt.Errorf("service %s: %s: %w", svc.Name, what, err)
+		}
+		return v, nil
+	}
+	argv := []string{p.Podman, "run", "--pull=never", "--name", stack.ContainerName(svc.Name)}
+	add := func(flag, value string) { argv = append(argv, flag, value) }
+	if c.Hostname != "" {
+		add("--hostname", c.Hostname)
+	}
+	add("--network", c.Network)
+	if c.IPKey != "" {
+		add("--ip", cfg.Get(c.IPKey))
+	}
+	if c.NetworkAlias != "" {
+		add("--network-alias", c.NetworkAlias)
+	}
+	if c.User != "" {
+		add("--user", c.User)
+	}
+	if c.Entrypoint != "" {
+		add("--entrypoint", c.Entrypoint)
+	}
+	if c.Privileged {
+		argv = append(argv, "--privileged")
+	}
+	for _, o := range c.SecurityOpts {
+		add("--security-opt", o)
+	}
+	for _, e := range c.Env {
+		key, err := secretKeyOf(cfg, svc.Name, e.Name, e.Value)
+		if err != nil {
+			return nil, err
+		}
+		if key != "" {
+			if prev, ok := secrets[e.Name]; ok && prev != cfg.Get(key) {
+				return nil, fmt.Errorf("service %s: env %s carries %s, but another service passes a different secret under the same name", svc.Name, e.Name, key)
+			}
+			secrets[e.Name] = cfg.Get(key)
+			add("--env", e.Name) // podman copies the value from its own environment
+			continue
+		}
+		v, err := expand("env "+e.Name, e.Value)
+		if err != nil {
+			return nil, err
+		}
+		add("--env", e.Name+"="+v)
+	}
+	for _, list := range []struct {
+		flag  string
+		items []string
+	}{{"--volume", c.Volumes}, {"--add-host", c.AddHosts}, {"--publish", c.Ports}} {
+		for _, item := range list.items {
+			v, err := expand(strings.TrimPrefix(list.flag, "--"), item)
+			if err != nil {
+				return nil, err
+			}
+			add(list.flag, v)
+		}
+	}
+	argv = append(argv, Image(cfg, svc))
+	return append(argv, c.Args...), nil
+}
+
+// Image is the image a service runs: its .env override or the default.
+func Image(cfg *config.Config, svc *stack.Service) string {
+	if k := stack.ImageKey(svc.Name); cfg.Has(k) {
+		return cfg.Get(k)
+	}
+	return svc.Container.Image
+}

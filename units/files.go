@@ -1,0 +1,41 @@
+// Package units renders the systemd units, and the files they read, from
+// the config and the stack. Rendering is pure: data in, bytes out. Only
+// Install (install.go) touches the disk.
+package units
+
+import "io/fs"
+
+// File is a rendered file and where it belongs on the target system
+// (an absolute path, before any staging root is applied).
+type File struct {
+	Path string
+	Data []byte
+	Mode fs.FileMode
+	// Secret files must never be shown unmasked (see plan).
+	Secret bool
+}
+
+// Paths where the installed system keeps things.
+type Paths struct {
+	UnitDir   string // /etc/systemd/system
+	ConfigDir string // /etc/hotstack-os
+	Helper    string // /usr/local/bin/hotstack-os
+	Podman    string // /usr/bin/podman
+}
+
+// DefaultPaths are the paths of a standard installation.
+var DefaultPaths = Paths{
+	UnitDir:   "/etc/systemd/system",
+	ConfigDir: "/etc/hotstack-os",
+	Helper:    "/usr/local/bin/hotstack-os",
+	Podman:    "/usr/bin/podman",
+}
+
+// ConfigFile is the installed, secret-free configuration the helper reads.
+func (p Paths) ConfigFile() string { return p.ConfigDir + "/hotstack-os.env" }
+
+// SecretsFile holds the container environment variables that carry secrets.
+func (p Paths) SecretsFile() string { return p.ConfigDir + "/secrets.env" }
+
+// ManifestFile lists every path install wrote, for uninstall.
+func (p Paths) ManifestFile() string { return p.ConfigDir + "/manifest" }
