@@ -30,3 +30,12 @@ func Uninstall() error { return cli.Uninstall() }
 
 // Test runs every test tier, installing missing Debian packages first.
 func Test() error { return cli.Test() }
+
+// Infra groups the host-infrastructure targets.
+type Infra mg.Namespace
+
+// Setup creates bridges, hot-ex address, podman network, hosts/exports entries, data dirs.
+func (Infra) Setup() error { return cli.InfraSetup() }
+
+// Cleanup removes the hosts/exports entries; HOTSTACK_PURGE=1 also bridges and network.
+func (Infra) Cleanup() error { return cli.InfraCleanup() }
