@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -11,19 +12,31 @@ import (
 
 // Policy is how Wait polls.
 //
-// The defaults poll at once, then after ~100 ms, growing by 1.5x to a 2 s
-// cap, with ±20% jitter. Why: most services in this stack become healthy a
-// fraction of a second to a few seconds after start, and a dependent can
-// only start once we notice, so early polls must be dense (a fixed 10 s
-// interval, as in the original, adds up to 10 s per dependency edge). The
-// cap bounds the cost for slow services (keystone, nova-compute) to one
-// cheap probe every 2 s, and the jitter keeps 22 parallel waits from
-// probing in lockstep.
+// Defaults, and why:
+//   - First probe at once: a service that is ready immediately (or already
+//     running) is seen without delay.
+//   - 100 ms initial interval, growing 1.5x: most services here become
+//     healthy between a fraction of a second and a few seconds after start,
+//     and a dependent can only start once we notice, so early probes are
+//     dense. (The original polled every 10 s, adding up to 10 s per
+//     dependency edge.)
+//   - Cap between 100 ms and 2 s, set by the probe's own cost: 5x the last
+//     probe's duration. A cheap probe (TCP connect, HTTP GET, an in-memory
+//     check) is repeated every ~100 ms, so detection latency stays near
+//     50 ms; an expensive one (`podman exec` into a busy container) backs
+//     off to at most 2 s, so polling never takes more than ~1/5 of a core
+//     per waiting service while OpenStack services are booting.
+//   - ±20% jitter, so parallel waits do not probe in lockstep.
 type Policy struct {
-	Initial      time.Duration
-	Max          time.Duration
-	Multiplier   float64
-	Jitter       float64
+	Initial    time.Duration
+	Multiplier float64
+	Jitter     float64
+	MinCap     time.Duration
+	MaxCap     time.Duration
+	// CostFactor sets the cap to this multiple of the last probe's
+	// duration, clamped to [MinCap, MaxCap].
+	CostFactor float64
+
 	Deadline     time.Duration // total time allowed
 	ProbeTimeout time.Duration // each probe's own limit
 }
@@ -31,34 +44,72 @@ type Policy struct {
 // DefaultPolicy returns the polling policy for a service with the given
 // deadline and per-probe timeout.
 func DefaultPolicy(deadline, probeTimeout time.Duration) Policy {
-	return Policy{Initial: 100 * time.Millisecond, Max: 2 * time.Second, Multiplier: 1.5, Jitter: 0.2,
+	return Policy{Initial: 100 * time.Millisecond, Multiplier: 1.5, Jitter: 0.2,
+		MinCap: 100 * time.Millisecond, MaxCap: 2 * time.Second, CostFactor: 5,
 		Deadline: deadline, ProbeTimeout: probeTimeout}
 }
 
-func (p Policy) backoff() *backoff.ExponentialBackOff {
+// Scaled returns the policy with every duration multiplied by f (the
+// benchmark runs the engine on a faster clock).
+func (p Policy) Scaled(f float64) Policy {
+	s := func(d time.Duration) time.Duration { return time.Duration(float64(d) * f) }
+	p.Initial, p.MinCap, p.MaxCap, p.Deadline, p.ProbeTimeout = s(p.Initial), s(p.MinCap), s(p.MaxCap), s(p.Deadline), s(p.ProbeTimeout)
+	return p
+}
+
+// adaptive is cenkalti/backoff's ExponentialBackOff with a cap that follows
+// the probe's cost.
+type adaptive struct {
+	*backoff.ExponentialBackOff
+	p        Policy
+	lastCost time.Duration
+}
+
+func newAdaptive(p Policy) *adaptive {
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = p.Initial
-	b.MaxInterval = p.Max
 	b.Multiplier = p.Multiplier
 	b.RandomizationFactor = p.Jitter
+	b.MaxInterval = p.MaxCap
 	b.MaxElapsedTime = 0 // the context deadline bounds the wait
 	b.Reset()
-	return b
+	return &adaptive{ExponentialBackOff: b, p: p}
+}
+
+func (a *adaptive) cap() time.Duration {
+	c := time.Duration(float64(a.lastCost) * a.p.CostFactor)
+	return max(a.p.MinCap, min(c, a.p.MaxCap))
+}
+
+func (a *adaptive) NextBackOff() time.Duration {
+	c := a.cap()
+	a.MaxInterval = c
+	d := a.ExponentialBackOff.NextBackOff()
+	if d > c {
+		// Re-jitter around the (possibly lowered) cap.
+		d = time.Duration(float64(c) * (1 + a.p.Jitter*(2*rand.Float64()-1)))
+	}
+	return d
 }
 
 // Wait probes until the service is healthy, the probe reports a permanent
 // failure (returned at once), the deadline passes, or ctx is cancelled.
-// onProbe, when non-nil, sees every result (for progress display).
+// onProbe, when non-nil, sees every result (for progress display). On
+// failure it returns *Unhealthy, or an error wrapping ErrInterrupted and
+// the context's error.
 func Wait(ctx context.Context, prober Prober, p Policy, onProbe func(Result)) error {
 	start := time.Now()
 	waitCtx, cancel := context.WithTimeout(ctx, p.Deadline)
 	defer cancel()
+	b := newAdaptive(p)
 	var last Result
 	probes := 0
 	op := func() error {
 		probeCtx, cancelProbe := context.WithTimeout(waitCtx, p.ProbeTimeout)
-		defer cancelProbe()
+		t0 := time.Now()
 		last = prober.Probe(probeCtx)
+		b.lastCost = time.Since(t0)
+		cancelProbe()
 		probes++
 		if onProbe != nil {
 			onProbe(last)
@@ -71,7 +122,7 @@ func Wait(ctx context.Context, prober Prober, p Policy, onProbe func(Result)) er
 		}
 		return errors.New("not yet healthy")
 	}
-	err := backoff.Retry(op, backoff.WithContext(p.backoff(), waitCtx))
+	err := backoff.Retry(op, backoff.WithContext(b, waitCtx))
 	if err == nil {
 		return nil
 	}

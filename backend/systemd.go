@@ -1,0 +1,101 @@
+package backend
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hotstack-os/hotstack-os/health"
+	"github.com/hotstack-os/hotstack-os/internal/execx"
+	"github.com/hotstack-os/hotstack-os/stack"
+	"github.com/hotstack-os/hotstack-os/systemd"
+)
+
+// Systemd is the production Backend: units started and stopped over D-Bus,
+// health probed with the service's own command inside its container.
+type Systemd struct {
+	Manager systemd.Manager
+	Runner  execx.Runner
+	Stack   *stack.Stack
+}
+
+// infraProbeTimeout bounds the oneshot's state read.
+const infraProbeTimeout = 5 * time.Second
+
+// Start starts the unit and waits for the job. A container unit's job ends
+// only after its health gate (ExecStartPost) passed, so "done" already
+// means healthy; "failed" is final.
+func (b *Systemd) Start(ctx context.Context, node string) error {
+	unit := stack.UnitName(node)
+	// A unit that hit its start limit would refuse at once; an operator's
+	// `mage up` is the moment to clear that.
+	if st, err := b.Manager.State(ctx, unit); err == nil && st.Active == "failed" {
+		_ = b.Manager.ResetFailed(ctx, unit)
+	}
+	return b.Manager.Start(ctx, unit)
+}
+
+// Stop stops the unit and waits for the job.
+func (b *Systemd) Stop(ctx context.Context, node string) error {
+	unit := stack.UnitName(node)
+	if err := b.Manager.Stop(ctx, unit); err != nil {
+		return err
+	}
+	// A container killed at its stop timeout leaves the unit "failed";
+	// after a deliberate stop that is noise for the next start.
+	if st, err := b.Manager.State(ctx, unit); err == nil && st.Active == "failed" {
+		_ = b.Manager.ResetFailed(ctx, unit)
+	}
+	return nil
+}
+
+// Probe reads the unit state first (cheap, over D-Bus), and runs the health
+// command only for a unit that is running.
+func (b *Systemd) Probe(ctx context.Context, node string) health.Result {
+	svc := b.Stack.Get(node)
+	st, err := b.Manager.State(ctx, stack.UnitName(node))
+	if err != nil {
+		return health.Result{Output: err.Error()}
+	}
+	switch {
+	case st.Load != "" && st.Load != "loaded":
+		return health.Result{Permanent: true, Output: fmt.Sprintf("unit %s is %s (run mage install)", st.Name, st.Load)}
+	case st.Active == "failed":
+		return health.Result{Permanent: true, Output: "unit " + st.Name + " failed"}
+	case svc.Oneshot:
+		return health.Result{Healthy: st.Active == "active", Output: "unit " + st.Active}
+	case st.Active != "active" && st.Active != "activating" && st.Active != "reloading":
+		return health.Result{Output: "unit " + st.Name + " is " + st.Active}
+	}
+	return health.Container{Runner: b.Runner, Name: stack.ContainerName(node), Cmd: svc.Health.Cmd}.Probe(ctx)
+}
+
+// Policy is the service's health deadline with the default polling.
+func (b *Systemd) Policy(node string) health.Policy {
+	svc := b.Stack.Get(node)
+	if svc.Oneshot {
+		return health.DefaultPolicy(infraProbeTimeout*4, infraProbeTimeout)
+	}
+	return health.DefaultPolicy(svc.Health.Deadline(), svc.Health.Timeout)
+}
+
+// Diagnose returns the unit's last journal lines (journalctl through the
+// exec seam).
+func (b *Systemd) Diagnose(ctx context.Context, node string, lines int) (string, error) {
+	return JournalTail(ctx, b.Runner, stack.UnitName(node), lines)
+}
+
+// JournalTail returns the last n journal lines of unit.
+func JournalTail(ctx context.Context, r execx.Runner, unit string, n int) (string, error) {
+	out, err := execx.Output(ctx, r, "journalctl", "--no-pager", "-o", "short-precise", "-n", strconv.Itoa(n), "-u", unit)
+	if err != nil {
+		return "", fmt.Errorf("read journal of %s: %w", unit, err)
+	}
+	return strings.TrimSpace(out), nil
+}
+
+// StartWaitsForHealth: a unit's start job completes only after its health
+// gate passed (container units) or its setup finished (the oneshot).
+func (b *Systemd) StartWaitsForHealth() bool { return true }

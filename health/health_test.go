@@ -1,0 +1,113 @@
+package health
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func fastPolicy() Policy { return DefaultPolicy(2*time.Second, time.Second) }
+
+func TestWaitHealthyAfterSomeProbes(t *testing.T) {
+	var n atomic.Int32
+	err := Wait(context.Background(), ProberFunc(func(context.Context) Result {
+		return Result{Healthy: n.Add(1) >= 3}
+	}), fastPolicy(), nil)
+	if err != nil || n.Load() != 3 {
+		t.Fatalf("err %v after %d probes", err, n.Load())
+	}
+}
+
+func TestFirstProbeIsImmediate(t *testing.T) {
+	start := time.Now()
+	if err := Wait(context.Background(), ProberFunc(func(context.Context) Result { return Result{Healthy: true} }), fastPolicy(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 20*time.Millisecond {
+		t.Fatalf("first probe took %v", d)
+	}
+}
+
+func TestPermanentStopsAtOnce(t *testing.T) {
+	start := time.Now()
+	err := Wait(context.Background(), ProberFunc(func(context.Context) Result {
+		return Result{Permanent: true, Output: "container exited with code 1"}
+	}), DefaultPolicy(time.Minute, time.Second), nil)
+	var u *Unhealthy
+	if !errors.As(err, &u) || u.Probes != 1 || u.LastOutput != "container exited with code 1" {
+		t.Fatalf("got %v", err)
+	}
+	if d := time.Since(start); d > 50*time.Millisecond {
+		t.Fatalf("permanent failure took %v to report", d)
+	}
+}
+
+func TestDeadline(t *testing.T) {
+	p := DefaultPolicy(300*time.Millisecond, 100*time.Millisecond)
+	err := Wait(context.Background(), ProberFunc(func(context.Context) Result { return Result{Output: "connection refused"} }), p, nil)
+	var u *Unhealthy
+	if !errors.As(err, &u) || u.LastOutput != "connection refused" || u.Elapsed > 500*time.Millisecond {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestInterrupt(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	err := Wait(ctx, ProberFunc(func(context.Context) Result { return Result{} }), DefaultPolicy(time.Minute, time.Second), nil)
+	if !errors.Is(err, ErrInterrupted) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestCapFollowsProbeCost(t *testing.T) {
+	a := newAdaptive(DefaultPolicy(time.Minute, time.Second))
+	a.lastCost = time.Millisecond
+	if c := a.cap(); c != 100*time.Millisecond {
+		t.Errorf("cheap probe cap %v", c)
+	}
+	a.lastCost = 200 * time.Millisecond
+	if c := a.cap(); c != time.Second {
+		t.Errorf("200ms probe cap %v", c)
+	}
+	a.lastCost = 3 * time.Second
+	if c := a.cap(); c != 2*time.Second {
+		t.Errorf("slow probe cap %v", c)
+	}
+	for i := 0; i < 50; i++ {
+		if d := a.NextBackOff(); d > 2400*time.Millisecond {
+			t.Fatalf("interval %v above cap+jitter", d)
+		}
+	}
+}
+
+func TestTCPAndHTTPProbes(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ctx := context.Background()
+	if r := (TCP{Addr: addr}).Probe(ctx); !r.Healthy {
+		t.Errorf("TCP to listener: %+v", r)
+	}
+	ln.Close()
+	if r := (TCP{Addr: addr}).Probe(ctx); r.Healthy {
+		t.Errorf("TCP to closed port healthy: %+v", r)
+	}
+	status := http.StatusServiceUnavailable
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(status) }))
+	defer srv.Close()
+	if r := (HTTP{URL: srv.URL}).Probe(ctx); r.Healthy {
+		t.Errorf("503 counted healthy: %+v", r)
+	}
+	status = http.StatusOK
+	if r := (HTTP{URL: srv.URL}).Probe(ctx); !r.Healthy {
+		t.Errorf("200 not healthy: %+v", r)
+	}
+}

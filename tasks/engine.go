@@ -1,0 +1,245 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hotstack-os/hotstack-os/health"
+)
+
+// Engine runs a Graph through a Backend.
+type Engine struct {
+	Graph   *Graph
+	Backend Backend
+	// StrictLayers makes a layer wait until the whole previous layer is
+	// healthy (the literal barrier). By default a node starts as soon as
+	// its own dependencies are healthy.
+	StrictLayers bool
+	Observer     Observer
+}
+
+// Failure is the first node that could not be brought up.
+type Failure struct {
+	Node       string
+	Err        error
+	LastOutput string
+}
+
+func (f *Failure) Error() string { return fmt.Sprintf("%s: %v", f.Node, f.Err) }
+func (f *Failure) Unwrap() error { return f.Err }
+
+// Timing is what happened to one node during Up.
+type Timing struct {
+	Started time.Time // when Start was called (zero if it was already healthy)
+	Healthy time.Time // when health was confirmed
+	Skipped bool      // already healthy: not started
+}
+
+// Report is the outcome of Up.
+type Report struct {
+	Begin, End time.Time
+	Nodes      map[string]Timing
+}
+
+// Started counts the nodes Up started.
+func (r *Report) Started() int {
+	n := 0
+	for _, t := range r.Nodes {
+		if !t.Skipped && !t.Started.IsZero() {
+			n++
+		}
+	}
+	return n
+}
+
+func (e *Engine) emit(n Node, s State, detail string) {
+	if e.Observer != nil {
+		e.Observer(Event{Time: time.Now(), Node: n.Name, Layer: n.Layer, State: s, Detail: detail})
+	}
+}
+
+// Up brings every node to healthy. Nodes already healthy are left alone, so
+// Up on a running stack starts nothing. The first failure cancels the rest;
+// the error is then a *Failure. Cancelling ctx stops all waits at once.
+func (e *Engine) Up(ctx context.Context) (*Report, error) {
+	rep := &Report{Begin: time.Now(), Nodes: map[string]Timing{}}
+	var mu sync.Mutex
+	record := func(name string, f func(*Timing)) {
+		mu.Lock()
+		t := rep.Nodes[name]
+		f(&t)
+		rep.Nodes[name] = t
+		mu.Unlock()
+	}
+
+	already, err := e.healthyNow(ctx)
+	if err != nil {
+		return rep, err
+	}
+	ready := make(map[string]chan struct{}, len(e.Graph.Nodes))
+	for _, n := range e.Graph.Nodes {
+		ready[n.Name] = make(chan struct{})
+	}
+
+	bringUp := func(ctx context.Context, n Node) error {
+		if already[n.Name] {
+			record(n.Name, func(t *Timing) { t.Skipped, t.Healthy = true, time.Now() })
+			e.emit(n, AlreadyHealthy, "")
+			close(ready[n.Name])
+			return nil
+		}
+		if len(n.Deps) > 0 {
+			e.emit(n, WaitingDeps, strings.Join(n.Deps, ", "))
+		}
+		for _, d := range n.Deps {
+			select {
+			case <-ready[d]:
+			case <-ctx.Done():
+				e.emit(n, Cancelled, "")
+				return ctx.Err()
+			}
+		}
+		record(n.Name, func(t *Timing) { t.Started = time.Now() })
+		e.emit(n, Starting, "")
+		if err := e.Backend.Start(ctx, n.Name); err != nil {
+			return e.fail(ctx, n, err, "")
+		}
+		if g, ok := e.Backend.(HealthGatedStart); !ok || !g.StartWaitsForHealth() {
+			if err := e.waitHealthy(ctx, n); err != nil {
+				return err
+			}
+		}
+		record(n.Name, func(t *Timing) { t.Healthy = time.Now() })
+		e.emit(n, Healthy, "")
+		close(ready[n.Name])
+		return nil
+	}
+
+	runLayer := func(ctx context.Context, layer []Node) error {
+		g, gctx := errgroup.WithContext(ctx)
+		for _, n := range layer {
+			g.Go(func() error { return bringUp(gctx, n) })
+		}
+		return g.Wait()
+	}
+
+	if e.StrictLayers {
+		for _, layer := range e.Graph.Layers() {
+			if err = runLayer(ctx, layer); err != nil {
+				break
+			}
+		}
+	} else {
+		outer, octx := errgroup.WithContext(ctx)
+		for _, layer := range e.Graph.Layers() {
+			outer.Go(func() error { return runLayer(octx, layer) })
+		}
+		err = outer.Wait()
+	}
+	rep.End = time.Now()
+	if err != nil && ctx.Err() != nil {
+		return rep, fmt.Errorf("interrupted: %w", ctx.Err())
+	}
+	return rep, err
+}
+
+// waitHealthy polls the node's health under its policy.
+func (e *Engine) waitHealthy(ctx context.Context, n Node) error {
+	e.emit(n, Probing, "")
+	var mu sync.Mutex
+	var last health.Result
+	prober := health.ProberFunc(func(ctx context.Context) health.Result { return e.Backend.Probe(ctx, n.Name) })
+	err := health.Wait(ctx, prober, e.Backend.Policy(n.Name), func(r health.Result) {
+		mu.Lock()
+		last = r
+		mu.Unlock()
+	})
+	if err != nil {
+		mu.Lock()
+		defer mu.Unlock()
+		return e.fail(ctx, n, err, last.Output)
+	}
+	return nil
+}
+
+func (e *Engine) fail(ctx context.Context, n Node, err error, lastOutput string) error {
+	if ctx.Err() != nil {
+		e.emit(n, Cancelled, "")
+		return ctx.Err()
+	}
+	var u *health.Unhealthy
+	if errors.As(err, &u) && lastOutput == "" {
+		lastOutput = u.LastOutput
+	}
+	e.emit(n, Failed, err.Error())
+	return &Failure{Node: n.Name, Err: err, LastOutput: lastOutput}
+}
+
+// healthyNow probes every node once, in parallel, to find those that need
+// no start. A probe error here only means "start it".
+func (e *Engine) healthyNow(ctx context.Context) (map[string]bool, error) {
+	var mu sync.Mutex
+	out := map[string]bool{}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, n := range e.Graph.Nodes {
+		g.Go(func() error {
+			pctx, cancel := context.WithTimeout(gctx, e.Backend.Policy(n.Name).ProbeTimeout)
+			defer cancel()
+			if e.Backend.Probe(pctx, n.Name).Healthy {
+				mu.Lock()
+				out[n.Name] = true
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("interrupted: %w", ctx.Err())
+	}
+	return out, nil
+}
+
+// stopSlack is added to a node's stop timeout: the backend's own stop
+// (podman stop -t N, then SIGKILL) needs a moment beyond N.
+const stopSlack = 10 * time.Second
+
+// Down stops the nodes layer by layer in reverse order, in parallel within
+// a layer, each bounded by its stop timeout. It carries on past a node that
+// fails to stop and returns all such errors together.
+func (e *Engine) Down(ctx context.Context) error {
+	layers := e.Graph.Layers()
+	var errs []error
+	var mu sync.Mutex
+	for i := len(layers) - 1; i >= 0; i-- {
+		var wg sync.WaitGroup
+		for _, n := range layers[i] {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e.emit(n, Stopping, "")
+				sctx, cancel := context.WithTimeout(ctx, n.StopTimeout+stopSlack)
+				defer cancel()
+				if err := e.Backend.Stop(sctx, n.Name); err != nil {
+					e.emit(n, Failed, err.Error())
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("stop %s: %w", n.Name, err))
+					mu.Unlock()
+					return
+				}
+				e.emit(n, Stopped, "")
+			}()
+		}
+		wg.Wait()
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted: %w", ctx.Err())
+		}
+	}
+	return errors.Join(errs...)
+}

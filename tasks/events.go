@@ -1,0 +1,41 @@
+package tasks
+
+import "time"
+
+// State is where a node is in a run.
+type State int
+
+const (
+	Pending State = iota
+	WaitingDeps
+	Starting
+	Probing
+	Healthy
+	AlreadyHealthy
+	Failed
+	Stopping
+	Stopped
+	Cancelled
+)
+
+var stateNames = [...]string{"pending", "waiting for deps", "starting", "probing", "healthy", "already healthy", "failed", "stopping", "stopped", "cancelled"}
+
+func (s State) String() string { return stateNames[s] }
+
+// Done reports whether the state is final for Up.
+func (s State) Done() bool {
+	return s == Healthy || s == AlreadyHealthy || s == Failed || s == Cancelled
+}
+
+// Event reports a node's change of state.
+type Event struct {
+	Time   time.Time
+	Node   string
+	Layer  int
+	State  State
+	Detail string // last probe output, error text, ...
+}
+
+// Observer receives events. It is called from many goroutines and must be
+// safe for that; it should return quickly.
+type Observer func(Event)
