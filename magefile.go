@@ -39,3 +39,18 @@ func (Infra) Setup() error { return cli.InfraSetup() }
 
 // Cleanup removes the hosts/exports entries; HOTSTACK_PURGE=1 also bridges and network.
 func (Infra) Cleanup() error { return cli.InfraCleanup() }
+
+// Installed fails unless the installed units match what .env renders.
+func Installed() error { return cli.Installed() }
+
+// Up starts the stack: each service as soon as its dependencies are healthy.
+func Up() error {
+	mg.Deps(Installed)
+	return cli.Up()
+}
+
+// Down stops the stack in reverse layer order, then cleans up the host infra.
+func Down() error { return cli.Down() }
+
+// Status shows each service's unit state and health; exit 0 only if all healthy.
+func Status() error { return cli.Status() }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hotstack-os/hotstack-os/config"
 	"github.com/hotstack-os/hotstack-os/internal/execx"
+	"github.com/hotstack-os/hotstack-os/internal/lockfile"
 )
 
 // Host is the machine infra acts on.
@@ -162,7 +163,7 @@ func (h *Host) Cleanup(ctx context.Context) (Summary, error) {
 
 func (h *Host) run(ctx context.Context, what string, steps []Step) (Summary, error) {
 	var sum Summary
-	lock, err := AcquireLock(ctx, h.path(LockFile), func(holder string) {
+	lock, err := lockfile.Acquire(ctx, h.path(LockFile), func(holder string) {
 		h.Log.Info().Msgf("infra %s: waiting for another infra run to finish (%s)", what, holder)
 	})
 	if err != nil {

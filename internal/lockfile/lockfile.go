@@ -1,4 +1,5 @@
-package infra
+// Package lockfile serializes runs of hotstack-os with an flock.
+package lockfile
 
 import (
 	"context"
@@ -12,15 +13,15 @@ import (
 	"time"
 )
 
-// Lock serializes infra runs: the boot-time oneshot and an operator's
+// Lock is an exclusive flock. Infra runs use it so that the boot-time oneshot and an operator's
 // `mage infra:setup` never interleave their edits. A second run waits for
 // the first (reporting who holds the lock) rather than failing, since both
 // want the same end state; ctx bounds the wait.
 type Lock struct{ f *os.File }
 
-// AcquireLock takes an exclusive flock on path, waiting until it is free or
+// Acquire takes an exclusive flock on path, waiting until it is free or
 // ctx ends. notify is called once if the lock is busy.
-func AcquireLock(ctx context.Context, path string, notify func(holder string)) (*Lock, error) {
+func Acquire(ctx context.Context, path string, notify func(holder string)) (*Lock, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,43 @@
+package lockfile
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLockSerializesRuns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lock")
+	first, err := Acquire(context.Background(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		l, err := Acquire(context.Background(), path, func(holder string) { waited <- holder })
+		if err == nil {
+			l.Release()
+		}
+		done <- err
+	}()
+	select {
+	case holder := <-waited:
+		if !strings.HasPrefix(holder, "pid ") {
+			t.Errorf("holder %q", holder)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("second run did not report waiting")
+	}
+	select {
+	case <-done:
+		t.Fatal("second run got the lock while the first held it")
+	case <-time.After(200 * time.Millisecond):
+	}
+	first.Release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
