@@ -59,10 +59,15 @@ func Status() error {
 func collectStatus(ctx context.Context, b *backend.Systemd, st *stack.Stack) []ServiceStatus {
 	rows := make([]ServiceStatus, len(st.Services()))
 	var wg sync.WaitGroup
+	// A few probes at a time: each is a `podman exec`, and 23 at once on
+	// two cores push some past their timeout.
+	sem := make(chan struct{}, 4)
 	for i, svc := range st.Services() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
 			unit := stack.UnitName(svc.Name)
 			row := ServiceStatus{Layer: svc.Layer, Service: svc.Name, Unit: unit}
 			us, err := b.Manager.State(ctx, unit)

@@ -13,6 +13,7 @@ import (
 	"github.com/hotstack-os/hotstack-os/deploy"
 	"github.com/hotstack-os/hotstack-os/internal/execx"
 	"github.com/hotstack-os/hotstack-os/internal/lockfile"
+	"github.com/hotstack-os/hotstack-os/stack"
 	"github.com/hotstack-os/hotstack-os/systemd"
 	"github.com/hotstack-os/hotstack-os/tasks"
 	"github.com/hotstack-os/hotstack-os/ui"
@@ -147,6 +148,11 @@ func Down() error {
 	err = s.engine(b, progress).Down(s.ctx)
 	progress.Close()
 	if err != nil {
+		return exit(err)
+	}
+	// The target last: stopped first, PartOf= would have systemd stop
+	// every service at once, outside our layer order.
+	if err := b.Manager.Stop(s.ctx, stack.TargetName); err != nil {
 		return exit(err)
 	}
 	s.log.Info().Msgf("down: stack stopped in %s", time.Since(start).Round(time.Millisecond))

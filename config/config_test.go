@@ -53,6 +53,7 @@ func TestBadInput(t *testing.T) {
 		{"gateway", "KEYSTONE_IP=172.31.0.1\n", ".env:1: KEYSTONE_IP: 172.31.0.1 is the gateway address"},
 		{"network addr", "KEYSTONE_IP=172.31.0.0\n", "is the network address"},
 		{"broadcast", "KEYSTONE_IP=172.31.0.127\n", "is the broadcast address"},
+		{"dynamic range", "KEYSTONE_IP=172.31.0.100\n", ".env:1: KEYSTONE_IP: 172.31.0.100 is inside 172.31.0.96/27, the top quarter of CONTAINER_NETWORK"},
 		{"duplicate", "# c\nGLANCE_IP=172.31.0.11\n", ".env:2: GLANCE_IP: 172.31.0.11 is already used by KEYSTONE_IP"},
 		{"overlap", "PROVIDER_NETWORK=172.31.0.0/24\nBREX_IP=172.31.0.200\n", ".env:1: PROVIDER_NETWORK: 172.31.0.0/24 overlaps CONTAINER_NETWORK"},
 		{"mtu low", "GLOBAL_PHYSNET_MTU=1000\n", ".env:1: GLOBAL_PHYSNET_MTU: 1000 is outside 1280..9216"},

@@ -95,6 +95,7 @@ func (c *Config) validate(opt Options) []*Error {
 		}
 	}
 	if haveCN {
+		dynamic := DynamicRange(cn)
 		owner := map[netip.Addr]string{}
 		for _, k := range c.schema {
 			a, ok := addrs[k.Name]
@@ -106,6 +107,8 @@ func (c *Config) validate(opt Options) []*Error {
 				bad(k.Name, "%s is not inside CONTAINER_NETWORK %s", a, cn)
 			case reservedIn(a, cn) != "":
 				bad(k.Name, "%s is the %s of CONTAINER_NETWORK %s", a, reservedIn(a, cn), cn)
+			case dynamic.Contains(a):
+				bad(k.Name, "%s is inside %s, the top quarter of CONTAINER_NETWORK that podman hands to containers without a fixed address; pick an address below %s", a, dynamic, dynamic.Addr())
 			case owner[a] != "":
 				bad(k.Name, "%s is already used by %s", a, owner[a])
 			default:
@@ -114,6 +117,18 @@ func (c *Config) validate(opt Options) []*Error {
 		}
 	}
 	return errs
+}
+
+// DynamicRange is the part of the container network from which podman
+// assigns addresses to containers without a fixed one (haproxy): its top
+// quarter. Keeping fixed addresses out of it means a container started
+// first can never take the fixed address of one started a moment later.
+func DynamicRange(cn netip.Prefix) netip.Prefix {
+	bits := cn.Bits() + 2
+	base := cn.Masked().Addr().As4()
+	v := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8 | uint32(base[3])
+	v |= 3 << (32 - bits) // the last of the four quarters
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), bits)
 }
 
 // reservedIn names the role of a when it is the network, gateway (first

@@ -111,3 +111,28 @@ func TestTCPAndHTTPProbes(t *testing.T) {
 		t.Errorf("200 not healthy: %+v", r)
 	}
 }
+
+func TestHedgedAnswersDespiteOneStall(t *testing.T) {
+	var calls atomic.Int32
+	stalling := ProberFunc(func(ctx context.Context) Result {
+		if calls.Add(1) == 1 {
+			select { // the first attempt stalls like podman does
+			case <-time.After(5 * time.Second):
+			case <-ctx.Done():
+			}
+			return Result{Output: "stalled"}
+		}
+		return Result{Healthy: true}
+	})
+	start := time.Now()
+	r := Hedged{Prober: stalling, After: 50 * time.Millisecond}.Probe(context.Background())
+	if !r.Healthy || time.Since(start) > time.Second {
+		t.Fatalf("got %+v after %v", r, time.Since(start))
+	}
+	// A fast probe is not hedged.
+	calls.Store(10)
+	fast := Hedged{Prober: stalling, After: time.Second}
+	if fast.Probe(context.Background()); calls.Load() != 11 {
+		t.Fatalf("fast probe hedged: %d calls", calls.Load()-10)
+	}
+}

@@ -85,7 +85,7 @@ func TestSetupAndCleanupOnRealComponents(t *testing.T) {
 	if link := testns.Run(t, "ip", "-o", "link", "show", "dev", ExternalBridge); !linkUp(link) {
 		t.Errorf("hot-ex not up: %s", link)
 	}
-	if net := testns.Run(t, "podman", "network", "inspect", NetworkName); !strings.Contains(net, "172.31.0.0/25") {
+	if net := testns.Run(t, "podman", "network", "inspect", NetworkName); !strings.Contains(net, "172.31.0.0/25") || !strings.Contains(net, `"start_ip": "172.31.0.97"`) {
 		t.Errorf("podman network: %s", net)
 	}
 	hostsData, _ := os.ReadFile(hosts)
@@ -269,4 +269,3 @@ func TestExportfsFailureRestoresFile(t *testing.T) {
 		t.Fatalf("exports not restored: %q", got)
 	}
 }
-

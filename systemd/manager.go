@@ -31,6 +31,8 @@ type Manager interface {
 	ResetFailed(ctx context.Context, unit string) error
 	Disable(ctx context.Context, units ...string) error
 	State(ctx context.Context, unit string) (UnitState, error)
+	// States reads the load and active state of many units in one call.
+	States(ctx context.Context, units []string) (map[string]UnitState, error)
 	Close()
 }
 
@@ -124,4 +126,16 @@ func usec(v any) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMicro(int64(u))
+}
+
+func (b *Bus) States(ctx context.Context, units []string) (map[string]UnitState, error) {
+	list, err := b.conn.ListUnitsByNamesContext(ctx, units)
+	if err != nil {
+		return nil, fmt.Errorf("list units: %w", err)
+	}
+	out := make(map[string]UnitState, len(list))
+	for _, u := range list {
+		out[u.Name] = UnitState{Name: u.Name, Load: u.LoadState, Active: u.ActiveState, Sub: u.SubState}
+	}
+	return out, nil
 }

@@ -33,3 +33,11 @@ type Diagnoser interface {
 type HealthGatedStart interface {
 	StartWaitsForHealth() bool
 }
+
+// Snapshotter is an optional Backend extension: which nodes are up right
+// now, read in bulk. Up uses it, when present, instead of probing every
+// node, to find what needs no start; it must not report a node up that
+// could not pass its probe at start.
+type Snapshotter interface {
+	Snapshot(ctx context.Context) (map[string]bool, error)
+}

@@ -184,9 +184,19 @@ func (e *Engine) fail(ctx context.Context, n Node, err error, lastOutput string)
 // healthyNow probes every node once, in parallel, to find those that need
 // no start. A probe error here only means "start it".
 func (e *Engine) healthyNow(ctx context.Context) (map[string]bool, error) {
+	if snap, ok := e.Backend.(Snapshotter); ok {
+		up, err := snap.Snapshot(ctx)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("interrupted: %w", ctx.Err())
+		}
+		if err == nil {
+			return up, nil
+		}
+	}
 	var mu sync.Mutex
 	out := map[string]bool{}
 	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(probeConcurrency)
 	for _, n := range e.Graph.Nodes {
 		g.Go(func() error {
 			pctx, cancel := context.WithTimeout(gctx, e.Backend.Policy(n.Name).ProbeTimeout)
@@ -205,6 +215,11 @@ func (e *Engine) healthyNow(ctx context.Context) (map[string]bool, error) {
 	}
 	return out, nil
 }
+
+// probeConcurrency bounds the parallel probes of the initial check: probes
+// may be processes (podman exec), and a burst of 20 on two cores makes each
+// slower than doing a few at a time.
+const probeConcurrency = 4
 
 // stopSlack is added to a node's stop timeout: the backend's own stop
 // (podman stop -t N, then SIGKILL) needs a moment beyond N.

@@ -15,7 +15,9 @@ import (
 
 func realGraph() *tasks.Graph { return backend.Graph(stack.Default()) }
 
-func testPolicy(string) health.Policy { return health.DefaultPolicy(5*time.Second, time.Second).Scaled(0.1) }
+func testPolicy(string) health.Policy {
+	return health.DefaultPolicy(5*time.Second, time.Second).Scaled(0.1)
+}
 
 func uniform(g *tasks.Graph, d time.Duration) map[string]time.Duration {
 	out := map[string]time.Duration{}

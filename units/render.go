@@ -18,9 +18,9 @@ import (
 // Tunables of the rendered units.
 const (
 	// restartSec: a crashed container comes back quickly; the start limit
-	// below stops a crash loop.
+	// below ends a crash loop (5 starts in 2 minutes, ~30 s of retrying).
 	restartSec          = 5 * time.Second
-	startLimitInterval  = 10 * time.Minute
+	startLimitInterval  = 2 * time.Minute
 	startLimitBurst     = 5
 	staleStopTimeout    = 2 // seconds given to a leftover container
 	startTimeoutSlack   = 30 * time.Second
@@ -157,6 +157,10 @@ func targetUnit(wants []string) []*unit.UnitOption {
 	return []*unit.UnitOption{
 		opt("Unit", "Description", "HotStack-OS single-host OpenStack"),
 		opt("Unit", "Wants", strings.Join(wants, " ")),
+		// Ordered after every unit, so the target is reached (and
+		// `systemctl start hotstack-os.target` returns) only once each
+		// unit's start job, health gate included, has finished.
+		opt("Unit", "After", strings.Join(wants, " ")),
 		opt("Install", "WantedBy", "multi-user.target"),
 	}
 }

@@ -129,4 +129,3 @@ func Run(t *testing.T, name string, args ...string) string {
 	t.Helper()
 	return strings.TrimSpace(mustRun(t, name, args...))
 }
-

@@ -1,0 +1,180 @@
+//go:build e2e
+
+// Package e2e proves hotstack-os end to end: a real systemd 252 booted as
+// PID 1 of private PID, mount and network namespaces on an overlay of the
+// host (every write lands in a tmpfs), with podman and Open vSwitch inside,
+// and busybox stand-in images under the names the units use.
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// initScript becomes PID 1 of the new namespaces. It never lets systemd see
+// the host's root filesystem writable: systemd-tmpfiles wipes /tmp of
+// whatever root it boots on, so it boots on an overlay whose upper layer is
+// a tmpfs.
+const initScript = `#!/bin/bash
+set -euo pipefail
+repo="$1"
+mount --make-rprivate /
+mount -t tmpfs -o size=8g tmpfs /mnt
+mkdir -p /mnt/upper /mnt/work /mnt/root
+mount -t overlay overlay -o lowerdir=/,upperdir=/mnt/upper,workdir=/mnt/work /mnt/root
+cd /mnt/root
+mount -t proc proc proc
+mount --rbind /sys sys
+mount --rbind /dev dev
+mount -t tmpfs tmpfs run
+mount -t tmpfs tmpfs tmp
+mkdir -p var/lib/containers && mount -t tmpfs -o size=4g tmpfs var/lib/containers
+# The checkout may live under /tmp, which the box replaces: bind it back.
+mkdir -p "./$repo" && mount --bind "$repo" "./$repo"
+# podman on this machine: no CAP_SYS_RESOURCE, cgroupfs manager.
+mkdir -p etc/containers
+printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\ncgroup_manager = "cgroupfs"\n' > etc/containers/containers.conf
+ip link set lo up
+mkdir -p oldroot
+pivot_root . oldroot
+umount -l /oldroot
+exec /lib/systemd/systemd --system --unit=multi-user.target
+`
+
+// Box is a running systemd in its own namespaces.
+type Box struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	pid  int // systemd's PID in the host namespace
+	Repo string
+	log  bytes.Buffer
+}
+
+// prepareHost applies the one host-side adjustment podman needs on this
+// machine: crun refuses hybrid cgroups while cgroup2 still holds a
+// controller, so hugetlb gets its own v1 hierarchy (once per boot).
+func prepareHost(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat("/sys/fs/cgroup/hugetlb/tasks"); err == nil {
+		return
+	}
+	_ = os.MkdirAll("/sys/fs/cgroup/hugetlb", 0o755)
+	if out, err := exec.Command("mount", "-t", "cgroup", "-o", "hugetlb", "cgroup", "/sys/fs/cgroup/hugetlb").CombinedOutput(); err != nil {
+		t.Logf("hugetlb cgroup mount: %v: %s (continuing)", err, out)
+	}
+}
+
+// Boot starts a box and waits until systemd, D-Bus and Open vSwitch are up.
+func Boot(t *testing.T) *Box {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("e2e needs root")
+	}
+	for _, tool := range []string{"unshare", "nsenter", "podman", "ovs-vsctl", "busybox"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	prepareHost(t)
+	repo, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	script := filepath.Join(dir, "init.sh")
+	if err := os.WriteFile(script, []byte(initScript), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b := &Box{t: t, Repo: repo}
+	b.cmd = exec.Command("unshare", "--pid", "--fork", "--mount", "--net", "--propagation", "private", script, repo)
+	b.cmd.Stdout, b.cmd.Stderr = &b.log, &b.log
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Kill)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if b.pid == 0 {
+			b.pid = findChild(b.cmd.Process.Pid)
+		}
+		if b.pid != 0 {
+			out, _ := b.Exec("systemctl", "is-system-running")
+			if s := strings.TrimSpace(out); s == "running" || s == "degraded" {
+				break
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if b.pid == 0 {
+		t.Fatalf("box did not boot:\n%s", b.log.String())
+	}
+	b.MustExec("systemctl", "start", "openvswitch-switch.service")
+	// Host paths that units mount and nothing installs; created after
+	// boot, since systemd recreates /run.
+	b.MustExec("mkdir", "-p", "/run/libvirt", "/etc/iscsi", "/var/lib/iscsi")
+	return b
+}
+
+// findChild returns the PID of unshare's forked child (PID 1 inside).
+func findChild(parent int) int {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", parent, parent))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return 0
+	}
+	pid, _ := strconv.Atoi(f[0])
+	// PID 1 execs systemd after the init script; wait for that.
+	if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); !strings.Contains(exe, "systemd") {
+		return 0
+	}
+	return pid
+}
+
+// Kill ends the box: SIGKILL to its PID 1 ends the whole PID namespace.
+func (b *Box) Kill() {
+	if b.pid != 0 {
+		_ = syscall.Kill(b.pid, syscall.SIGKILL)
+	}
+	if b.cmd != nil && b.cmd.Process != nil {
+		_ = b.cmd.Process.Kill()
+		_, _ = b.cmd.Process.Wait()
+	}
+}
+
+// Command returns a command that runs inside the box, in the checkout.
+func (b *Box) Command(env []string, name string, args ...string) *exec.Cmd {
+	// cd inside the box: nsenter --wd would open the directory in the
+	// host's mount namespace, leaving a cwd the box cannot name.
+	full := append([]string{"-t", strconv.Itoa(b.pid), "-m", "-p", "-n", "--", "sh", "-c", `cd "$0" && exec "$@"`, b.Repo, "env"}, env...)
+	full = append(full, name)
+	cmd := exec.Command("nsenter", append(full, args...)...)
+	cmd.Env = append(os.Environ(), "CI=true")
+	return cmd
+}
+
+// Exec runs a command in the box and returns its combined output.
+func (b *Box) Exec(name string, args ...string) (string, error) {
+	out, err := b.Command(nil, name, args...).CombinedOutput()
+	return string(out), err
+}
+
+// MustExec is Exec that fails the test on error.
+func (b *Box) MustExec(name string, args ...string) string {
+	b.t.Helper()
+	out, err := b.Exec(name, args...)
+	if err != nil {
+		b.t.Fatalf("in box: %s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return out
+}
