@@ -40,7 +40,10 @@ func podmanRun(cfg *config.Config, p Paths, svc *stack.Service, secrets secretEn
 		}
 		return v, nil
 	}
-	argv := []string{p.Podman, "run", "--pull=never", "--name", stack.ContainerName(svc.Name)}
+	// k8s-file: the container's output reaches the journal once, through
+	// the attached `podman run` (the journald driver, a common default,
+	// would log every line a second time); `podman logs` still works.
+	argv := []string{p.Podman, "run", "--pull=never", "--log-driver=k8s-file", "--name", stack.ContainerName(svc.Name)}
 	add := func(flag, value string) { argv = append(argv, flag, value) }
 	if c.Hostname != "" {
 		add("--hostname", c.Hostname)

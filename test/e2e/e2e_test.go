@@ -67,8 +67,11 @@ func TestOperatorJourney(t *testing.T) {
 			s.MustMage(t, nil, "down")
 			_, mageTook := s.mageUp(t)
 			s.requireAllHealthy(t)
-			line := fmt.Sprintf("TIMING stand-ins ready at %ds: systemctl start hotstack-os.target %.2fs, mage up %.2fs, ratio %.2f; original units 86.5s (instant) / 107.5s (5s): %.1fx faster",
-				delay, unitsTook.Seconds(), mageTook.Seconds(), unitsTook.Seconds()/mageTook.Seconds(), 86.5/mageTook.Seconds())
+			line := fmt.Sprintf("TIMING stand-ins ready at %ds: systemctl start hotstack-os.target %.2fs, mage up %.2fs, ratio %.2f",
+				delay, unitsTook.Seconds(), mageTook.Seconds(), unitsTook.Seconds()/mageTook.Seconds())
+			if delay == 0 {
+				line += fmt.Sprintf("; the original units take 86.5s here: mage up is %.1fx faster", 86.5/mageTook.Seconds())
+			}
 			t.Log(line)
 			fmt.Println(line)
 		}
@@ -163,6 +166,7 @@ func TestOperatorJourney(t *testing.T) {
 
 	step(t, "two concurrent up start nothing twice", func(t *testing.T) {
 		s.MustMage(t, nil, "down")
+		since := "@" + strings.TrimSpace(s.MustExec("date", "+%s"))
 		var wg sync.WaitGroup
 		outs := make([]string, 2)
 		errs := make([]error, 2)
@@ -183,7 +187,7 @@ func TestOperatorJourney(t *testing.T) {
 			t.Errorf("the second up neither waited nor found the stack up:\n%s\n---\n%s", outs[0], outs[1])
 		}
 		for _, svc := range []string{"mariadb", "keystone", "nova-compute"} {
-			n := strings.Count(s.MustExec("journalctl", "-u", "hotstack-os-"+svc+".service", "-o", "cat", "--since", "-2min"), "mode=normal")
+			n := strings.Count(s.MustExec("journalctl", "-u", "hotstack-os-"+svc+".service", "-o", "cat", "--since", since), "\nStarted ")
 			if n != 1 {
 				t.Errorf("%s started %d times", svc, n)
 			}

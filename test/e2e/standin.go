@@ -31,19 +31,21 @@ case "$mode" in
   ignoreterm) trap 'echo "standin: $name ignores SIGTERM"' TERM ;;
   *) trap 'echo "standin: $name got SIGTERM"; exit 143' TERM ;;
 esac
-start=$(date +%s)
+ready() {
+  mkdir -p /run/ovn 2>/dev/null
+  echo 1 > "/run/ovn/$name.pid" 2>/dev/null
+  touch /tmp/ready
+  echo "standin: $name ready"
+}
+if [ "$mode" != never ]; then
+  if [ "$delay" = 0 ]; then ready; else (sleep "$delay"; ready) & fi
+fi
+if [ "$mode" = exitafter ]; then
+  (sleep "${STANDIN_EXIT_AFTER:-1}"; echo "standin: $name exiting after ${STANDIN_EXIT_AFTER:-1}s with code 1"; kill -USR1 1) &
+  trap 'exit 1' USR1
+fi
 while :; do
-  now=$(date +%s)
-  if [ ! -f /tmp/ready ] && [ "$mode" != never ] && [ $((now - start)) -ge "$delay" ]; then
-    mkdir -p /run/ovn 2>/dev/null
-    echo 1 > "/run/ovn/$name.pid" 2>/dev/null
-    touch /tmp/ready
-    echo "standin: $name ready"
-  fi
-  if [ "$mode" = exitafter ] && [ $((now - start)) -ge "${STANDIN_EXIT_AFTER:-1}" ]; then
-    echo "standin: $name exiting after ${STANDIN_EXIT_AFTER:-1}s with code 1"; exit 1
-  fi
-  sleep 0.1 & wait $!
+  sleep 1 & wait $!
 done
 `
 
@@ -66,7 +68,7 @@ var healthShims = map[string]string{
 }
 
 var busyboxApplets = []string{"sh", "ash", "test", "[", "cat", "kill", "sleep", "grep", "touch", "echo", "env", "ls",
-	"mkdir", "rm", "printf", "true", "false", "id", "ps", "hostname", "date", "wc"}
+	"mkdir", "rm", "printf", "printenv", "true", "false", "id", "ps", "hostname", "date", "wc"}
 
 // standinTar builds the stand-ins' root filesystem: busybox, the stand-in
 // entrypoint, the health shims and every --entrypoint path the units use.
