@@ -113,6 +113,11 @@ func Uninstall(ctx context.Context, o Options) error {
 			return err
 		}
 	}
+	if o.Live() && o.Purge {
+		if err := purgeHost(ctx, o); err != nil {
+			return err
+		}
+	}
 	removed, err := units.Uninstall(o.Root, manifest)
 	if err != nil {
 		return err

@@ -116,10 +116,10 @@ func Boot(t *testing.T) *Box {
 	if b.pid == 0 {
 		t.Fatalf("box did not boot:\n%s", b.log.String())
 	}
-	b.MustExec("systemctl", "start", "openvswitch-switch.service")
+	b.MustExec(t, "systemctl", "start", "openvswitch-switch.service")
 	// Host paths that units mount and nothing installs; created after
 	// boot, since systemd recreates /run.
-	b.MustExec("mkdir", "-p", "/run/libvirt", "/etc/iscsi", "/var/lib/iscsi")
+	b.MustExec(t, "mkdir", "-p", "/run/libvirt", "/etc/iscsi", "/var/lib/iscsi")
 	return b
 }
 
@@ -169,12 +169,12 @@ func (b *Box) Exec(name string, args ...string) (string, error) {
 	return string(out), err
 }
 
-// MustExec is Exec that fails the test on error.
-func (b *Box) MustExec(name string, args ...string) string {
-	b.t.Helper()
+// MustExec is Exec that fails t on error.
+func (b *Box) MustExec(t *testing.T, name string, args ...string) string {
+	t.Helper()
 	out, err := b.Exec(name, args...)
 	if err != nil {
-		b.t.Fatalf("in box: %s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		t.Fatalf("in box: %s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -17,8 +18,8 @@ import (
 // secrets, uninstall. Each step depends on the ones before.
 func TestOperatorJourney(t *testing.T) {
 	s := NewStack(t, "")
-	hostsBefore := s.MustExec("cat", "/etc/hosts")
-	exportsBefore := s.MustExec("cat", "/etc/exports")
+	hostsBefore := s.MustExec(t, "cat", "/etc/hosts")
+	exportsBefore := s.MustExec(t, "cat", "/etc/exports")
 
 	step(t, "install and start", func(t *testing.T) {
 		took := s.timeStart(t)
@@ -30,10 +31,10 @@ func TestOperatorJourney(t *testing.T) {
 		out := s.MustMage(t, nil, "down")
 		t.Logf("%s", lastLine(out))
 		s.requireAllInactive(t)
-		if got := s.MustExec("cat", "/etc/hosts"); got != hostsBefore {
+		if got := s.MustExec(t, "cat", "/etc/hosts"); got != hostsBefore {
 			t.Errorf("/etc/hosts after down:\n%q\nbefore:\n%q", got, hostsBefore)
 		}
-		if got := s.MustExec("cat", "/etc/exports"); got != exportsBefore {
+		if got := s.MustExec(t, "cat", "/etc/exports"); got != exportsBefore {
 			t.Errorf("/etc/exports after down:\n%q\nbefore:\n%q", got, exportsBefore)
 		}
 	})
@@ -128,7 +129,7 @@ func TestOperatorJourney(t *testing.T) {
 		s.MustMage(t, nil, "down")
 		s.mageUp(t)
 		start := time.Now()
-		s.MustExec("systemctl", "stop", "hotstack-os-heat-engine.service")
+		s.MustExec(t, "systemctl", "stop", "hotstack-os-heat-engine.service")
 		took := time.Since(start)
 		if took < 10*time.Second || took > 20*time.Second {
 			t.Errorf("stop took %s, want the 10 s stop timeout then a kill", took)
@@ -143,7 +144,7 @@ func TestOperatorJourney(t *testing.T) {
 		s.withEnv(t, "")
 		s.MustMage(t, nil, "down")
 		s.mageUp(t)
-		s.MustExec("podman", "kill", "hotstack-os-keystone")
+		s.MustExec(t, "podman", "kill", "hotstack-os-keystone")
 		var seenRecovering bool
 		deadline := time.Now().Add(60 * time.Second)
 		for time.Now().Before(deadline) {
@@ -166,7 +167,7 @@ func TestOperatorJourney(t *testing.T) {
 
 	step(t, "two concurrent up start nothing twice", func(t *testing.T) {
 		s.MustMage(t, nil, "down")
-		since := "@" + strings.TrimSpace(s.MustExec("date", "+%s"))
+		since := "@" + strings.TrimSpace(s.MustExec(t, "date", "+%s"))
 		var wg sync.WaitGroup
 		outs := make([]string, 2)
 		errs := make([]error, 2)
@@ -187,7 +188,7 @@ func TestOperatorJourney(t *testing.T) {
 			t.Errorf("the second up neither waited nor found the stack up:\n%s\n---\n%s", outs[0], outs[1])
 		}
 		for _, svc := range []string{"mariadb", "keystone", "nova-compute"} {
-			n := strings.Count(s.MustExec("journalctl", "-u", "hotstack-os-"+svc+".service", "-o", "cat", "--since", since), "\nStarted ")
+			n := strings.Count(s.MustExec(t, "journalctl", "-u", "hotstack-os-"+svc+".service", "-o", "cat", "--since", since), "\nStarted ")
 			if n != 1 {
 				t.Errorf("%s started %d times", svc, n)
 			}
@@ -201,8 +202,14 @@ func TestOperatorJourney(t *testing.T) {
 
 // step runs one scenario; later steps need earlier ones, so a failure stops
 // the journey.
+//
+// HOTSTACK_E2E_FOCUS=secrets runs only the steps whose name contains it
+// (after the first, which every step needs) when iterating on one scenario.
 func step(t *testing.T, name string, f func(t *testing.T)) {
 	t.Helper()
+	if focus := os.Getenv("HOTSTACK_E2E_FOCUS"); focus != "" && name != "install and start" && !strings.Contains(name, focus) {
+		return
+	}
 	if !t.Run(name, f) {
 		t.FailNow()
 	}
@@ -212,10 +219,10 @@ func (s *Stack) timeStart(t *testing.T) time.Duration {
 	t.Helper()
 	// Starting by hand counts against the units' start limit; an operator
 	// cycling the stack this often would reset it too.
-	s.MustExec("sh", "-c", "systemctl reset-failed 'hotstack-os*' || true")
+	s.MustExec(t, "sh", "-c", "systemctl reset-failed 'hotstack-os*' || true")
 	start := time.Now()
 	if out, err := s.Exec("systemctl", "start", "hotstack-os.target"); err != nil {
-		t.Fatalf("systemctl start: %v\n%s\n%s", err, out, s.MustExec("systemctl", "list-units", "hotstack-os*", "--no-pager", "--all"))
+		t.Fatalf("systemctl start: %v\n%s\n%s", err, out, s.MustExec(t, "systemctl", "list-units", "hotstack-os*", "--no-pager", "--all"))
 	}
 	return time.Since(start)
 }
@@ -246,7 +253,7 @@ func (s *Stack) requireAllHealthy(t *testing.T) {
 
 func (s *Stack) requireAllInactive(t *testing.T) {
 	t.Helper()
-	out := s.MustExec("systemctl", "list-units", "hotstack-os*", "--no-pager", "--plain", "--no-legend", "--state=active,activating,failed")
+	out := s.MustExec(t, "systemctl", "list-units", "hotstack-os*", "--no-pager", "--plain", "--no-legend", "--state=active,activating,failed")
 	if strings.TrimSpace(out) != "" {
 		t.Fatalf("units still active after down:\n%s", out)
 	}
@@ -254,7 +261,7 @@ func (s *Stack) requireAllInactive(t *testing.T) {
 
 func (s *Stack) startTimestamps(t *testing.T) map[string]string {
 	t.Helper()
-	out := s.MustExec("sh", "-c", "systemctl show -p Id -p ExecMainStartTimestamp 'hotstack-os-*'")
+	out := s.MustExec(t, "sh", "-c", "systemctl show -p Id -p ExecMainStartTimestamp 'hotstack-os-*'")
 	m := map[string]string{}
 	var id string
 	for _, line := range strings.Split(out, "\n") {

@@ -9,12 +9,13 @@ import (
 
 // Passwords full of characters that quoting, specifiers and env files get
 // wrong; each is unique so a leak can be traced.
+// Each starts with a token found nowhere else, so a leak can be searched for.
 var secretValues = map[string]string{
-	"KEYSTONE_ADMIN_PASSWORD": `Adm1n p@ss w%rd$HOME"'\;#`,
-	"MYSQL_ROOT_PASSWORD":     `R00t %n $$ "x" 'y' \\ z`,
-	"DB_PASSWORD":             `Db-${DB} %% \"q\" tail `,
-	"SERVICE_PASSWORD":        `Svc $(id) ` + "`id`" + ` \n 'end`,
-	"RABBITMQ_DEFAULT_PASS":   `Rab %i%I$1 "'\`,
+	"KEYSTONE_ADMIN_PASSWORD": `zqAdm1nzq p@ss w%rd$HOME"'\;#`,
+	"MYSQL_ROOT_PASSWORD":     `zqR00tzq %n $$ "x" 'y' \\ z`,
+	"DB_PASSWORD":             `zqDbzq-${DB} %% \"q\" tail `,
+	"SERVICE_PASSWORD":        `zqSvczq $(id) ` + "`id`" + ` \n 'end`,
+	"RABBITMQ_DEFAULT_PASS":   `zqRabzq %i%I$1 "'\`,
 }
 
 // envQuote writes a value for our .env: single quotes are literal, and the
@@ -59,28 +60,51 @@ func (s *Stack) checkSecrets(t *testing.T) {
 		"hotstack-os-rabbitmq":       {"RABBITMQ_DEFAULT_PASS", "RABBITMQ_DEFAULT_PASS"},
 	}
 	for container, c := range checks {
-		got := s.MustExec("podman", "exec", container, "printenv", c[0])
-		if got != secretValues[c[1]]+"\n" {
+		got, found := "", false
+		for _, line := range strings.Split(s.MustExec(t, "podman", "exec", container, "env"), "\n") {
+			if v, ok := strings.CutPrefix(line, c[0]+"="); ok {
+				got, found = v, true
+			}
+		}
+		if !found || got != secretValues[c[1]] {
 			t.Errorf("%s: %s = %q, want %q", container, c[0], got, secretValues[c[1]])
 		}
 	}
 
 	haystacks := map[string]string{
 		"ps during start": psSeen,
-		"systemctl show":  s.MustExec("sh", "-c", "systemctl show 'hotstack-os*'"),
-		"the journal":     s.MustExec("journalctl", "--no-pager", "-o", "verbose"),
-		// Files any user can read, wherever the stack writes.
-		"world-readable files": s.MustExec("sh", "-c",
-			"find /etc /run /var/lib/hotstack-os /usr/local/bin /var/lib/containers /tmp -xdev -type f -perm -o=r -size -2M 2>/dev/null | xargs -r cat 2>/dev/null; true"),
+		"systemctl show":  s.MustExec(t, "sh", "-c", "systemctl show 'hotstack-os*'"),
+		"the journal":     s.MustExec(t, "journalctl", "--no-pager", "-o", "verbose"),
+		// Files a non-root user can read (permissions of every directory on
+		// the way included): grep runs as nobody over where the stack writes.
+		"files readable by a non-root user": s.MustExec(t, "sh", "-c",
+			"setpriv --reuid=65534 --regid=65534 --clear-groups grep -rl --exclude-dir=proc "+
+				"-e zqAdm1nzq -e zqR00tzq -e zqDbzq -e zqSvczq -e zqRabzq /etc /run /var /usr/local /tmp /root 2>/dev/null | "+
+				"sed 's/$/: zqAdm1nzq zqR00tzq zqDbzq zqSvczq zqRabzq/'; true"),
+	}
+	// The file search must be able to find a leak: a planted control is seen.
+	s.WriteFile(t, "/var/tmp/hotstack-control", "zqCtlzq\n", 0o644)
+	if out := s.MustExec(t, "sh", "-c", "setpriv --reuid=65534 --regid=65534 --clear-groups grep -rl zqCtlzq /var/tmp; true"); !strings.Contains(out, "hotstack-control") {
+		t.Fatalf("the non-root file search misses a planted world-readable file: %q", out)
 	}
 	for where, text := range haystacks {
 		for key, v := range secretValues {
 			// The distinctive prefix of each value is enough to trace it.
 			needle := strings.Fields(v)[0]
 			if strings.Contains(text, needle) {
-				t.Errorf("%s leaks %s (%q)", where, key, needle)
+				t.Errorf("%s leaks %s (%q):\n%s", where, key, needle, linesWith(text, needle))
 			}
 		}
 	}
 	s.withEnv(t, "")
+}
+
+func linesWith(text, needle string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, needle) && len(out) < 5 {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

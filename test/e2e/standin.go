@@ -119,7 +119,7 @@ var (
 // they use, so the stand-ins carry exactly the names the units ask for.
 func (b *Box) unitImages(t *testing.T, unitDir string) (images, entrypoints []string) {
 	t.Helper()
-	out := b.MustExec("sh", "-c", "cat "+unitDir+"/hotstack-os-*.service")
+	out := b.MustExec(t, "sh", "-c", "cat "+unitDir+"/hotstack-os-*.service")
 	seenI, seenE := map[string]bool{}, map[string]bool{}
 	for _, m := range imageRe.FindAllStringSubmatch(out, -1) {
 		if !seenI[m[1]] {

@@ -31,8 +31,6 @@ func (s *Stack) checkUninstall(t *testing.T) {
 	s.MustMage(t, []string{"HOTSTACK_PURGE=1"}, "down")
 	out := s.MustMage(t, []string{"HOTSTACK_PURGE=1"}, "uninstall")
 	t.Logf("%s", lastLine(out))
-	// Purge of the bridges and network: the infra cleanup with purge.
-	s.MustMage(t, []string{"HOTSTACK_PURGE=1"}, "infra:cleanup")
 	after := s.inventory(t)
 	for k, v := range after {
 		if v != before[k] {
