@@ -5,6 +5,8 @@
 package main
 
 import (
+	"os"
+
 	"github.com/magefile/mage/mg"
 
 	"github.com/hotstack-os/hotstack-os/cli"
@@ -54,3 +56,23 @@ func Down() error { return cli.Down() }
 
 // Status shows each service's unit state and health; exit 0 only if all healthy.
 func Status() error { return cli.Status() }
+
+// Plan shows what install, infra:setup and up would change; exit 2 if anything.
+func Plan() error { return cli.Plan() }
+
+// Graph prints the service graph as Graphviz DOT (dot -Tsvg to draw it).
+func Graph() error { return cli.Graph() }
+
+// Logs follows the journal of every unit; `mage logs keystone` for one service.
+func Logs(service *string) error {
+	name := ""
+	if service != nil {
+		name = *service
+	}
+	if arg, consumed := cli.PositionalArg("logs"); consumed {
+		// Exit here, so that mage does not take the service for a target.
+		err := cli.Logs(arg)
+		os.Exit(cli.ExitCode(err))
+	}
+	return cli.Logs(name)
+}

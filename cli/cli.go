@@ -6,6 +6,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -38,13 +39,13 @@ func exit(err error) error {
 		return err
 	}
 	if errors.Is(err, context.Canceled) {
-		return &ExitError{Code: 130, Err: err}
+		return &ExitError{Code: ExitInterrupted, Err: err}
 	}
 	var f *deploy.Fail
 	if errors.As(err, &f) {
 		return &ExitError{Code: f.Code, Err: err}
 	}
-	return &ExitError{Code: 1, Err: err}
+	return &ExitError{Code: ExitFailure, Err: err}
 }
 
 // session is what every command starts from.
@@ -90,4 +91,17 @@ func Check() error {
 	s := begin()
 	defer s.stop()
 	return exit(deploy.Check(s.ctx, s.opts))
+}
+
+// ExitCode is the exit status for err (0 for nil), printing the error.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintln(os.Stderr, "Error:", err)
+	var ee *ExitError
+	if errors.As(exit(err), &ee) {
+		return ee.Code
+	}
+	return ExitFailure
 }

@@ -20,21 +20,21 @@ const helperUsage = `usage: hotstack-os COMMAND
 // Helper runs the helper binary's command line.
 func Helper(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return &ExitError{Code: 2, Err: fmt.Errorf("%s", helperUsage)}
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s", helperUsage)}
 	}
 	switch args[0] {
 	case "health-gate":
 		if len(args) != 2 {
-			return &ExitError{Code: 2, Err: fmt.Errorf("%s", helperUsage)}
+			return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s", helperUsage)}
 		}
 		return exit(HealthGate(ctx, args[1]))
 	case "infra":
 		if len(args) != 2 {
-			return &ExitError{Code: 2, Err: fmt.Errorf("%s", helperUsage)}
+			return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s", helperUsage)}
 		}
 		return exit(infraCommand(ctx, args[1]))
 	default:
-		return &ExitError{Code: 2, Err: fmt.Errorf("unknown command %q\n%s", args[0], helperUsage)}
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("unknown command %q\n%s", args[0], helperUsage)}
 	}
 }
 

@@ -59,7 +59,7 @@ func infraCommand(ctx context.Context, verb string) error {
 	case "cleanup":
 		_, err = h.Cleanup(ctx)
 	default:
-		return &ExitError{Code: 2, Err: fmt.Errorf("unknown infra command %q\n%s", verb, helperUsage)}
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("unknown infra command %q\n%s", verb, helperUsage)}
 	}
 	return err
 }

@@ -29,7 +29,9 @@ func (c Container) Probe(ctx context.Context) Result {
 	if c.MainPID > 0 && !processAlive(c.MainPID) {
 		return Result{Permanent: true, Output: fmt.Sprintf("the container's podman process (pid %d) has exited", c.MainPID)}
 	}
-	args := append([]string{"exec", c.Name}, c.Cmd...)
+	// No event per probe: with podman's journald events backend every
+	// exec would add two lines to the unit's journal.
+	args := append([]string{"--events-backend=none", "exec", c.Name}, c.Cmd...)
 	res, err := c.Runner.Run(ctx, execx.Command{Name: "podman", Args: args})
 	out := strings.TrimSpace(string(res.Stdout) + string(res.Stderr))
 	if err == nil {
@@ -53,7 +55,7 @@ func (c Container) Probe(ctx context.Context) Result {
 // state reports the container's state and whether it can no longer become
 // healthy (exited, stopped, or removed).
 func (c Container) state(ctx context.Context) (string, bool) {
-	res, err := c.Runner.Run(ctx, execx.Command{Name: "podman", Args: []string{"inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", c.Name}})
+	res, err := c.Runner.Run(ctx, execx.Command{Name: "podman", Args: []string{"--events-backend=none", "inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", c.Name}})
 	if err != nil {
 		var e *execx.Error
 		if errors.As(err, &e) && strings.Contains(strings.ToLower(e.Stderr), "no such") {

@@ -94,7 +94,11 @@ func Boot(t *testing.T) *Box {
 		t.Fatal(err)
 	}
 	b := &Box{t: t, Repo: repo}
-	b.cmd = exec.Command("unshare", "--pid", "--fork", "--mount", "--net", "--propagation", "private", script, repo)
+	// --kill-child and Pdeathsig: if this test process dies without its
+	// cleanup, unshare is killed and takes the box's PID 1 (and with it
+	// the whole namespace) along, so no box outlives its test.
+	b.cmd = exec.Command("unshare", "--pid", "--fork", "--kill-child=SIGKILL", "--mount", "--net", "--propagation", "private", script, repo)
+	b.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	b.cmd.Stdout, b.cmd.Stderr = &b.log, &b.log
 	if err := b.cmd.Start(); err != nil {
 		t.Fatal(err)

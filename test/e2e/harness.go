@@ -82,11 +82,11 @@ func (b *Box) WriteFile(t *testing.T, path, content string, mode os.FileMode) {
 	}
 }
 
-// Mage runs a mage target in the box with the e2e .env.
-func (s *Stack) Mage(env []string, target string) (string, time.Duration, error) {
+// Mage runs a mage target (with arguments) in the box with the e2e .env.
+func (s *Stack) Mage(env []string, target ...string) (string, time.Duration, error) {
 	env = append([]string{"HOTSTACK_ENV=" + s.EnvFile}, env...)
 	start := time.Now()
-	out, err := s.Command(env, s.MageBin, target).CombinedOutput()
+	out, err := s.Command(env, s.MageBin, target...).CombinedOutput()
 	return string(out), time.Since(start), err
 }
 
