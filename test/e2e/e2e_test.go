@@ -107,13 +107,13 @@ func TestOperatorJourney(t *testing.T) {
 		time.Sleep(2 * time.Second)
 		s.MustExec(t, "systemctl", "restart", "hotstack-os-heat-api.service")
 		deadline := time.Now().Add(20 * time.Second)
-		for time.Now().Before(deadline) && strings.Count(buf.String(), "heat-api           | ") < 2 {
+		for time.Now().Before(deadline) && !strings.Contains(buf.String(), "Started hotstack-os-heat-api") {
 			time.Sleep(200 * time.Millisecond)
 		}
 		// nsenter forks the command into the box: stop it there.
 		_, _ = s.Exec("pkill", "-INT", "-f", "mage logs heat-api")
 		_ = cmd.Wait()
-		if !strings.Contains(buf.String(), "Started") {
+		if !strings.Contains(buf.String(), "Started hotstack-os-heat-api") {
 			t.Errorf("following logs missed the restart:\n%s", tail(buf.String(), 10))
 		}
 	})
