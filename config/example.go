@@ -28,3 +28,46 @@ func Example(s Schema) []byte {
 	}
 	return []byte(b.String())
 }
+
+// Reference renders the configuration reference for the README: one table
+// row per key, grouped as in .env.example.
+func Reference(s Schema) string {
+	var b strings.Builder
+	group := ""
+	for _, k := range s {
+		if k.Group != group {
+			group = k.Group
+			fmt.Fprintf(&b, "\n**%s**\n\n| key | default | checked | meaning |\n| --- | --- | --- | --- |\n", group)
+		}
+		def := k.Default
+		if k.Kind == Secret {
+			def += " (change it)"
+		}
+		fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s |\n", k.Name, def, kindText(k), k.Doc)
+	}
+	return b.String()
+}
+
+func kindText(k Key) string {
+	switch k.Kind {
+	case Secret:
+		return "secret, non-empty"
+	case HostIP:
+		return "IPv4 address"
+	case ServiceIP:
+		return "IPv4, in CONTAINER_NETWORK, unique"
+	case Network:
+		return "IPv4 CIDR"
+	case Path:
+		return "absolute path"
+	case Int:
+		return fmt.Sprintf("integer %d..%d", k.Min, k.Max)
+	case Bool:
+		return "true/false"
+	case Image:
+		return "image reference"
+	case Enum:
+		return strings.Join(k.Choices, " or ")
+	}
+	return "non-empty text"
+}

@@ -23,6 +23,9 @@ const envMarker = "HOTSTACK_TESTNS"
 // cannot create namespaces.
 func Enter(t *testing.T) bool {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test against real tools; skipped with -short")
+	}
 	if os.Getenv(envMarker) == t.Name() {
 		mustRun(t, "ip", "link", "set", "lo", "up")
 		return true

@@ -18,6 +18,9 @@ var secretValues = map[string]string{
 	"RABBITMQ_DEFAULT_PASS":   `zqRabzq %i%I$1 "'\`,
 }
 
+// regionValue is not a secret: it is rendered into the unit's command line.
+const regionValue = `Reg%ion %n $HOME $$ "dq" \\ ;# end`
+
 // envQuote writes a value for our .env: single quotes are literal, and the
 // parser strips only the outer pair, so inner quotes survive.
 func envQuote(v string) string { return "'" + v + "'" }
@@ -27,6 +30,9 @@ func (s *Stack) checkSecrets(t *testing.T) {
 	for k, v := range secretValues {
 		env.WriteString(k + "=" + envQuote(v) + "\n")
 	}
+	// A plain setting full of specials travels on the ExecStart line: it
+	// must survive systemd's own parsing (specifiers, $, quotes).
+	env.WriteString("REGION_NAME=" + envQuote(regionValue) + "\n")
 	s.WriteFile(t, s.EnvFile, baseEnv+env.String(), 0o600)
 	s.MustMage(t, nil, "install")
 	s.MustMage(t, nil, "down")
@@ -52,7 +58,8 @@ func (s *Stack) checkSecrets(t *testing.T) {
 	psSeen := <-psDone
 
 	// Inside the containers the values are byte-identical.
-	checks := map[string][2]string{ // container -> variable, secret key
+	checks := map[string][2]string{ // container -> variable, .env key
+		"hotstack-os-heat-api":       {"REGION_NAME", "REGION_NAME"},
 		"hotstack-os-mariadb":        {"MYSQL_ROOT_PASSWORD", "MYSQL_ROOT_PASSWORD"},
 		"hotstack-os-keystone":       {"KEYSTONE_ADMIN_PASSWORD", "KEYSTONE_ADMIN_PASSWORD"},
 		"hotstack-os-glance":         {"GLANCE_DB_PASSWORD", "DB_PASSWORD"},
@@ -66,8 +73,12 @@ func (s *Stack) checkSecrets(t *testing.T) {
 				got, found = v, true
 			}
 		}
-		if !found || got != secretValues[c[1]] {
-			t.Errorf("%s: %s = %q, want %q", container, c[0], got, secretValues[c[1]])
+		want := secretValues[c[1]]
+		if c[1] == "REGION_NAME" {
+			want = regionValue
+		}
+		if !found || got != want {
+			t.Errorf("%s: %s = %q, want %q", container, c[0], got, want)
 		}
 	}
 
