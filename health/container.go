@@ -41,13 +41,17 @@ func (c Container) Probe(ctx context.Context) Result {
 		return Result{Output: "probe timed out: " + out}
 	}
 	// Exit codes 125-127 are podman's own: exec could not run the command.
-	if code := execx.ExitCode(err); code >= 125 || code < 0 {
-		if state, gone := c.state(ctx); gone {
-			return Result{Permanent: true, Output: state}
-		}
-	}
 	if out == "" {
 		out = err.Error()
+	}
+	if code := execx.ExitCode(err); code >= 125 || code < 0 {
+		state, gone := c.state(ctx)
+		if gone {
+			return Result{Permanent: true, Output: state}
+		}
+		if state != "" {
+			out += " (" + state + ")"
+		}
 	}
 	return Result{Output: out}
 }
