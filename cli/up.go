@@ -76,8 +76,9 @@ func checkInstalled(o deploy.Options) error {
 	return nil
 }
 
-// Up brings the stack up, dependency by dependency.
-func Up() error {
+// driveStack runs f with the run lock held and the systemd backend
+// connected: what `up` and `down` share.
+func driveStack(f func(s *session, b *backend.Systemd) error) error {
 	s := begin()
 	defer s.stop()
 	lock, err := s.lock()
@@ -90,11 +91,18 @@ func Up() error {
 		return exit(err)
 	}
 	defer closeBus()
+	return exit(f(s, b))
+}
+
+// Up brings the stack up, dependency by dependency.
+func Up() error { return driveStack(up) }
+
+func up(s *session, b *backend.Systemd) error {
 	progress := ui.NewProgress(s.log, os.Stderr, backend.Graph(s.opts.Stack), ui.DetectFormat() == ui.Console && ui.IsTerminal(os.Stderr))
 	rep, err := s.engine(b, progress).Up(s.ctx)
 	progress.Close()
 	if err != nil {
-		return exit(s.report(b, err))
+		return s.report(b, err)
 	}
 	started := rep.Started()
 	took := rep.End.Sub(rep.Begin).Round(time.Millisecond)
@@ -121,39 +129,27 @@ func (s *session) report(b tasks.Diagnoser, err error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if tail, jerr := b.Diagnose(ctx, f.Node, journalLines); jerr == nil && tail != "" {
-		fmt.Fprintf(&msg, "\n--- last %d journal lines of %s ---\n%s", journalLines, unitOf(f.Node), tail)
+		fmt.Fprintf(&msg, "\n--- last %d journal lines of %s ---\n%s", journalLines, stack.UnitName(f.Node), tail)
 	}
-	return &ExitError{Code: 1, Err: errors.New(msg.String())}
+	return &ExitError{Code: ExitFailure, Err: errors.New(msg.String())}
 }
-
-func unitOf(service string) string { return "hotstack-os-" + service + ".service" }
 
 // Down stops the stack in reverse layer order; the infra oneshot goes last,
 // which runs its cleanup.
-func Down() error {
-	s := begin()
-	defer s.stop()
-	lock, err := s.lock()
-	if err != nil {
-		return exit(err)
-	}
-	defer lock.Release()
-	b, closeBus, err := s.systemdBackend()
-	if err != nil {
-		return exit(err)
-	}
-	defer closeBus()
+func Down() error { return driveStack(down) }
+
+func down(s *session, b *backend.Systemd) error {
 	progress := ui.NewProgress(s.log, os.Stderr, backend.Graph(s.opts.Stack), false)
 	start := time.Now()
-	err = s.engine(b, progress).Down(s.ctx)
+	err := s.engine(b, progress).Down(s.ctx)
 	progress.Close()
 	if err != nil {
-		return exit(err)
+		return err
 	}
 	// The target last: stopped first, PartOf= would have systemd stop
 	// every service at once, outside our layer order.
 	if err := b.Manager.Stop(s.ctx, stack.TargetName); err != nil {
-		return exit(err)
+		return err
 	}
 	s.log.Info().Msgf("down: stack stopped in %s", time.Since(start).Round(time.Millisecond))
 	return nil
