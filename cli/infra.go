@@ -15,27 +15,21 @@ import (
 )
 
 // InfraSetup sets up the host infrastructure (mage infra:setup).
-func InfraSetup() error {
-	s := begin()
-	defer s.stop()
-	cfg, err := s.opts.LoadConfig()
-	if err != nil {
-		return exit(err)
-	}
-	_, err = newHost(cfg, s.opts, s.log).Setup(s.ctx)
-	return exit(err)
-}
+func InfraSetup() error { return withHost((*infra.Host).Setup) }
 
 // InfraCleanup removes the managed entries; HOTSTACK_PURGE=1 also deletes
 // the bridges and the podman network (mage infra:cleanup).
-func InfraCleanup() error {
+func InfraCleanup() error { return withHost((*infra.Host).Cleanup) }
+
+// withHost runs an infra action on this host, configured from the .env.
+func withHost(action func(*infra.Host, context.Context) (infra.Summary, error)) error {
 	s := begin()
 	defer s.stop()
 	cfg, err := s.opts.LoadConfig()
 	if err != nil {
 		return exit(err)
 	}
-	_, err = newHost(cfg, s.opts, s.log).Cleanup(s.ctx)
+	_, err = action(newHost(cfg, s.opts, s.log), s.ctx)
 	return exit(err)
 }
 
