@@ -122,15 +122,30 @@ func (p *Progress) draw() {
 				elapsed = "at " + e.Time.Sub(p.start).Round(100*time.Millisecond).String()
 			}
 			detail := ""
-			if st == tasks.Failed || st == tasks.WaitingDeps {
-				detail = "  " + truncate(e.Detail, 60)
+			switch st {
+			case tasks.Failed:
+				detail = truncate(e.Detail, 60)
+			case tasks.WaitingDeps:
+				detail = "on " + strings.Join(p.pendingDeps(n), ", ")
 			}
-			fmt.Fprintf(&b, "\x1b[2K  %s %-18s %-16s %8s%s\n", symbols[st], n.Name, st, elapsed, detail)
+			fmt.Fprintf(&b, "\x1b[2K  %s %-18s %-16s %-9s %s\n", symbols[st], n.Name, st, elapsed, detail)
 			lines++
 		}
 	}
 	p.drawn = lines
 	_, _ = io.WriteString(p.out, b.String())
+}
+
+// pendingDeps lists n's dependencies that are not healthy yet (the caller
+// holds p.mu).
+func (p *Progress) pendingDeps(n tasks.Node) []string {
+	var out []string
+	for _, d := range n.Deps {
+		if s := p.state[d].State; s != tasks.Healthy && s != tasks.AlreadyHealthy {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 func truncate(s string, n int) string {

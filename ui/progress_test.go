@@ -28,7 +28,7 @@ func TestLiveViewRedrawsInPlace(t *testing.T) {
 	p.Observe(tasks.Event{Time: now, Node: "api", Layer: 3, State: tasks.WaitingDeps, Detail: "db"})
 	p.Close()
 	text := out.String()
-	for _, want := range []string{"layer 1", "✔ infra", "? db", "probing", "… api", "waiting for deps", "  db"} {
+	for _, want := range []string{"layer 1", "✔ infra", "? db", "probing", "… api", "waiting for deps", "on db\n"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("view lacks %q:\n%s", want, text)
 		}
