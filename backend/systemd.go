@@ -21,10 +21,6 @@ type Systemd struct {
 	Stack   *stack.Stack
 }
 
-// hedgeAfter: a podman exec normally answers in 0.1-0.5 s, even under load;
-// one that has not answered after a second gets a parallel second try.
-const hedgeAfter = time.Second
-
 // infraProbeTimeout bounds the oneshot's state read.
 const infraProbeTimeout = 5 * time.Second
 
@@ -72,8 +68,7 @@ func (b *Systemd) Probe(ctx context.Context, node string) health.Result {
 	case st.Active != "active" && st.Active != "activating" && st.Active != "reloading":
 		return health.Result{Output: "unit " + st.Name + " is " + st.Active}
 	}
-	probe := health.Container{Runner: b.Runner, Name: stack.ContainerName(node), Cmd: svc.Health.Cmd}
-	return health.Hedged{Prober: probe, After: hedgeAfter}.Probe(ctx)
+	return health.ContainerProbe(b.Runner, stack.ContainerName(node), svc.Health.Cmd, 0).Probe(ctx)
 }
 
 // Policy is the service's health deadline with the default polling.

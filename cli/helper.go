@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/hotstack-os/hotstack-os/health"
 	"github.com/hotstack-os/hotstack-os/internal/execx"
@@ -38,9 +37,6 @@ func Helper(ctx context.Context, args []string) error {
 	}
 }
 
-// hedgeAfter: a podman exec normally answers in 0.1-0.5 s, even under load.
-const hedgeAfter = time.Second
-
 // HealthGate blocks until service's container answers its health command,
 // failing at once when the container has exited.
 func HealthGate(ctx context.Context, service string) error {
@@ -50,8 +46,7 @@ func HealthGate(ctx context.Context, service string) error {
 		return fmt.Errorf("unknown container service %q", service)
 	}
 	log := ui.NewLogger(os.Stderr, ui.DetectFormat()).With().Str("service", service).Logger()
-	probe := health.Hedged{After: hedgeAfter, Prober: health.Container{Runner: execx.System{}, Name: stack.ContainerName(service),
-		Cmd: svc.Health.Cmd, MainPID: health.MainPIDFromEnv()}}
+	probe := health.ContainerProbe(execx.System{}, stack.ContainerName(service), svc.Health.Cmd, health.MainPIDFromEnv())
 	policy := health.DefaultPolicy(svc.Health.Deadline(), svc.Health.Timeout)
 	log.Info().Msgf("waiting up to %s for %s", policy.Deadline, strings.Join(svc.Health.Cmd, " "))
 	if err := health.Wait(ctx, probe, policy, nil); err != nil {

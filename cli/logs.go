@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hotstack-os/hotstack-os/deploy"
 	"github.com/hotstack-os/hotstack-os/graphviz"
 	"github.com/hotstack-os/hotstack-os/internal/execx"
 	"github.com/hotstack-os/hotstack-os/journal"
@@ -25,7 +26,7 @@ func Logs(service string) error {
 		units = []string{stack.UnitName(service)}
 	}
 	follow := os.Getenv("HOTSTACK_LOGS_FOLLOW") != "0"
-	lines, err := strconv.Atoi(getenvDefault("HOTSTACK_LOGS_LINES", "50"))
+	lines, err := strconv.Atoi(deploy.Getenv("HOTSTACK_LOGS_LINES", "50"))
 	if err != nil {
 		return exit(fmt.Errorf("HOTSTACK_LOGS_LINES: %w", err))
 	}
@@ -44,13 +45,6 @@ func PositionalArg(target string) (arg string, consumed bool) {
 		}
 	}
 	return "", false
-}
-
-func getenvDefault(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
 }
 
 func serviceNames(st *stack.Stack) []string {

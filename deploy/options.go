@@ -41,12 +41,12 @@ type Options struct {
 // FromEnv fills Options from HOTSTACK_* variables and production defaults.
 func FromEnv(log zerolog.Logger) Options {
 	o := Options{
-		EnvFile:        getenv("HOTSTACK_ENV", ".env"),
-		Root:           getenv("HOTSTACK_ROOT", "/"),
+		EnvFile:        Getenv("HOTSTACK_ENV", ".env"),
+		Root:           Getenv("HOTSTACK_ROOT", "/"),
 		SkipImageCheck: os.Getenv("HOTSTACK_SKIP_IMAGE_CHECK") == "1",
 		Purge:          os.Getenv("HOTSTACK_PURGE") == "1",
-		ConfigsDir:     getenv("HOTSTACK_CONFIGS_DIR", "configs"),
-		ScriptsDir:     getenv("HOTSTACK_SCRIPTS_DIR", "scripts"),
+		ConfigsDir:     Getenv("HOTSTACK_CONFIGS_DIR", "configs"),
+		ScriptsDir:     Getenv("HOTSTACK_SCRIPTS_DIR", "scripts"),
 		Paths:          units.DefaultPaths,
 		Stack:          stack.Default(),
 		Runner:         execx.System{},
@@ -57,7 +57,8 @@ func FromEnv(log zerolog.Logger) Options {
 	return o
 }
 
-func getenv(key, def string) string {
+// Getenv returns the variable key, or def when it is unset or empty.
+func Getenv(key, def string) string {
 	if v := os.Getenv(key); v != "" {
 		return v
 	}

@@ -3,6 +3,8 @@ package health
 import (
 	"context"
 	"time"
+
+	"github.com/hotstack-os/hotstack-os/internal/execx"
 )
 
 // Hedged runs a second, parallel attempt of a probe that has not answered
@@ -31,4 +33,15 @@ func (h Hedged) Probe(ctx context.Context) Result {
 		go run()
 	}
 	return <-results
+}
+
+// hedgeAfter: a podman exec normally answers in 0.1-0.5 s, even under load.
+const hedgeAfter = time.Second
+
+// ContainerProbe is how a service's health is probed everywhere (the unit's
+// health gate, `up`, `status`): its command in its container, hedged
+// against podman's occasional stall. mainPID is the unit's `podman run`
+// process when known (0 otherwise).
+func ContainerProbe(r execx.Runner, container string, cmd []string, mainPID int) Prober {
+	return Hedged{After: hedgeAfter, Prober: Container{Runner: r, Name: container, Cmd: cmd, MainPID: mainPID}}
 }
