@@ -15,7 +15,7 @@ import (
 // Check validates .env and that every image exists; writes nothing.
 func Check() error { return cli.Check() }
 
-// Config renders configs/ and scripts/ templates into the data directory.
+// Config renders templates/configs/ and templates/scripts/ into the data directory.
 func Config() error {
 	mg.Deps(Check)
 	return cli.Config()

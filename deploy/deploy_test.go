@@ -198,7 +198,7 @@ func TestRepositoryTemplatesRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, dir := range []string{"../configs", "../scripts"} {
+	for _, dir := range []string{"../templates/configs", "../templates/scripts"} {
 		if _, err := RenderTemplates(cfg, dir); err != nil {
 			t.Error(err)
 		}
