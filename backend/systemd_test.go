@@ -40,7 +40,7 @@ func newBackend(states map[string]systemd.UnitState, running string) (*Systemd, 
 		return execx.Result{}, nil
 	}}
 	m := &fakeManager{states: states}
-	return &Systemd{Manager: m, Runner: runner, Stack: stack.Default()}, runner, m
+	return &Systemd{Manager: m, Runner: runner, Stack: testStack()}, runner, m
 }
 
 func TestProbeReadsUnitStateBeforeExec(t *testing.T) {
@@ -95,4 +95,12 @@ func TestStartClearsTheStartLimit(t *testing.T) {
 	if len(m.reset) != 1 || m.reset[0] != "hotstack-os-keystone.service" {
 		t.Fatalf("reset-failed calls: %v", m.reset)
 	}
+}
+
+func testStack() *stack.Stack {
+	st, err := stack.Default()
+	if err != nil {
+		panic(err)
+	}
+	return st
 }

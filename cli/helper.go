@@ -40,7 +40,10 @@ func Helper(ctx context.Context, args []string) error {
 // HealthGate blocks until service's container answers its health command,
 // failing at once when the container has exited.
 func HealthGate(ctx context.Context, service string) error {
-	st := stack.Default()
+	st, err := stack.Default()
+	if err != nil {
+		return err
+	}
 	svc := st.Get(service)
 	if svc == nil || svc.Oneshot {
 		return fmt.Errorf("unknown container service %q", service)

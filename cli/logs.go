@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/hotstack-os/hotstack-os/deploy"
-	"github.com/hotstack-os/hotstack-os/graphviz"
 	"github.com/hotstack-os/hotstack-os/internal/execx"
 	"github.com/hotstack-os/hotstack-os/journal"
 	"github.com/hotstack-os/hotstack-os/stack"
@@ -57,6 +56,10 @@ func serviceNames(st *stack.Stack) []string {
 
 // Graph prints the service graph as Graphviz DOT.
 func Graph() error {
-	_, err := os.Stdout.Write(graphviz.DOT(stack.Default()))
+	st, err := stack.Default()
+	if err != nil {
+		return exit(err)
+	}
+	_, err = os.Stdout.Write(st.DOT())
 	return exit(err)
 }

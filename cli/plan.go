@@ -89,7 +89,7 @@ func buildPlan(s *session) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, layer := range o.Stack.Layers() {
+	for _, layer := range o.Stack.Graph().Layers() {
 		var down []string
 		for _, svc := range layer {
 			if !up[svc.Name] {

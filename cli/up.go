@@ -28,7 +28,7 @@ const runLock = "/run/lock/hotstack-os-run.lock"
 const journalLines = 20
 
 func (s *session) engine(b tasks.Backend, progress *ui.Progress) *tasks.Engine {
-	return &tasks.Engine{Graph: backend.Graph(s.opts.Stack), Backend: b, StrictLayers: os.Getenv("HOTSTACK_STRICT_LAYERS") == "1",
+	return &tasks.Engine{Graph: s.opts.Stack.Graph(), Backend: b, StrictLayers: os.Getenv("HOTSTACK_STRICT_LAYERS") == "1",
 		Observer: progress.Observe}
 }
 
@@ -98,7 +98,7 @@ func driveStack(f func(s *session, b *backend.Systemd) error) error {
 func Up() error { return driveStack(up) }
 
 func up(s *session, b *backend.Systemd) error {
-	progress := ui.NewProgress(s.log, os.Stderr, backend.Graph(s.opts.Stack), ui.DetectFormat() == ui.Console && ui.IsTerminal(os.Stderr))
+	progress := ui.NewProgress(s.log, os.Stderr, s.opts.Stack.Graph(), ui.DetectFormat() == ui.Console && ui.IsTerminal(os.Stderr))
 	rep, err := s.engine(b, progress).Up(s.ctx)
 	progress.Close()
 	if err != nil {
@@ -139,7 +139,7 @@ func (s *session) report(b tasks.Diagnoser, err error) error {
 func Down() error { return driveStack(down) }
 
 func down(s *session, b *backend.Systemd) error {
-	progress := ui.NewProgress(s.log, os.Stderr, backend.Graph(s.opts.Stack), false)
+	progress := ui.NewProgress(s.log, os.Stderr, s.opts.Stack.Graph(), false)
 	start := time.Now()
 	err := s.engine(b, progress).Down(s.ctx)
 	progress.Close()

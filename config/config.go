@@ -1,13 +1,15 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // DefaultsName is how a config loaded without a .env file names its source.
@@ -107,9 +109,17 @@ func Parse(file string, data []byte, schema Schema, opt Options) (*Config, error
 	}
 	errs = append(errs, c.validate(opt)...)
 	if len(errs) > 0 {
-		sort.SliceStable(errs, func(i, j int) bool {
-			li, lj := errs[i].Line, errs[j].Line
-			return li > 0 && (lj == 0 || li < lj)
+		// Located problems first, by line; those on defaults after.
+		slices.SortStableFunc(errs, func(a, b *Error) int {
+			switch {
+			case a.Line == b.Line:
+				return 0
+			case a.Line == 0:
+				return 1
+			case b.Line == 0:
+				return -1
+			}
+			return cmp.Compare(a.Line, b.Line)
 		})
 		return nil, ValidationError(dedupe(errs))
 	}
@@ -199,9 +209,6 @@ func (c *Config) Int(key string) int {
 	return n
 }
 
-// Bool returns a Bool key's value.
-func (c *Config) Bool(key string) bool { return c.Get(key) == "true" }
-
 // Line returns the line key was set on, or 0 when a default applied.
 func (c *Config) Line(key string) int { return c.lines[key] }
 
@@ -231,20 +238,11 @@ func shadowed(c *Config, environ func() []string) []string {
 	}
 	var out []string
 	for _, kv := range environ() {
-		k, v, _ := cut(kv)
+		k, v, _ := strings.Cut(kv, "=")
 		if cur, ok := c.values[k]; ok && cur != v {
 			out = append(out, k)
 		}
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
-}
-
-func cut(kv string) (string, string, bool) {
-	for i := 0; i < len(kv); i++ {
-		if kv[i] == '=' {
-			return kv[:i], kv[i+1:], true
-		}
-	}
-	return kv, "", false
 }

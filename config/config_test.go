@@ -11,7 +11,7 @@ import (
 var testOpts = Options{Hostname: func() (string, error) { return "testhost", nil }, Environ: func() []string { return nil }}
 
 func TestDefaultsLoad(t *testing.T) {
-	c, used, err := LoadOrDefaults(filepath.Join(t.TempDir(), "missing.env"), BaseKeys, testOpts)
+	c, used, err := LoadOrDefaults(filepath.Join(t.TempDir(), "missing.env"), BaseKeys(), testOpts)
 	if err != nil || !used {
 		t.Fatalf("used=%v err=%v", used, err)
 	}
@@ -26,7 +26,7 @@ func TestDefaultsLoad(t *testing.T) {
 func TestReferencesAndQuotes(t *testing.T) {
 	env := "HOTSTACK_DATA_DIR=/srv/hs\nNOVA_INSTANCES_PATH=${HOTSTACK_DATA_DIR}/inst\n" +
 		"DB_PASSWORD='p@ss w%rd$HOME\"'\\;#'\nSERVICE_PASSWORD=\"${HOTSTACK_DATA_DIR}\"\nMYSQL_ROOT_PASSWORD='${HOTSTACK_DATA_DIR}'\n"
-	c, err := Parse(".env", []byte(env), BaseKeys, testOpts)
+	c, err := Parse(".env", []byte(env), BaseKeys(), testOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse(".env", []byte(tc.env), BaseKeys, testOpts)
+			_, err := Parse(".env", []byte(tc.env), BaseKeys(), testOpts)
 			var ve ValidationError
 			if !errors.As(err, &ve) {
 				t.Fatalf("want ValidationError, got %v", err)
@@ -86,7 +86,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestAllErrorsReportedAtOnce(t *testing.T) {
-	_, err := Parse(".env", []byte("MARIADB_IP=x\nDB_PASSWORD=\n"), BaseKeys, testOpts)
+	_, err := Parse(".env", []byte("MARIADB_IP=x\nDB_PASSWORD=\n"), BaseKeys(), testOpts)
 	var ve ValidationError
 	if !errors.As(err, &ve) || len(ve) != 2 {
 		t.Fatalf("want 2 problems, got %v", err)
@@ -96,7 +96,7 @@ func TestAllErrorsReportedAtOnce(t *testing.T) {
 func TestShadowedProcessEnvironment(t *testing.T) {
 	opt := testOpts
 	opt.Environ = func() []string { return []string{"REGION_NAME=Other", "BREX_IP=172.31.0.129"} }
-	c, err := Parse(".env", []byte("REGION_NAME=RegionOne\n"), BaseKeys, opt)
+	c, err := Parse(".env", []byte("REGION_NAME=RegionOne\n"), BaseKeys(), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,8 +108,8 @@ func TestShadowedProcessEnvironment(t *testing.T) {
 func TestExampleMatchesRepository(t *testing.T) {
 	// The root .env.example is generated from the stack schema; the stack
 	// package checks the full file. Here: the base keys all appear.
-	ex := string(Example(BaseKeys))
-	for _, k := range BaseKeys {
+	ex := string(Example(BaseKeys()))
+	for _, k := range BaseKeys() {
 		if !strings.Contains(ex, k.Name+"=") {
 			t.Errorf("%s missing from example", k.Name)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -75,7 +76,7 @@ func (c *Config) validate(opt Options) []*Error {
 				bad(k.Name, "%q must be true or false", v)
 			}
 		case Enum:
-			if !contains(k.Choices, v) {
+			if !slices.Contains(k.Choices, v) {
 				bad(k.Name, "%q must be one of %s", v, strings.Join(k.Choices, ", "))
 			}
 		}
@@ -153,13 +154,4 @@ func Broadcast(p netip.Prefix) netip.Addr {
 	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 	v |= host
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -37,7 +37,7 @@ func testOptions(t *testing.T, env string) (Options, *bytes.Buffer) {
 		Root:           filepath.Join(dir, "root"),
 		SkipImageCheck: true,
 		Paths:          units.DefaultPaths,
-		Stack:          stack.Default(),
+		Stack:          testStack(),
 		Runner:         &execx.Fake{},
 		Log:            zerolog.New(&logs),
 		Systemd: func(context.Context) (systemd.Manager, error) {
@@ -203,4 +203,12 @@ func TestRepositoryTemplatesRender(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+func testStack() *stack.Stack {
+	st, err := stack.Default()
+	if err != nil {
+		panic(err)
+	}
+	return st
 }

@@ -40,6 +40,7 @@ type Options struct {
 
 // FromEnv fills Options from HOTSTACK_* variables and production defaults.
 func FromEnv(log zerolog.Logger) Options {
+	st, _ := stack.Default()
 	o := Options{
 		EnvFile:        Getenv("HOTSTACK_ENV", ".env"),
 		Root:           Getenv("HOTSTACK_ROOT", "/"),
@@ -48,7 +49,7 @@ func FromEnv(log zerolog.Logger) Options {
 		ConfigsDir:     Getenv("HOTSTACK_CONFIGS_DIR", "templates/configs"),
 		ScriptsDir:     Getenv("HOTSTACK_SCRIPTS_DIR", "templates/scripts"),
 		Paths:          units.DefaultPaths,
-		Stack:          stack.Default(),
+		Stack:          st,
 		Runner:         execx.System{},
 		Log:            log,
 		Systemd:        func(ctx context.Context) (systemd.Manager, error) { return systemd.Connect(ctx) },

@@ -24,7 +24,7 @@ func testConfig(t *testing.T, extra string) *config.Config {
 	t.Helper()
 	data := t.TempDir()
 	env := "HOTSTACK_DATA_DIR=" + data + "\nOVS_DATAPATH_TYPE=netdev\nGLOBAL_PHYSNET_MTU=1450\nCHASSIS_HOSTNAME=test\n" + extra
-	cfg, err := config.Parse(".env", []byte(env), stack.Default().Schema(), config.Options{Environ: func() []string { return nil }})
+	cfg, err := config.Parse(".env", []byte(env), testStack().Schema(), config.Options{Environ: func() []string { return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestSetupAndCleanupOnRealComponents(t *testing.T) {
 // ipsIn moves every service address into prefix (a /24 given as "a.b.c.").
 func ipsIn(prefix string) string {
 	var b strings.Builder
-	for i, k := range stack.Default().Schema() {
+	for i, k := range testStack().Schema() {
 		if k.Kind == config.ServiceIP {
 			b.WriteString(k.Name + "=" + prefix + strconv.Itoa(10+i) + "\n")
 		}
@@ -268,4 +268,12 @@ func TestExportfsFailureRestoresFile(t *testing.T) {
 	if got, _ := os.ReadFile(exports); string(got) != originalExports {
 		t.Fatalf("exports not restored: %q", got)
 	}
+}
+
+func testStack() *stack.Stack {
+	st, err := stack.Default()
+	if err != nil {
+		panic(err)
+	}
+	return st
 }

@@ -5,16 +5,27 @@ import (
 	"testing"
 )
 
+// testStack is the built-in stack; the built-in data must be consistent.
+func testStack(t *testing.T) *Stack {
+	t.Helper()
+	st, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 func TestDefaultStackShape(t *testing.T) {
-	st := Default()
+	st := testStack(t)
 	if n := len(st.Services()); n != 23 {
 		t.Fatalf("%d services, want 23 (22 containers + infra)", n)
 	}
-	if n := len(st.Layers()); n != 8 {
+	layers := st.Graph().Layers()
+	if n := len(layers); n != 8 {
 		t.Fatalf("%d layers, want 8", n)
 	}
 	sizes := []int{1, 5, 1, 2, 4, 5, 3, 2}
-	for i, l := range st.Layers() {
+	for i, l := range layers {
 		if len(l) != sizes[i] {
 			t.Errorf("layer %d has %d services, want %d", i+1, len(l), sizes[i])
 		}
@@ -35,6 +46,7 @@ func TestGraphValidation(t *testing.T) {
 		{"cycle", []Service{svc("a", 1, "c"), svc("b", 1, "a"), svc("c", 1, "b")}, "dependency cycle: a -> c -> b -> a"},
 		{"duplicate", []Service{svc("a", 1), svc("a", 1)}, `service "a" is defined twice`},
 		{"self", []Service{svc("a", 1, "a")}, "dependency cycle: a -> a"},
+		{"no layer", []Service{svc("a", 0)}, `service "a" has no layer`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -47,7 +59,7 @@ func TestGraphValidation(t *testing.T) {
 }
 
 func TestImageKeysInSchema(t *testing.T) {
-	schema := Default().Schema()
+	schema := testStack(t).Schema()
 	k, ok := schema.Lookup("KEYSTONE_IMAGE")
 	if !ok || k.Default != "localhost/hotstack-os_keystone:latest" {
 		t.Fatalf("KEYSTONE_IMAGE = %+v", k)

@@ -22,7 +22,7 @@ func TestReadmeConfigReferenceUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := strings.Split(strings.TrimSpace(config.Reference(Default().Schema())), "\n")
+	ref := strings.Split(strings.TrimSpace(config.Reference(testStack(t).Schema())), "\n")
 	want, err := readmeBlock.Apply("README.md", readme, ref)
 	if err != nil {
 		t.Fatal(err)

@@ -53,7 +53,7 @@ func TestMatchesOriginalDeployment(t *testing.T) {
 	if err := json.Unmarshal(data, &ref); err != nil {
 		t.Fatal(err)
 	}
-	st := Default()
+	st := testStack(t)
 	if len(ref) != len(st.Services()) {
 		t.Fatalf("%d reference units, %d services", len(ref), len(st.Services()))
 	}

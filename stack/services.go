@@ -14,15 +14,23 @@ func health(interval, timeout time.Duration, retries int, start time.Duration, c
 	return Health{Cmd: cmd, Interval: interval, Timeout: timeout, Retries: retries, StartPeriod: start}
 }
 
-func cfg(path string) string { return "__HOTSTACK_DATA_DIR__/runtime/config/" + path }
+// runtimeConfig is where `mage config` renders templates/configs.
+const runtimeConfig = "__HOTSTACK_DATA_DIR__/runtime/config/"
 
-// Env blocks repeated across the OpenStack services.
-var (
-	rabbitEnv = []EnvVar{{"RABBITMQ_USER", "__RABBITMQ_DEFAULT_USER__"}, {"RABBITMQ_PASS", "__RABBITMQ_DEFAULT_PASS__"}}
-	infraDeps = []string{"mariadb", "rabbitmq", "keystone", "dnsmasq", "haproxy"}
-	// Host-network services reach the databases by name through these.
-	backendHosts = []string{"hotstack-os-mariadb:__MARIADB_IP__", "hotstack-os-rabbitmq:__RABBITMQ_IP__", "hotstack-os-memcached:__MEMCACHED_IP__"}
-)
+func cfg(path string) string { return runtimeConfig + path }
+
+// rabbitEnv is the message bus login every OpenStack service gets.
+func rabbitEnv() []EnvVar {
+	return []EnvVar{{"RABBITMQ_USER", "__RABBITMQ_DEFAULT_USER__"}, {"RABBITMQ_PASS", "__RABBITMQ_DEFAULT_PASS__"}}
+}
+
+// infraDeps are the infrastructure services an API service needs.
+func infraDeps() []string { return []string{"mariadb", "rabbitmq", "keystone", "dnsmasq", "haproxy"} }
+
+// backendHosts let host-network services reach the databases by name.
+func backendHosts() []string {
+	return []string{"hotstack-os-mariadb:__MARIADB_IP__", "hotstack-os-rabbitmq:__RABBITMQ_IP__", "hotstack-os-memcached:__MEMCACHED_IP__"}
+}
 
 func env(pairs ...EnvVar) []EnvVar { return pairs }
 
@@ -110,7 +118,7 @@ func Services() []Service {
 			DependsOn: []string{"mariadb", "rabbitmq", "keystone", "ovn-northd", "dnsmasq", "haproxy"},
 			Container: Container{Image: "localhost/hotstack-os-neutron:latest", Hostname: "neutron", Network: defaultNetwork, IPKey: "NEUTRON_SERVER_IP",
 				Entrypoint: "/usr/local/bin/neutron-server-entrypoint.sh",
-				Env:        join(env(EnvVar{"NEUTRON_DB_PASSWORD", "__DB_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"}, EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"}), rabbitEnv, env(EnvVar{"REGION_NAME", "__REGION_NAME__"})),
+				Env:        join(env(EnvVar{"NEUTRON_DB_PASSWORD", "__DB_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"}, EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"}), rabbitEnv(), env(EnvVar{"REGION_NAME", "__REGION_NAME__"})),
 				Volumes: []string{cfg("neutron/neutron.conf") + ":/etc/neutron/neutron.conf:ro,z",
 					cfg("neutron/plugins/ml2/ml2_conf.ini") + ":/etc/neutron/plugins/ml2/ml2_conf.ini:ro,z"}},
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9696/")},
@@ -130,7 +138,7 @@ func Services() []Service {
 			DependsOn: []string{"mariadb", "rabbitmq", "keystone", "placement", "dnsmasq", "haproxy"},
 			Container: Container{Image: "localhost/hotstack-os-nova:latest", Hostname: "nova", Network: defaultNetwork, IPKey: "NOVA_API_IP",
 				Entrypoint: "/usr/local/bin/nova-api-entrypoint.sh",
-				Env:        join(env(EnvVar{"NOVA_DB_PASSWORD", "__DB_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"}, EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"}), rabbitEnv, env(EnvVar{"REGION_NAME", "__REGION_NAME__"}, EnvVar{"METADATA_SECRET", "__SERVICE_PASSWORD__"})),
+				Env:        join(env(EnvVar{"NOVA_DB_PASSWORD", "__DB_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"}, EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"}), rabbitEnv(), env(EnvVar{"REGION_NAME", "__REGION_NAME__"}, EnvVar{"METADATA_SECRET", "__SERVICE_PASSWORD__"})),
 				Volumes:    []string{novaConf}},
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8774/")},
 		novaWorker("nova-conductor", "NOVA_CONDUCTOR_IP", "HotStack-OS Nova Conductor Service"),
@@ -144,7 +152,7 @@ func Services() []Service {
 					"__NOVA_INSTANCES_PATH__:__NOVA_INSTANCES_PATH__:shared",
 					"__NOVA_NFS_MOUNT_POINT_BASE__:__NOVA_NFS_MOUNT_POINT_BASE__:shared",
 					"/sys/fs/cgroup:/sys/fs/cgroup:ro"},
-				AddHosts: backendHosts},
+				AddHosts: backendHosts()},
 			Health: health(10*s, 5*s, 5, 30*s, "/usr/local/bin/nova-compute-healthcheck.sh")},
 		{Name: "nova-novncproxy", Layer: 6, Description: "HotStack-OS Nova NoVNC Proxy Service", DependsOn: []string{"nova-api"},
 			Container: Container{Image: "localhost/hotstack-os-nova:latest", Hostname: "nova-novncproxy", Network: defaultNetwork, IPKey: "NOVA_NOVNCPROXY_IP",
@@ -152,7 +160,7 @@ func Services() []Service {
 			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "test -f /proc/1/exe && ss -tln | grep -q :6080")},
 
 		// Layer 7: block storage.
-		{Name: "cinder-api", Layer: 7, Description: "HotStack-OS Cinder API Service", DependsOn: infraDeps,
+		{Name: "cinder-api", Layer: 7, Description: "HotStack-OS Cinder API Service", DependsOn: infraDeps(),
 			Container: Container{Image: "localhost/hotstack-os-cinder:latest", Hostname: "cinder", Network: defaultNetwork, IPKey: "CINDER_API_IP",
 				Entrypoint: "/usr/local/bin/cinder-api-entrypoint.sh", Env: apiEnv("CINDER_DB_PASSWORD", true), Volumes: []string{cinderConf}},
 			Health: health(10*s, 5*s, 5, 5*s, "sh", "-c", "curl -s http://localhost:8776/ >/dev/null 2>&1")},
@@ -164,11 +172,11 @@ func Services() []Service {
 			Container: Container{Image: "localhost/hotstack-os-cinder:latest", Hostname: "cinder-volume", Network: hostNetwork, User: "root",
 				Entrypoint: "/usr/local/bin/cinder-volume-entrypoint.sh", Privileged: true, Env: workerEnv("CINDER_DB_PASSWORD"),
 				Volumes:  []string{cinderConf, cfg("cinder/nfs_shares") + ":/etc/cinder/nfs_shares:ro,z", "__HOTSTACK_DATA_DIR__/cinder:/var/lib/cinder:z"},
-				AddHosts: backendHosts},
+				AddHosts: backendHosts()},
 			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "cinder-volume --version 2>/dev/null || test -f /proc/1/exe")},
 
 		// Layer 8: orchestration.
-		{Name: "heat-api", Layer: 8, Description: "HotStack-OS Heat API Service", DependsOn: infraDeps,
+		{Name: "heat-api", Layer: 8, Description: "HotStack-OS Heat API Service", DependsOn: infraDeps(),
 			Container: Container{Image: "localhost/hotstack-os-heat:latest", Hostname: "heat", Network: defaultNetwork, IPKey: "HEAT_API_IP",
 				Entrypoint: "/usr/local/bin/heat-api-entrypoint.sh", Env: apiEnv("HEAT_DB_PASSWORD", true), Volumes: []string{heatConf}},
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8004/")},
@@ -179,10 +187,11 @@ func Services() []Service {
 	}
 }
 
-var (
-	novaConf   = cfg("nova/nova.conf") + ":/etc/nova/nova.conf:ro,z"
-	cinderConf = cfg("cinder/cinder.conf") + ":/etc/cinder/cinder.conf:ro,z"
-	heatConf   = cfg("heat/heat.conf") + ":/etc/heat/heat.conf:ro,z"
+// The config file volumes shared by several services.
+const (
+	novaConf   = runtimeConfig + "nova/nova.conf:/etc/nova/nova.conf:ro,z"
+	cinderConf = runtimeConfig + "cinder/cinder.conf:/etc/cinder/cinder.conf:ro,z"
+	heatConf   = runtimeConfig + "heat/heat.conf:/etc/heat/heat.conf:ro,z"
 )
 
 // apiEnv is the environment of an API service: its database password, the
@@ -190,14 +199,14 @@ var (
 func apiEnv(dbKey string, rabbit bool) []EnvVar {
 	e := env(EnvVar{dbKey, "__DB_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"}, EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"})
 	if rabbit {
-		e = append(e, rabbitEnv...)
+		e = append(e, rabbitEnv()...)
 	}
 	return append(e, EnvVar{"REGION_NAME", "__REGION_NAME__"})
 }
 
 // workerEnv is the environment of a non-API worker.
 func workerEnv(dbKey string) []EnvVar {
-	return join(env(EnvVar{dbKey, "__DB_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"}), rabbitEnv, env(EnvVar{"REGION_NAME", "__REGION_NAME__"}))
+	return join(env(EnvVar{dbKey, "__DB_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"}), rabbitEnv(), env(EnvVar{"REGION_NAME", "__REGION_NAME__"}))
 }
 
 func novaWorkerEnv(metadata bool) []EnvVar {

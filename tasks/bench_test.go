@@ -44,7 +44,7 @@ var profiles = []profile{
 }
 
 func BenchmarkUp(b *testing.B) {
-	g := realGraph()
+	g := realGraph(b)
 	policy := func(string) health.Policy { return health.DefaultPolicy(10*time.Minute, 5*time.Second).Scaled(scale) }
 	for _, p := range profiles {
 		delays := map[string]time.Duration{}

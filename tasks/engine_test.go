@@ -7,13 +7,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hotstack-os/hotstack-os/backend"
 	"github.com/hotstack-os/hotstack-os/health"
 	"github.com/hotstack-os/hotstack-os/stack"
 	"github.com/hotstack-os/hotstack-os/tasks"
 )
 
-func realGraph() *tasks.Graph { return backend.Graph(stack.Default()) }
+func realGraph(tb testing.TB) *tasks.Graph {
+	tb.Helper()
+	st, err := stack.Default()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st.Graph()
+}
 
 func testPolicy(string) health.Policy {
 	return health.DefaultPolicy(5*time.Second, time.Second).Scaled(0.1)
@@ -28,7 +34,7 @@ func uniform(g *tasks.Graph, d time.Duration) map[string]time.Duration {
 }
 
 func TestOrderingFromTimestamps(t *testing.T) {
-	g := realGraph()
+	g := realGraph(t)
 	m := tasks.NewMemory(uniform(g, 20*time.Millisecond), testPolicy)
 	if _, err := (&tasks.Engine{Graph: g, Backend: m}).Up(context.Background()); err != nil {
 		t.Fatal(err)
@@ -45,7 +51,7 @@ func TestOrderingFromTimestamps(t *testing.T) {
 }
 
 func TestIndependentServicesOverlap(t *testing.T) {
-	g := realGraph()
+	g := realGraph(t)
 	m := tasks.NewMemory(uniform(g, 100*time.Millisecond), testPolicy)
 	if _, err := (&tasks.Engine{Graph: g, Backend: m}).Up(context.Background()); err != nil {
 		t.Fatal(err)
@@ -67,7 +73,7 @@ func TestIndependentServicesOverlap(t *testing.T) {
 }
 
 func TestFirstFailureCancelsTheRest(t *testing.T) {
-	g := realGraph()
+	g := realGraph(t)
 	delays := uniform(g, 10*time.Millisecond)
 	delays["rabbitmq"] = time.Hour // a slow sibling of the failing service
 	m := tasks.NewMemory(delays, func(string) health.Policy { return health.DefaultPolicy(time.Hour, time.Second) })
@@ -87,7 +93,7 @@ func TestFirstFailureCancelsTheRest(t *testing.T) {
 }
 
 func TestDeadContainerReportedUnderOneSecond(t *testing.T) {
-	g := realGraph()
+	g := realGraph(t)
 	m := tasks.NewMemory(uniform(g, 0), func(string) health.Policy { return health.DefaultPolicy(70*time.Second, 5*time.Second) })
 	m.Dead["nova-compute"] = true
 	var mu sync.Mutex
@@ -112,7 +118,7 @@ func TestDeadContainerReportedUnderOneSecond(t *testing.T) {
 }
 
 func TestInterruptCancelsPromptly(t *testing.T) {
-	g := realGraph()
+	g := realGraph(t)
 	m := tasks.NewMemory(uniform(g, time.Hour), func(string) health.Policy { return health.DefaultPolicy(2*time.Hour, time.Second) })
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
@@ -127,7 +133,7 @@ func TestInterruptCancelsPromptly(t *testing.T) {
 }
 
 func TestUpOnHealthyStackStartsNothing(t *testing.T) {
-	g := realGraph()
+	g := realGraph(t)
 	m := tasks.NewMemory(uniform(g, time.Hour), testPolicy)
 	for _, n := range g.Nodes {
 		m.MarkRunning(n.Name)
@@ -143,7 +149,7 @@ func TestUpOnHealthyStackStartsNothing(t *testing.T) {
 }
 
 func TestStrictLayersAreBarriers(t *testing.T) {
-	g := realGraph()
+	g := realGraph(t)
 	m := tasks.NewMemory(uniform(g, 10*time.Millisecond), testPolicy)
 	if _, err := (&tasks.Engine{Graph: g, Backend: m, StrictLayers: true}).Up(context.Background()); err != nil {
 		t.Fatal(err)
@@ -165,7 +171,7 @@ func TestStrictLayersAreBarriers(t *testing.T) {
 }
 
 func TestDownReversesLayers(t *testing.T) {
-	g := realGraph()
+	g := realGraph(t)
 	m := tasks.NewMemory(uniform(g, 0), testPolicy)
 	if err := (&tasks.Engine{Graph: g, Backend: m}).Down(context.Background()); err != nil {
 		t.Fatal(err)
@@ -186,7 +192,7 @@ func TestDownReversesLayers(t *testing.T) {
 }
 
 func TestCriticalPath(t *testing.T) {
-	g := realGraph()
+	g := realGraph(t)
 	// infra, mariadb, keystone, placement, nova-api, nova-conductor, nova-compute
 	if cp := g.CriticalPath(func(tasks.Node) time.Duration { return time.Second }); cp != 7*time.Second {
 		t.Fatalf("critical path %v, want 7s", cp)

@@ -4,8 +4,10 @@
 package tasks
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -18,40 +20,110 @@ type Node struct {
 	StopTimeout time.Duration
 }
 
-// Graph is a set of nodes. Layers group them for display and for Down;
-// Deps gate Up.
+// Graph is a validated set of nodes, sorted by layer (stable within a
+// layer). Layers group them for display and for Down; Deps gate Up.
 type Graph struct {
 	Nodes []Node
 	index map[string]int
+	order []Node // dependencies first
 }
 
-// NewGraph checks that every dependency exists and points to the same or an
-// earlier layer (which also rules out cycles across layers; within a layer
-// a cycle would deadlock, so it is rejected too).
+// GraphError lists every problem of a graph, each naming the services
+// involved.
+type GraphError struct{ Problems []string }
+
+func (e *GraphError) Error() string {
+	return "invalid service graph:\n  " + strings.Join(e.Problems, "\n  ")
+}
+
+// NewGraph validates nodes and returns the graph. It reports every problem
+// at once: duplicate names, nodes without a layer, unknown dependencies,
+// dependencies on a later layer, and a dependency cycle (named in full).
 func NewGraph(nodes []Node) (*Graph, error) {
-	g := &Graph{Nodes: append([]Node(nil), nodes...), index: map[string]int{}}
-	sort.SliceStable(g.Nodes, func(i, j int) bool { return g.Nodes[i].Layer < g.Nodes[j].Layer })
-	for i, n := range g.Nodes {
-		if _, dup := g.index[n.Name]; dup {
-			return nil, fmt.Errorf("node %q appears twice", n.Name)
+	g := &Graph{index: map[string]int{}}
+	var problems []string
+	seen := map[string]bool{}
+	for _, n := range nodes {
+		if seen[n.Name] {
+			problems = append(problems, fmt.Sprintf("service %q is defined twice", n.Name))
+			continue
 		}
+		seen[n.Name] = true
+		if n.Layer < 1 {
+			problems = append(problems, fmt.Sprintf("service %q has no layer", n.Name))
+		}
+		g.Nodes = append(g.Nodes, n)
+	}
+	slices.SortStableFunc(g.Nodes, func(a, b Node) int { return cmp.Compare(a.Layer, b.Layer) })
+	for i, n := range g.Nodes {
 		g.index[n.Name] = i
 	}
 	for _, n := range g.Nodes {
 		for _, d := range n.Deps {
 			j, ok := g.index[d]
-			if !ok {
-				return nil, fmt.Errorf("%s depends on unknown node %q", n.Name, d)
-			}
-			if g.Nodes[j].Layer > n.Layer {
-				return nil, fmt.Errorf("%s (layer %d) depends on %s in later layer %d", n.Name, n.Layer, d, g.Nodes[j].Layer)
+			switch {
+			case !ok:
+				problems = append(problems, fmt.Sprintf("%s depends on unknown service %q", n.Name, d))
+			case g.Nodes[j].Layer > n.Layer:
+				problems = append(problems, fmt.Sprintf("%s (layer %d) depends on %s from later layer %d", n.Name, n.Layer, d, g.Nodes[j].Layer))
 			}
 		}
 	}
-	if _, err := g.Order(); err != nil {
-		return nil, err
+	order, cycle := g.sort()
+	if cycle != nil {
+		problems = append(problems, "dependency cycle: "+strings.Join(cycle, " -> "))
 	}
+	if len(problems) > 0 {
+		return nil, &GraphError{Problems: problems}
+	}
+	g.order = order
 	return g, nil
+}
+
+// sort orders the nodes dependencies first (depth-first, in node order), or
+// returns one cycle as a path of names. Unknown dependencies are skipped:
+// NewGraph reports them.
+func (g *Graph) sort() (order []Node, cycle []string) {
+	const (
+		unseen = iota
+		onPath
+		done
+	)
+	state := make([]int, len(g.Nodes))
+	var path []string
+	var visit func(i int) []string
+	visit = func(i int) []string {
+		n := g.Nodes[i]
+		state[i] = onPath
+		path = append(path, n.Name)
+		for _, d := range n.Deps {
+			j, ok := g.index[d]
+			if !ok {
+				continue
+			}
+			switch state[j] {
+			case onPath:
+				at := slices.Index(path, d)
+				return append(slices.Clone(path[at:]), d)
+			case unseen:
+				if c := visit(j); c != nil {
+					return c
+				}
+			}
+		}
+		path = path[:len(path)-1]
+		state[i] = done
+		order = append(order, n)
+		return nil
+	}
+	for i := range g.Nodes {
+		if state[i] == unseen {
+			if c := visit(i); c != nil {
+				return nil, c
+			}
+		}
+	}
+	return order, nil
 }
 
 // Node returns the named node.
@@ -75,51 +147,17 @@ func (g *Graph) Layers() [][]Node {
 	return out
 }
 
-// Order returns a topological order (dependencies first), stable by layer
-// and declaration; an error names a cycle's members.
-func (g *Graph) Order() ([]Node, error) {
-	done := map[string]bool{}
-	var out []Node
-	for len(out) < len(g.Nodes) {
-		progressed := false
-		for _, n := range g.Nodes {
-			if done[n.Name] {
-				continue
-			}
-			ready := true
-			for _, d := range n.Deps {
-				if !done[d] {
-					ready = false
-					break
-				}
-			}
-			if ready {
-				done[n.Name] = true
-				out = append(out, n)
-				progressed = true
-			}
-		}
-		if !progressed {
-			var stuck []string
-			for _, n := range g.Nodes {
-				if !done[n.Name] {
-					stuck = append(stuck, n.Name)
-				}
-			}
-			return nil, fmt.Errorf("dependency cycle among %v", stuck)
-		}
-	}
-	return out, nil
-}
+// Order returns the nodes in a topological order: every node after its
+// dependencies.
+func (g *Graph) Order() []Node { return slices.Clone(g.order) }
 
 // CriticalPath returns the earliest possible completion time of the whole
 // graph when node n takes duration(n) from start to healthy and starts the
 // instant its dependencies are healthy: the ideal makespan.
 func (g *Graph) CriticalPath(duration func(Node) time.Duration) time.Duration {
-	order, _ := g.Order()
 	finish := map[string]time.Duration{}
 	var total time.Duration
-	for _, n := range order {
+	for _, n := range g.order {
 		var start time.Duration
 		for _, d := range n.Deps {
 			start = max(start, finish[d])

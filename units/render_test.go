@@ -27,7 +27,10 @@ CHASSIS_HOSTNAME=golden-host
 
 func loadTest(t *testing.T, env string) (*config.Config, *stack.Stack) {
 	t.Helper()
-	st := stack.Default()
+	st, err := stack.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg, err := config.Parse(".env", []byte(env), st.Schema(), config.Options{Environ: func() []string { return nil }})
 	if err != nil {
 		t.Fatal(err)

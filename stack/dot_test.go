@@ -1,24 +1,19 @@
-package graphviz
+package stack
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
-
-	"github.com/hotstack-os/hotstack-os/stack"
 )
-
-var update = flag.Bool("update", false, "regenerate docs/stack.dot and docs/stack.svg")
 
 const dotFile, svgFile = "../docs/stack.dot", "../docs/stack.svg"
 
 // TestCheckedInGraphUpToDate fails when the stack changes without the
 // picture in docs/ being regenerated.
 func TestCheckedInGraphUpToDate(t *testing.T) {
-	want := DOT(stack.Default())
+	want := testStack(t).DOT()
 	if *update {
 		if err := os.WriteFile(dotFile, want, 0o644); err != nil {
 			t.Fatal(err)
@@ -36,12 +31,12 @@ func TestCheckedInGraphUpToDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatal("docs/stack.dot drifted from the stack; run go test ./graphviz -update")
+		t.Fatal("docs/stack.dot drifted from the stack; run go test ./stack -update")
 	}
 }
 
 func TestEveryEdgeAndLayer(t *testing.T) {
-	dot := string(DOT(stack.Default()))
+	dot := string(testStack(t).DOT())
 	for _, want := range []string{`"mariadb" -> "keystone";`, `"ovn-northd" -> "ovn-controller";`, "cluster_layer8", `label="6. Compute"`} {
 		if !strings.Contains(dot, want) {
 			t.Errorf("DOT lacks %s", want)
