@@ -16,6 +16,7 @@ require (
 
 require (
 	github.com/godbus/dbus/v5 v5.2.4 // indirect
+	github.com/gophercloud/gophercloud/v2 v2.15.0 // indirect
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/mattn/go-isatty v0.0.20 // indirect
 )

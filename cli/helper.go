@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hotstack-os/hotstack-os/health"
+	"github.com/hotstack-os/hotstack-os/internal/entrypoint"
 	"github.com/hotstack-os/hotstack-os/internal/execx"
 	"github.com/hotstack-os/hotstack-os/stack"
 	"github.com/hotstack-os/hotstack-os/ui"
@@ -27,6 +28,14 @@ func Helper(ctx context.Context, args []string) error {
 			return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s", helperUsage)}
 		}
 		return exit(HealthGate(ctx, args[1]))
+	case "entrypoint":
+		if len(args) < 2 {
+			return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s", helperUsage)}
+		}
+		if code := entrypoint.Run(ctx, args[1], args[2:]); code != 0 {
+			return &ExitError{Code: code, Err: fmt.Errorf("%s: exit %d", args[1], code)}
+		}
+		return nil
 	case "infra":
 		if len(args) != 2 {
 			return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s", helperUsage)}

@@ -1,0 +1,439 @@
+// Package entrypoint is PID 1 of every HotStack-OS container built by
+// `mage images`: `hotstack-os entrypoint SERVICE`, from the helper binary
+// mounted into the container. For its service it waits for what the
+// service needs, completes the configuration with the secrets from the
+// container environment, creates or upgrades the database, registers the
+// service in Keystone, then runs the service in the foreground and hands
+// SIGTERM on. Every step is idempotent, so a restart, or a whole down and
+// up, destroys nothing.
+package entrypoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hotstack-os/hotstack-os/internal/openstack"
+)
+
+// Paths inside every container.
+const (
+	// SecretsDir holds the service's secrets templates (mounted read-only).
+	SecretsDir = "/etc/hotstack-os/secrets"
+	// ReadyFile is written once the service's bootstrap is complete; the
+	// health commands of services whose readiness the port alone cannot
+	// tell (MariaDB, RabbitMQ) test it.
+	ReadyFile = "/run/hotstack-os/ready"
+	// dependencyTimeout bounds each wait for a dependency: past it the
+	// container exits and systemd restarts it, which a long outage needs.
+	dependencyTimeout = 3 * time.Minute
+	// stopGrace is how long the other processes get after the main one
+	// ended, before SIGKILL.
+	stopGrace = 8 * time.Second
+)
+
+// Container is the running container as the recipes see it.
+type Container struct {
+	Service string
+	Args    []string // the container command's arguments after the service
+	sup     *Supervisor
+	env     func(string) (string, bool)
+	conf    Ini
+}
+
+// Logf prints one line to the container's output (the journal).
+func (c *Container) Logf(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "hotstack-os entrypoint %s: %s\n", c.Service, fmt.Sprintf(format, a...))
+}
+
+// Env returns a container variable.
+func (c *Container) Env(name string) string {
+	v, _ := c.env(name)
+	return v
+}
+
+// Recipe starts one service. It returns the exit code of the container.
+type Recipe func(ctx context.Context, c *Container) error
+
+// Run is `hotstack-os entrypoint SERVICE [ARGS...]`. It returns the exit
+// status for the container.
+func Run(ctx context.Context, service string, args []string) int {
+	recipe, ok := Recipes()[service]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "hotstack-os entrypoint: unknown service %q; known: %s\n", service, strings.Join(Names(), ", "))
+		return 2
+	}
+	c := &Container{Service: service, Args: args, sup: NewSupervisor(), env: os.LookupEnv, conf: Ini{}}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		<-c.sup.Stopping()
+		cancel()
+	}()
+	err := recipe(ctx, c)
+	var exit *ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &exit):
+		return exit.Code
+	case errors.Is(err, ErrStopping) || ctx.Err() != nil:
+		c.Logf("stopped during bootstrap")
+		return 143
+	}
+	c.Logf("failed: %v", err)
+	return 1
+}
+
+// Names lists the services that have a recipe.
+func Names() []string {
+	var out []string
+	for n := range Recipes() {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ExitError carries the exit code of the service's main process.
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return "main process exited with code " + strconv.Itoa(e.Code) }
+
+// Secrets renders every template in SecretsDir into
+// /etc/PROJECT/PROJECT.conf.d/ (mode 0640, group PROJECT's), and reads the
+// result together with the service's public config files, so recipes can
+// find their database, message bus and Keystone.
+func (c *Container) Secrets(project string, configs ...string) error {
+	for _, f := range configs {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", f, err)
+		}
+		c.conf.Parse(string(data))
+	}
+	templates, err := filepath.Glob(filepath.Join(SecretsDir, "*.conf"))
+	if err != nil || len(templates) == 0 {
+		return err
+	}
+	dir := filepath.Join("/etc", project, project+".conf.d")
+	gid := groupID(project)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	if err := os.Chown(dir, 0, gid); err != nil {
+		return err
+	}
+	for _, t := range templates {
+		data, err := os.ReadFile(t)
+		if err != nil {
+			return err
+		}
+		out, skipped, err := RenderSecrets(t, string(data), c.env)
+		if err != nil {
+			return err
+		}
+		for _, s := range skipped {
+			c.Logf("%s:%d: %s left unset: $%s is not in this container's environment", filepath.Base(t), s.Line, s.Option, s.Variable)
+		}
+		dst := filepath.Join(dir, filepath.Base(t))
+		if err := writeFile(dst, out, 0o640, gid); err != nil {
+			return err
+		}
+		c.conf.Parse(out)
+	}
+	return nil
+}
+
+// Fragment writes a generated (non-secret) config fragment into the
+// project's conf.d, e.g. the detected virtualization type.
+func (c *Container) Fragment(project, name, content string) error {
+	dir := filepath.Join("/etc", project, project+".conf.d")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	c.conf.Parse(content)
+	return writeFile(filepath.Join(dir, name), content, 0o644, groupID(project))
+}
+
+func writeFile(path, content string, mode fs.FileMode, gid int) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), mode); err != nil {
+		return err
+	}
+	if err := os.Chown(tmp, 0, gid); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, mode); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// groupID is the gid of group name in the image, or 0.
+func groupID(name string) int {
+	cred, err := credential(name)
+	if err != nil {
+		return 0
+	}
+	return int(cred.Gid)
+}
+
+// Conf returns an option of the service's configuration.
+func (c *Container) Conf(section, key string) string { return c.conf.Get(section, key) }
+
+// Run runs a bootstrap command to completion.
+func (c *Container) Run(ctx context.Context, p Proc) error {
+	start := time.Now()
+	c.Logf("running %s", p)
+	if err := c.sup.Run(ctx, p); err != nil {
+		return err
+	}
+	c.Logf("%s done in %s", p.Argv[0], time.Since(start).Round(100*time.Millisecond))
+	return nil
+}
+
+// Serve starts the service's processes (the first is the main one), runs
+// after, if any, while they run, marks the container ready, and waits. The
+// container ends with the main process; a helper process that ends first
+// takes the others down with it, so systemd restarts the whole container.
+func (c *Container) Serve(ctx context.Context, after func(context.Context) error, procs ...Proc) error {
+	var running []*Started
+	for _, p := range procs {
+		c.Logf("starting %s", p)
+		st, err := c.sup.Start(p)
+		if err != nil {
+			c.sup.StopAll(stopGrace, running...)
+			return err
+		}
+		running = append(running, st)
+	}
+	if after != nil {
+		if err := after(ctx); err != nil {
+			c.sup.StopAll(stopGrace, running...)
+			return err
+		}
+	}
+	if err := MarkReady(); err != nil {
+		c.Logf("cannot write %s: %v", ReadyFile, err)
+	}
+	c.Logf("ready")
+	ended := make(chan *Started, len(running))
+	for _, st := range running {
+		go func() {
+			<-st.Done()
+			ended <- st
+		}()
+	}
+	first := <-ended
+	code := first.Wait()
+	select {
+	case <-c.sup.Stopping():
+	default:
+		c.Logf("%s exited with code %d; stopping the container", first.Proc.Argv[0], code)
+		if first != running[0] && code == 0 {
+			code = 1
+		}
+	}
+	c.sup.StopAll(stopGrace, running...)
+	if first != running[0] {
+		running[0].Wait()
+	}
+	if code == 0 {
+		return nil
+	}
+	return &ExitError{Code: code}
+}
+
+// MarkReady writes ReadyFile.
+func MarkReady() error {
+	if err := os.MkdirAll(filepath.Dir(ReadyFile), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(ReadyFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+}
+
+// WaitTCP waits until addr accepts connections, saying every ten seconds
+// what it waits for.
+func (c *Container) WaitTCP(ctx context.Context, what, addr string) error {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, dependencyTimeout)
+	defer cancel()
+	next := start.Add(10 * time.Second)
+	for {
+		d := net.Dialer{Timeout: 2 * time.Second}
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			conn.Close()
+			if waited := time.Since(start); waited > time.Second {
+				c.Logf("%s at %s answers (after %s)", what, addr, waited.Round(100*time.Millisecond))
+			}
+			return nil
+		}
+		if time.Now().After(next) {
+			c.Logf("waiting for %s at %s: %v", what, addr, err)
+			next = time.Now().Add(10 * time.Second)
+		}
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("%s at %s did not answer within %s: %w", what, addr, dependencyTimeout, err)
+			}
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// URLHost returns host:port of a URL-style option value (a database
+// connection, a transport URL, an auth URL), with defaultPort when the URL
+// has none.
+func URLHost(raw, defaultPort string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" {
+		return "", fmt.Errorf("cannot find a host in %q", redact(raw))
+	}
+	port := u.Port()
+	if port == "" {
+		port = defaultPort
+	}
+	return net.JoinHostPort(u.Hostname(), port), nil
+}
+
+// redact drops a URL's user info for messages.
+func redact(raw string) string {
+	if i := strings.Index(raw, "@"); i >= 0 {
+		if j := strings.Index(raw, "://"); j >= 0 && j < i {
+			return raw[:j+3] + "***" + raw[i:]
+		}
+	}
+	return raw
+}
+
+// WaitDatabase waits for the database named in section's connection.
+func (c *Container) WaitDatabase(ctx context.Context, section string) error {
+	conn := c.Conf(section, "connection")
+	if conn == "" {
+		return fmt.Errorf("[%s] connection is not set; is its secret variable in the container environment?", section)
+	}
+	addr, err := URLHost(conn, "3306")
+	if err != nil {
+		return err
+	}
+	return c.WaitTCP(ctx, "MariaDB", addr)
+}
+
+// WaitRabbit waits for the message bus of [DEFAULT] transport_url.
+func (c *Container) WaitRabbit(ctx context.Context) error {
+	addr, err := URLHost(c.Conf("DEFAULT", "transport_url"), "5672")
+	if err != nil {
+		return err
+	}
+	return c.WaitTCP(ctx, "RabbitMQ", addr)
+}
+
+// keystoneURL is the v3 URL of [keystone_authtoken] auth_url.
+func (c *Container) keystoneURL() (string, error) {
+	auth := c.Conf("keystone_authtoken", "auth_url")
+	if auth == "" {
+		return "", errors.New("[keystone_authtoken] auth_url is not set")
+	}
+	return strings.TrimSuffix(auth, "/") + "/v3", nil
+}
+
+// Register records the service in Keystone as the admin user, retrying
+// while Keystone is not yet able to answer.
+func (c *Container) Register(ctx context.Context, r openstack.Registration, extra func(context.Context, *openstack.Identity) error) error {
+	authURL, err := c.keystoneURL()
+	if err != nil {
+		return err
+	}
+	addr, err := URLHost(authURL, "5000")
+	if err != nil {
+		return err
+	}
+	if err := c.WaitTCP(ctx, "Keystone", addr); err != nil {
+		return err
+	}
+	admin, ok := c.env("KEYSTONE_ADMIN_PASSWORD")
+	if !ok {
+		return errors.New("KEYSTONE_ADMIN_PASSWORD is not in the container environment")
+	}
+	if r.Region == "" {
+		r.Region = c.Env("REGION_NAME")
+	}
+	start := time.Now()
+	var last error
+	for attempt := 0; attempt < 10; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(attempt) * time.Second):
+			}
+		}
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		last = c.register(rctx, authURL, admin, r, extra)
+		cancel()
+		if last == nil {
+			c.Logf("registered in Keystone: service %s (%s), user %s, in %s", r.Service, r.Type, r.User, time.Since(start).Round(100*time.Millisecond))
+			return nil
+		}
+		c.Logf("Keystone registration attempt %d: %v", attempt+1, last)
+	}
+	return fmt.Errorf("register %s in Keystone: %w", r.Service, last)
+}
+
+func (c *Container) register(ctx context.Context, authURL, admin string, r openstack.Registration, extra func(context.Context, *openstack.Identity) error) error {
+	id, err := openstack.Login(ctx, openstack.Credentials{AuthURL: authURL, Username: openstack.AdminUser, Password: admin, Project: openstack.AdminProject})
+	if err != nil {
+		return err
+	}
+	if err := id.Register(ctx, r); err != nil {
+		return err
+	}
+	if extra != nil {
+		return extra(ctx, id)
+	}
+	return nil
+}
+
+// OwnIPv4 is the container's address on the stack network: the internal
+// endpoints point there directly, not through haproxy.
+func OwnIPv4() (string, error) {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return "", err
+	}
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && ipn.IP.To4() != nil {
+			return ipn.IP.String(), nil
+		}
+	}
+	return "", errors.New("the container has no IPv4 address besides loopback")
+}
+
+// Own makes path belong to user (and its group), creating it as a
+// directory with mode when missing; it does not recurse.
+func Own(path, user string, mode fs.FileMode) error {
+	cred, err := credential(user)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(path, mode); err != nil {
+		return err
+	}
+	if err := os.Chown(path, int(cred.Uid), int(cred.Gid)); err != nil {
+		return err
+	}
+	return os.Chmod(path, mode)
+}

@@ -1,0 +1,230 @@
+package entrypoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Databases every OpenStack service of the stack uses; the services share
+// one database user, "openstack", whose password is DB_PASSWORD.
+func Databases() []string {
+	return []string{"keystone", "glance", "placement", "nova", "nova_api", "nova_cell0", "neutron", "cinder", "heat"}
+}
+
+// InitScripts is where the MariaDB image contract puts SQL set-up scripts
+// (as the upstream image's docker-entrypoint-initdb.d).
+const InitScripts = "/docker-entrypoint-initdb.d"
+
+const mysqlSocket = "/run/mysqld/mysqld.sock"
+
+// mariadb initialises the data directory on first start, starts the
+// server, and then, on every start, runs the set-up scripts (databases,
+// the shared user and its current password) over the local socket as root.
+func mariadb(ctx context.Context, c *Container) error {
+	for _, d := range []string{"/var/lib/mysql", "/run/mysqld"} {
+		if err := Own(d, "mysql", 0o755); err != nil {
+			return err
+		}
+	}
+	if _, err := os.Stat("/var/lib/mysql/mysql"); errors.Is(err, os.ErrNotExist) {
+		if err := c.Run(ctx, Proc{Argv: []string{"mariadb-install-db", "--user=mysql", "--datadir=/var/lib/mysql",
+			"--skip-test-db", "--auth-root-authentication-method=socket"}}); err != nil {
+			return err
+		}
+	}
+	server := Proc{Argv: append([]string{"mariadbd", "--user=mysql", "--datadir=/var/lib/mysql", "--bind-address=0.0.0.0",
+		"--skip-name-resolve", "--socket=" + mysqlSocket}, c.Args...)}
+	return c.Serve(ctx, func(ctx context.Context) error {
+		if err := waitSocket(ctx, c, mysqlSocket); err != nil {
+			return err
+		}
+		scripts, _ := filepath.Glob(filepath.Join(InitScripts, "*.sh"))
+		for _, s := range scripts {
+			if err := c.Run(ctx, Proc{Argv: []string{"bash", s}, Env: []string{"MYSQL_UNIX_PORT=" + mysqlSocket}}); err != nil {
+				return err
+			}
+		}
+		if len(scripts) == 0 {
+			c.Logf("no set-up scripts in %s", InitScripts)
+		}
+		return nil
+	}, server)
+}
+
+// waitSocket waits for a unix socket to accept connections.
+func waitSocket(ctx context.Context, c *Container, path string) error {
+	ctx, cancel := context.WithTimeout(ctx, dependencyTimeout)
+	defer cancel()
+	for {
+		conn, err := net.Dial("unix", path)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s did not accept connections: %w", path, err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// rabbitmq starts the broker, then makes the OpenStack user exist with the
+// current password and full rights on "/", and removes the guest user.
+// Passwords reach rabbitmqctl on its standard input only.
+func rabbitmq(ctx context.Context, c *Container) error {
+	if err := Own("/var/lib/rabbitmq", "rabbitmq", 0o750); err != nil {
+		return err
+	}
+	user, pass := c.Env("RABBITMQ_DEFAULT_USER"), c.Env("RABBITMQ_DEFAULT_PASS")
+	if user == "" || pass == "" {
+		return errors.New("RABBITMQ_DEFAULT_USER and RABBITMQ_DEFAULT_PASS must be in the container environment")
+	}
+	// rabbitmqctl runs as the broker's user, which owns the Erlang
+	// cookie the node checks.
+	ctl := func(ctx context.Context, stdin string, args ...string) error {
+		return c.Run(ctx, Proc{Argv: append([]string{"rabbitmqctl", "--quiet"}, args...), Stdin: stdin,
+			User: "rabbitmq", Env: []string{"HOME=/var/lib/rabbitmq"}})
+	}
+	return c.Serve(ctx, func(ctx context.Context) error {
+		// await_startup fails at once while the node is not up at all.
+		deadline := time.Now().Add(dependencyTimeout)
+		for {
+			err := c.sup.Run(ctx, Proc{Argv: []string{"rabbitmqctl", "--quiet", "await_startup", "--timeout", "60"},
+				User: "rabbitmq", Env: []string{"HOME=/var/lib/rabbitmq"}})
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				return fmt.Errorf("RabbitMQ did not start: %w", err)
+			}
+			time.Sleep(time.Second)
+		}
+		users, err := c.sup.Output(ctx, Proc{Argv: []string{"rabbitmqctl", "--quiet", "list_users"},
+			User: "rabbitmq", Env: []string{"HOME=/var/lib/rabbitmq"}})
+		if err != nil {
+			return err
+		}
+		existing := map[string]bool{}
+		for _, line := range strings.Split(users, "\n") {
+			if f := strings.Fields(line); len(f) > 0 {
+				existing[f[0]] = true
+			}
+		}
+		// RabbitMQ creates RABBITMQ_DEFAULT_USER itself on its first start;
+		// later starts make sure the password is today's.
+		verb := "add_user"
+		if existing[user] {
+			verb = "change_password"
+		}
+		if err := ctl(ctx, pass+"\n", verb, user); err != nil {
+			return err
+		}
+		if err := ctl(ctx, "", "set_permissions", "-p", "/", user, ".*", ".*", ".*"); err != nil {
+			return err
+		}
+		if existing["guest"] && user != "guest" {
+			return ctl(ctx, "", "delete_user", "guest")
+		}
+		return nil
+	}, Proc{Argv: []string{"rabbitmq-server"}})
+}
+
+// memcached runs memcached as its own user with the container's arguments
+// (the upstream image's contract: `memcached -m 64`).
+func memcached(ctx context.Context, c *Container) error {
+	args := c.Args
+	if len(args) > 0 && args[0] == "memcached" {
+		args = args[1:]
+	}
+	return c.Serve(ctx, nil, Proc{Argv: append([]string{"memcached", "-u", "memcache"}, args...)})
+}
+
+// OVN's files, shared by the northd and controller containers through the
+// ovn-run data directory.
+const (
+	ovnRun = "/run/ovn"
+	ovnLib = "/var/lib/ovn"
+)
+
+// ovnNorthd runs the northbound and southbound databases (created on first
+// start, converted after an OVN upgrade) and ovn-northd between them.
+func ovnNorthd(ctx context.Context, c *Container) error {
+	for _, d := range []string{ovnRun, ovnLib} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	var procs []Proc
+	for _, db := range []struct{ name, schema, port string }{
+		{"ovnnb_db", "/usr/share/ovn/ovn-nb.ovsschema", "6641"},
+		{"ovnsb_db", "/usr/share/ovn/ovn-sb.ovsschema", "6642"},
+	} {
+		file := filepath.Join(ovnLib, db.name+".db")
+		if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+			if err := c.Run(ctx, Proc{Argv: []string{"ovsdb-tool", "create", file, db.schema}}); err != nil {
+				return err
+			}
+		} else if err := c.sup.Run(ctx, Proc{Argv: []string{"ovsdb-tool", "needs-conversion", file, db.schema}}); err == nil {
+			if err := c.Run(ctx, Proc{Argv: []string{"ovsdb-tool", "convert", file, db.schema}}); err != nil {
+				return err
+			}
+		}
+		// The run directory outlives the container: a pid file left by
+		// the previous one could name a process of this one.
+		removeStale(db.name+".pid", db.name+".ctl", db.name+".sock")
+		procs = append(procs, Proc{Argv: []string{"ovsdb-server", file,
+			"--remote=punix:" + filepath.Join(ovnRun, db.name+".sock"), "--remote=ptcp:" + db.port + ":0.0.0.0",
+			"--pidfile=" + filepath.Join(ovnRun, db.name+".pid"), "--unixctl=" + filepath.Join(ovnRun, db.name+".ctl"),
+			"-vconsole:info", "-vsyslog:off", "-vfile:off"}})
+	}
+	removeStale("ovn-northd.pid", "ovn-northd.ctl")
+	northd := Proc{Argv: []string{"ovn-northd", "--ovnnb-db=unix:" + filepath.Join(ovnRun, "ovnnb_db.sock"),
+		"--ovnsb-db=unix:" + filepath.Join(ovnRun, "ovnsb_db.sock"), "--pidfile=" + filepath.Join(ovnRun, "ovn-northd.pid"),
+		"--unixctl=" + filepath.Join(ovnRun, "ovn-northd.ctl"), "-vconsole:info", "-vsyslog:off", "-vfile:off"}}
+	// ovn-northd is the main process; it connects to the databases as
+	// soon as they answer, retrying until then.
+	return c.Serve(ctx, nil, append([]Proc{northd}, procs...)...)
+}
+
+func removeStale(names ...string) {
+	for _, n := range names {
+		_ = os.Remove(filepath.Join(ovnRun, n))
+	}
+}
+
+// ovnController points the host's Open vSwitch at the southbound database
+// (through the socket the northd container shares), names this chassis,
+// and runs ovn-controller on the integration bridge.
+func ovnController(ctx context.Context, c *Container) error {
+	encap, chassis := c.Env("OVN_ENCAP_IP"), c.Env("CHASSIS_HOSTNAME")
+	if encap == "" || chassis == "" {
+		return errors.New("OVN_ENCAP_IP and CHASSIS_HOSTNAME must be in the container environment")
+	}
+	sb := filepath.Join(ovnRun, "ovnsb_db.sock")
+	if err := waitSocket(ctx, c, sb); err != nil {
+		return err
+	}
+	ids := map[string]string{
+		"ovn-remote": "unix:" + sb, "ovn-encap-type": "geneve", "ovn-encap-ip": encap,
+		"system-id": chassis, "hostname": chassis, "ovn-bridge": "hot-int",
+		"ovn-bridge-mappings": "provider:hot-ex", "ovn-cms-options": "enable-chassis-as-gw",
+	}
+	args := []string{"--timeout=10", "set", "open_vswitch", "."}
+	for _, k := range []string{"ovn-remote", "ovn-encap-type", "ovn-encap-ip", "system-id", "hostname", "ovn-bridge", "ovn-bridge-mappings", "ovn-cms-options"} {
+		args = append(args, fmt.Sprintf("external_ids:%s=%q", k, ids[k]))
+	}
+	if err := c.Run(ctx, Proc{Argv: append([]string{"ovs-vsctl"}, args...)}); err != nil {
+		return err
+	}
+	removeStale("ovn-controller.pid", "ovn-controller.ctl")
+	return c.Serve(ctx, nil, Proc{Argv: []string{"ovn-controller", "--pidfile=" + filepath.Join(ovnRun, "ovn-controller.pid"),
+		"--unixctl=" + filepath.Join(ovnRun, "ovn-controller.ctl"), "-vconsole:info", "-vsyslog:off", "-vfile:off",
+		"unix:/run/openvswitch/db.sock"}})
+}
