@@ -36,6 +36,8 @@ func Helper(ctx context.Context, args []string) error {
 			return &ExitError{Code: code, Err: fmt.Errorf("%s: exit %d", args[1], code)}
 		}
 		return nil
+	case "mount-nfs":
+		return exit(entrypoint.MountNFS(args[1:]))
 	case "infra":
 		if len(args) != 2 {
 			return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s", helperUsage)}

@@ -114,6 +114,13 @@ func (e *ExitError) Error() string { return "main process exited with code " + s
 // result together with the service's public config files, so recipes can
 // find their database, message bus and Keystone.
 func (c *Container) Secrets(project string, configs ...string) error {
+	return c.SecretsWithout(project, nil, configs...)
+}
+
+// SecretsWithout is Secrets leaving out whole sections of the templates:
+// nova-compute must not know the databases (with [api_database] set it
+// takes itself for a conductor and tries to read them).
+func (c *Container) SecretsWithout(project string, drop []string, configs ...string) error {
 	for _, f := range configs {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -142,6 +149,7 @@ func (c *Container) Secrets(project string, configs ...string) error {
 		if err != nil {
 			return err
 		}
+		out = dropSections(out, drop)
 		for _, s := range skipped {
 			c.Logf("%s:%d: %s left unset: $%s is not in this container's environment", filepath.Base(t), s.Line, s.Option, s.Variable)
 		}
@@ -152,6 +160,24 @@ func (c *Container) Secrets(project string, configs ...string) error {
 		c.conf.Parse(out)
 	}
 	return nil
+}
+
+// dropSections removes the named sections from an ini text.
+func dropSections(text string, drop []string) string {
+	if len(drop) == 0 {
+		return text
+	}
+	var b strings.Builder
+	skip := false
+	for _, line := range strings.SplitAfter(text, "\n") {
+		if t := strings.TrimSpace(line); strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]") {
+			skip = slices.Contains(drop, strings.TrimSpace(t[1:len(t)-1]))
+		}
+		if !skip {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
 }
 
 // Fragment writes a generated (non-secret) config fragment into the

@@ -211,20 +211,33 @@ func ovnController(ctx context.Context, c *Container) error {
 	if err := waitSocket(ctx, c, sb); err != nil {
 		return err
 	}
+	// os-vif (nova-compute) re-creates the integration bridge with the
+	// "system" datapath whenever it plugs a port, because neutron's OVN
+	// driver of this release does not pass the datapath type on. Naming
+	// the bridge's datapath here makes ovn-controller put it back at once,
+	// which a host without the openvswitch kernel module (netdev) needs.
+	datapath, err := c.sup.Output(ctx, Proc{Argv: []string{"ovs-vsctl", "--timeout=10", "get", "bridge", "hot-int", "datapath_type"}})
+	if err != nil {
+		return fmt.Errorf("read the datapath of hot-int (infra setup creates it): %w", err)
+	}
+	datapath = strings.Trim(strings.TrimSpace(datapath), `"`)
+	if datapath == "" {
+		datapath = "system"
+	}
 	ids := map[string]string{
+		"ovn-bridge-datapath-type": datapath,
 		"ovn-remote": "unix:" + sb, "ovn-encap-type": "geneve", "ovn-encap-ip": encap,
 		"system-id": chassis, "hostname": chassis, "ovn-bridge": "hot-int",
 		"ovn-bridge-mappings": "provider:hot-ex", "ovn-cms-options": "enable-chassis-as-gw",
 	}
 	args := []string{"--timeout=10", "set", "open_vswitch", "."}
-	for _, k := range []string{"ovn-remote", "ovn-encap-type", "ovn-encap-ip", "system-id", "hostname", "ovn-bridge", "ovn-bridge-mappings", "ovn-cms-options"} {
+	for _, k := range []string{"ovn-remote", "ovn-encap-type", "ovn-encap-ip", "system-id", "hostname", "ovn-bridge", "ovn-bridge-mappings", "ovn-cms-options", "ovn-bridge-datapath-type"} {
 		args = append(args, fmt.Sprintf("external_ids:%s=%q", k, ids[k]))
 	}
 	if err := c.Run(ctx, Proc{Argv: append([]string{"ovs-vsctl"}, args...)}); err != nil {
 		return err
 	}
-	removeStale("ovn-controller.pid", "ovn-controller.ctl")
+	removeStale("ovn-controller.pid")
 	return c.Serve(ctx, nil, Proc{Argv: []string{"ovn-controller", "--pidfile=" + filepath.Join(ovnRun, "ovn-controller.pid"),
-		"--unixctl=" + filepath.Join(ovnRun, "ovn-controller.ctl"), "-vconsole:info", "-vsyslog:off", "-vfile:off",
-		"unix:/run/openvswitch/db.sock"}})
+		"-vconsole:info", "-vsyslog:off", "-vfile:off", "unix:/run/openvswitch/db.sock"}})
 }

@@ -285,7 +285,7 @@ func novaCells(ctx context.Context, c *Container, args []string) error {
 }
 
 func novaCompute(ctx context.Context, c *Container) error {
-	if err := c.Secrets("nova", "/etc/nova/nova.conf"); err != nil {
+	if err := c.SecretsWithout("nova", []string{"database", "api_database"}, "/etc/nova/nova.conf"); err != nil {
 		return err
 	}
 	// The hypervisor is what libvirt on this host can run: KVM when its

@@ -1,0 +1,34 @@
+package entrypoint
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+)
+
+// MountNFS is the image's /sbin/mount.nfs: this kernel needs no NFS client
+// for a single host, because the exported directory is bind-mounted into
+// the container at the same path. A share "HOST:/path" is therefore
+// mounted as a bind mount of /path; one whose path is not in the container
+// is refused with the reason. (Cinder's NFS driver and os-brick call
+// `mount -t nfs`, which runs this helper.)
+func MountNFS(args []string) error {
+	if len(args) < 2 {
+		return fmt.Errorf("usage: mount.nfs HOST:/PATH MOUNTPOINT [-o OPTIONS]")
+	}
+	device, target := args[0], args[1]
+	_, path, ok := strings.Cut(device, ":")
+	if !ok || !strings.HasPrefix(path, "/") {
+		return fmt.Errorf("mount.nfs: %q is not HOST:/PATH", device)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || !fi.IsDir() {
+		return fmt.Errorf("mount.nfs: %s: the share's directory %s is not in this container (no kernel NFS client here; "+
+			"bind-mount the exported directory into the container at the same path)", device, path)
+	}
+	if err := syscall.Mount(path, target, "", syscall.MS_BIND, ""); err != nil {
+		return fmt.Errorf("mount.nfs: bind %s on %s: %w", path, target, err)
+	}
+	return nil
+}

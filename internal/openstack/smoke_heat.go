@@ -1,0 +1,84 @@
+package openstack
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gophercloud/gophercloud/v2"
+)
+
+// The few Heat calls the smoke test makes, through gophercloud's service
+// client. gophercloud's orchestration/v1/stacks package would parse the
+// template with gopkg.in/yaml.v2, a dependency this module does not carry
+// for one fixed template; Heat takes the template as a string.
+
+// heatStack is the part of a Heat stack the smoke test reads.
+type heatStack struct {
+	ID           string `json:"id"`
+	Name         string `json:"stack_name"`
+	Status       string `json:"stack_status"`
+	StatusReason string `json:"stack_status_reason"`
+}
+
+// heatService is one entry of Heat's service list.
+type heatService struct {
+	Binary   string `json:"binary"`
+	Hostname string `json:"hostname"`
+	Status   string `json:"status"`
+}
+
+// createStack creates a stack from template and returns its ID. Rollback
+// is off so a failed stack stays, with its status reason, for the report.
+func createStack(ctx context.Context, c *gophercloud.ServiceClient, name, template string, timeoutMins int) (string, error) {
+	body := map[string]any{"stack_name": name, "template": template, "timeout_mins": timeoutMins, "disable_rollback": true}
+	var out struct {
+		Stack struct {
+			ID string `json:"id"`
+		} `json:"stack"`
+	}
+	if _, err := c.Post(ctx, c.ServiceURL("stacks"), body, &out, &gophercloud.RequestOpts{OkCodes: []int{201}}); err != nil {
+		return "", fmt.Errorf("create stack %s: %w", name, err)
+	}
+	return out.Stack.ID, nil
+}
+
+func getStack(ctx context.Context, c *gophercloud.ServiceClient, name, id string) (*heatStack, error) {
+	var out struct {
+		Stack heatStack `json:"stack"`
+	}
+	if _, err := c.Get(ctx, c.ServiceURL("stacks", name, id), &out, &gophercloud.RequestOpts{OkCodes: []int{200}}); err != nil {
+		return nil, fmt.Errorf("get stack %s: %w", name, err)
+	}
+	return &out.Stack, nil
+}
+
+func deleteStack(ctx context.Context, c *gophercloud.ServiceClient, name, id string) error {
+	if _, err := c.Delete(ctx, c.ServiceURL("stacks", name, id), &gophercloud.RequestOpts{OkCodes: []int{204}}); err != nil {
+		return fmt.Errorf("delete stack %s: %w", name, err)
+	}
+	return nil
+}
+
+// listStacks lists the project's stacks: the first page only, as a
+// project a smoke test runs in holds few stacks.
+func listStacks(ctx context.Context, c *gophercloud.ServiceClient) ([]heatStack, error) {
+	var out struct {
+		Stacks []heatStack `json:"stacks"`
+	}
+	if _, err := c.Get(ctx, c.ServiceURL("stacks"), &out, &gophercloud.RequestOpts{OkCodes: []int{200}}); err != nil {
+		return nil, fmt.Errorf("list stacks: %w", err)
+	}
+	return out.Stacks, nil
+}
+
+// listHeatServices lists every engine worker with its heartbeat state
+// (GET /services, admin only).
+func listHeatServices(ctx context.Context, c *gophercloud.ServiceClient) ([]heatService, error) {
+	var out struct {
+		Services []heatService `json:"services"`
+	}
+	if _, err := c.Get(ctx, c.ServiceURL("services"), &out, &gophercloud.RequestOpts{OkCodes: []int{200}}); err != nil {
+		return nil, fmt.Errorf("list orchestration services: %w", err)
+	}
+	return out.Services, nil
+}
