@@ -5,26 +5,28 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"github.com/hotstack-os/hotstack-os/cli"
+	"github.com/hotstack-os/hotstack-os/internal/app"
 )
 
-func main() {
+func main() { os.Exit(run()) }
+
+func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := cli.Helper(ctx, os.Args[1:])
-	stop()
+	err := func() error {
+		a, err := app.FromEnv()
+		if err != nil {
+			return err
+		}
+		return a.Helper(ctx, os.Args[1:])
+	}()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hotstack-os:", err)
-		var coded interface{ ExitStatus() int }
-		if errors.As(err, &coded) {
-			os.Exit(coded.ExitStatus())
-		}
-		os.Exit(1)
 	}
+	return app.ExitCode(err)
 }

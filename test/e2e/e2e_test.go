@@ -7,12 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hotstack-os/hotstack-os/internal/settings"
 )
 
 // TestOperatorJourney runs the scenarios in the order an operator meets
@@ -298,9 +299,13 @@ func (s *safeBuffer) String() string {
 // (after the first, which every step needs) when iterating on one scenario.
 func step(t *testing.T, name string, f func(t *testing.T)) {
 	t.Helper()
-	if focus := os.Getenv("HOTSTACK_E2E_FOCUS"); focus != "" && name != "install and start" {
+	s, err := settings.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.E2EFocus) > 0 && name != "install and start" {
 		match := false
-		for _, f := range strings.Split(focus, ",") {
+		for _, f := range s.E2EFocus {
 			match = match || strings.Contains(name, f)
 		}
 		if !match {
