@@ -25,8 +25,8 @@ func TestApplyThenRemoveRestoresBytes(t *testing.T) {
 			if !strings.HasPrefix(string(with), orig) && !strings.HasPrefix(string(with), orig+"\n") && !strings.HasPrefix(string(with), orig+"\r\n") {
 				t.Fatalf("operator content not kept: %q", with)
 			}
-			again, _ := testBlock.Apply("hosts", with, []string{"1.2.3.4 a", "1.2.3.4 b"})
-			if string(again) != string(with) {
+			again, err := testBlock.Apply("hosts", with, []string{"1.2.3.4 a", "1.2.3.4 b"})
+			if err != nil || string(again) != string(with) {
 				t.Fatalf("second apply changed the file:\n%q\n%q", with, again)
 			}
 			back, err := testBlock.Remove("hosts", with)

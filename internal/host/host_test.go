@@ -66,7 +66,7 @@ func TestSetupAndCleanupOnRealComponents(t *testing.T) {
 		testns.Tmpfs(t, d)
 	}
 	for _, f := range []string{"etab", "rmtab"} {
-		_ = os.WriteFile(filepath.Join("/var/lib/nfs", f), nil, 0o644)
+		must(t, os.WriteFile(filepath.Join("/var/lib/nfs", f), nil, 0o644))
 	}
 
 	cfg := testConfig(t, "")
@@ -99,8 +99,8 @@ func TestSetupAndCleanupOnRealComponents(t *testing.T) {
 	if net := testns.Run(t, "podman", "network", "inspect", NetworkName); !strings.Contains(net, "172.31.0.0/25") || !strings.Contains(net, `"start_ip": "172.31.0.97"`) {
 		t.Errorf("podman network: %s", net)
 	}
-	hostsData, _ := os.ReadFile(hosts)
-	if !strings.HasPrefix(string(hostsData), originalHosts+"\r\n# BEGIN hotstack-os managed entries\r\n172.31.0.129 keystone.hotstack-os.local\r\n") {
+	hostsData := read(t, hosts)
+	if !strings.HasPrefix(hostsData, originalHosts+"\r\n# BEGIN hotstack-os managed entries\r\n172.31.0.129 keystone.hotstack-os.local\r\n") {
 		t.Errorf("hosts: %q", hostsData)
 	}
 	if ev := testns.Run(t, "exportfs", "-v"); !strings.Contains(ev, cfg.Get("CINDER_NFS_EXPORT_DIR")) || !strings.Contains(ev, "127.0.0.1") {
@@ -115,7 +115,7 @@ func TestSetupAndCleanupOnRealComponents(t *testing.T) {
 	nextCfg := testns.Run(t, "ovs-vsctl", "get", "Open_vSwitch", ".", "next_cfg")
 	stamp := time.Unix(1_600_000_000, 0)
 	for _, f := range []string{hosts, exports} {
-		_ = os.Chtimes(f, stamp, stamp)
+		must(t, os.Chtimes(f, stamp, stamp))
 	}
 	logs.Reset()
 	sum, err = h.Setup(ctx)
@@ -129,7 +129,7 @@ func TestSetupAndCleanupOnRealComponents(t *testing.T) {
 		t.Errorf("second setup mutated OVS (next_cfg %s -> %s)", nextCfg, got)
 	}
 	for _, f := range []string{hosts, exports} {
-		if fi, _ := os.Stat(f); !fi.ModTime().Equal(stamp) {
+		if !stat(t, f).ModTime().Equal(stamp) {
 			t.Errorf("second setup rewrote %s", f)
 		}
 	}
@@ -146,7 +146,7 @@ func TestSetupAndCleanupOnRealComponents(t *testing.T) {
 		t.Fatal(err)
 	}
 	for f, want := range map[string]string{hosts: originalHosts, exports: originalExports} {
-		if got, _ := os.ReadFile(f); string(got) != want {
+		if got := read(t, f); got != want {
 			t.Errorf("%s after cleanup:\n%q\nwant %q", f, got, want)
 		}
 	}
@@ -212,16 +212,14 @@ func TestMarkerFaultLeavesFileByteIdentical(t *testing.T) {
 		t.Fatal(err)
 	}
 	stamp := time.Unix(1_600_000_000, 0)
-	_ = os.Chtimes(hosts, stamp, stamp)
+	must(t, os.Chtimes(hosts, stamp, stamp))
 	for _, run := range []func(context.Context) (step.Summary, error){h.Setup, h.Cleanup} {
 		_, err := run(context.Background())
 		var me *MarkerError
 		if !errors.As(err, &me) || !strings.Contains(err.Error(), hosts+": BEGIN marker without END marker (line 2)") {
 			t.Fatalf("got %v", err)
 		}
-		got, _ := os.ReadFile(hosts)
-		fi, _ := os.Stat(hosts)
-		if string(got) != broken || !fi.ModTime().Equal(stamp) {
+		if got, fi := read(t, hosts), stat(t, hosts); got != broken || !fi.ModTime().Equal(stamp) {
 			t.Fatalf("file touched: %q", got)
 		}
 	}
@@ -240,20 +238,19 @@ func TestSymlinkedHostsFileEditsTarget(t *testing.T) {
 	if _, err := h.Setup(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if fi, _ := os.Lstat(link); fi.Mode()&os.ModeSymlink == 0 {
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
 		t.Fatal("the symlink was replaced")
 	}
-	data, _ := os.ReadFile(real)
-	if !strings.Contains(string(data), "keystone.hotstack-os.local") {
+	if data := read(t, real); !strings.Contains(data, "keystone.hotstack-os.local") {
 		t.Fatalf("target not edited: %q", data)
 	}
-	if fi, _ := os.Stat(real); fi.Mode().Perm() != 0o640 {
+	if fi := stat(t, real); fi.Mode().Perm() != 0o640 {
 		t.Fatalf("mode not kept: %v", fi.Mode())
 	}
 	if _, err := h.Cleanup(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if data, _ := os.ReadFile(real); string(data) != originalHosts {
+	if data := read(t, real); data != originalHosts {
 		t.Fatalf("cleanup did not restore: %q", data)
 	}
 }
@@ -280,7 +277,7 @@ func TestExportfsFailureRestoresFile(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "exportfs: bad option list") || !strings.Contains(err.Error(), "restored") {
 		t.Fatalf("got %v", err)
 	}
-	if got, _ := os.ReadFile(exports); string(got) != originalExports {
+	if got := read(t, exports); got != originalExports {
 		t.Fatalf("exports not restored: %q", got)
 	}
 }
@@ -335,7 +332,28 @@ func TestPlanShowsWhatSetupDoes(t *testing.T) {
 	if _, err := h.Setup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if fi, _ := os.Stat(inst); fi.Mode()&os.ModeSetgid == 0 || fi.Mode().Perm() != 0o775 {
+	if fi := stat(t, inst); fi.Mode()&os.ModeSetgid == 0 || fi.Mode().Perm() != 0o775 {
 		t.Fatalf("mode %v", fi.Mode())
 	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func stat(t *testing.T, p string) os.FileInfo {
+	t.Helper()
+	fi, err := os.Stat(p)
+	must(t, err)
+	return fi
+}
+
+func read(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	must(t, err)
+	return string(b)
 }

@@ -55,6 +55,7 @@ func (v *vswitch) vsctl(args ...string) (string, error) {
 func (v *vswitch) Ping() error {
 	start := time.Now()
 	if _, err := v.client.VSwitch.ListBridges(); err != nil {
+		//lint:ignore ST1005 "Open vSwitch" is a name, and the message is the one README.md quotes.
 		return fmt.Errorf("Open vSwitch does not answer (after %s): start it with `systemctl start openvswitch-switch` "+
 			"(Debian/Ubuntu) or `systemctl start openvswitch` (Fedora/RHEL): %w", time.Since(start).Round(time.Millisecond), err)
 	}

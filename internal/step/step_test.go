@@ -45,11 +45,11 @@ func TestRunAppliesOnlyWhatChecksReport(t *testing.T) {
 		t.Fatalf("reported %v", reported)
 	}
 	// Applied: the plan is now empty, and a second run changes nothing.
-	if changes, _ := Changes(context.Background(), steps); len(changes) != 0 {
-		t.Fatalf("after run: %+v", changes)
+	if changes, err := Changes(context.Background(), steps); err != nil || len(changes) != 0 {
+		t.Fatalf("after run: %+v %v", changes, err)
 	}
-	if sum, _ := Run(context.Background(), steps, nil); len(sum.Changed) != 0 {
-		t.Fatalf("second run changed %v", sum.Changed)
+	if sum, err := Run(context.Background(), steps, nil); err != nil || len(sum.Changed) != 0 {
+		t.Fatalf("second run changed %v (%v)", sum.Changed, err)
 	}
 }
 

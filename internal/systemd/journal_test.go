@@ -30,6 +30,7 @@ func TestFollowStreamsThroughTheSeam(t *testing.T) {
 		t.Skip("no journal on this machine")
 	}
 	fake := &execx.Fake{Handler: func(_ context.Context, c execx.Command) (execx.Result, error) {
+		// Two writes that split an entry, as a pipe may.
 		_, _ = c.Stdout.Write([]byte(`{"__REALTIME_TIMESTAMP":"1700000000000000","_SYSTEMD_UNIT":"hotstack-os-heat-api.service","MESSAGE":"one"}` + "\n" +
 			`{"__REALTIME_TIMESTAMP":"1700000000000001","_SYSTEMD_UNIT":"hotstack-os-mariadb.service",`))
 		_, _ = c.Stdout.Write([]byte(`"MESSAGE":"two"}` + "\n"))

@@ -22,9 +22,11 @@ const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
 
 // stamp adds the time to every event, as zerolog's Timestamp does but in
 // TimeFormat.
-var stamp = zerolog.HookFunc(func(e *zerolog.Event, _ zerolog.Level, _ string) {
+type stamp struct{}
+
+func (stamp) Run(e *zerolog.Event, _ zerolog.Level, _ string) {
 	e.Str(zerolog.TimestampFieldName, time.Now().Format(TimeFormat))
-})
+}
 
 // Format is the chosen output shape.
 type Format int
@@ -60,11 +62,11 @@ func NewLogger(w io.Writer, format Format) zerolog.Logger {
 	sw := &lineWriter{w: w}
 	switch format {
 	case JSON:
-		return zerolog.New(sw).Hook(stamp)
+		return zerolog.New(sw).Hook(stamp{})
 	case Journal:
 		return zerolog.New(journald.NewJournalDWriter())
 	default:
-		return zerolog.New(zerolog.ConsoleWriter{Out: sw, NoColor: !IsTerminal(w), TimeFormat: "15:04:05.000"}).Hook(stamp)
+		return zerolog.New(zerolog.ConsoleWriter{Out: sw, NoColor: !IsTerminal(w), TimeFormat: "15:04:05.000"}).Hook(stamp{})
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hotstack-os/hotstack-os/internal/settings"
+	"github.com/hotstack-os/hotstack-os/stack"
 )
 
 // TestOperatorJourney runs the scenarios in the order an operator meets
@@ -323,7 +324,7 @@ func (s *Stack) timeStart(t *testing.T) time.Duration {
 	// cycling the stack this often would reset it too.
 	s.MustExec(t, "sh", "-c", "systemctl reset-failed 'hotstack-os*' || true")
 	start := time.Now()
-	if out, err := s.Exec("systemctl", "start", "hotstack-os.target"); err != nil {
+	if out, err := s.Exec("systemctl", "start", stack.TargetName); err != nil {
 		t.Fatalf("systemctl start: %v\n%s\n%s", err, out, s.MustExec(t, "systemctl", "list-units", "hotstack-os*", "--no-pager", "--all"))
 	}
 	return time.Since(start)
