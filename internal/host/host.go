@@ -77,13 +77,7 @@ func (h *Host) run(ctx context.Context, what string, steps []step.Step) (step.Su
 	if !h.systemSteps() {
 		h.Log.Info().Msgf("infra %s: HOTSTACK_ROOT=%s: files only; Open vSwitch, addresses, podman network and exportfs skipped", what, h.Root)
 	}
-	sum, err := step.Run(ctx, steps, func(s step.Step, c *step.Change) {
-		state := "unchanged"
-		if c != nil {
-			state = "changed"
-		}
-		h.Log.Info().Str("step", s.Name).Msg(state)
-	})
+	sum, err := step.Run(ctx, steps, step.Logged(h.Log))
 	if err != nil {
 		return sum, fmt.Errorf("infra %s: %w", what, err)
 	}

@@ -7,6 +7,8 @@ package step
 import (
 	"context"
 	"fmt"
+
+	"github.com/rs/zerolog"
 )
 
 // Step is one idempotent piece of setup, install or cleanup.
@@ -47,6 +49,18 @@ func Run(ctx context.Context, steps []Step, report func(s Step, c *Change)) (Sum
 		}
 	}
 	return sum, nil
+}
+
+// Logged is a report for Run that logs each step's outcome as
+// step=NAME changed|unchanged.
+func Logged(log zerolog.Logger) func(Step, *Change) {
+	return func(s Step, c *Change) {
+		state := "unchanged"
+		if c != nil {
+			state = "changed"
+		}
+		log.Info().Str("step", s.Name).Msg(state)
+	}
 }
 
 // Changes returns what the steps would change, applying nothing.

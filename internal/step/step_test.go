@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rs/zerolog"
 )
 
 // counter is a step over an int that Check compares with want.
@@ -101,5 +103,16 @@ func TestDiffOfBinary(t *testing.T) {
 	}
 	if d := Diff("/x", []byte("a\n"), []byte("b\n")); !strings.Contains(d, "-a") || !strings.Contains(d, "+b") || !strings.Contains(d, "a/x") {
 		t.Fatalf("got %q", d)
+	}
+}
+
+func TestLogged(t *testing.T) {
+	var out strings.Builder
+	report := Logged(zerolog.New(&out))
+	report(Step{Name: "bridge x"}, &Change{})
+	report(Step{Name: "bridge y"}, nil)
+	want := `{"level":"info","step":"bridge x","message":"changed"}` + "\n" + `{"level":"info","step":"bridge y","message":"unchanged"}` + "\n"
+	if out.String() != want {
+		t.Fatalf("got %s", out.String())
 	}
 }
