@@ -1,78 +1,62 @@
 //go:build mage
 
 // hotstack-os brings up a single-host OpenStack as systemd-managed podman
-// containers. Each target is one call into a package; see README.md.
+// containers. Each target is one call into internal/app; see README.md.
 package main
 
 import (
-	"os"
+	"sync"
 
 	"github.com/magefile/mage/mg"
 
-	"github.com/hotstack-os/hotstack-os/cli"
+	"github.com/hotstack-os/hotstack-os/internal/app"
 )
 
+// hotstack is the app of this run, built once: the HOTSTACK_* switches are
+// parsed once and the .env read once, whatever targets run.
+var hotstack = sync.OnceValues(app.FromEnv)
+
 // Check validates .env and that every image exists; writes nothing.
-func Check() error { return cli.Check() }
+func Check() error { return app.Run(hotstack, (*app.App).Check) }
 
-// Config renders templates/configs/ and templates/scripts/ into the data directory.
-func Config() error {
-	mg.Deps(Check)
-	return cli.Config()
-}
+// Config checks, then renders templates/configs and templates/scripts into the data directory.
+func Config() error { return app.Run(hotstack, (*app.App).Config) }
 
-// Install validates, renders and installs units, config, secrets and helper.
-func Install() error {
-	mg.SerialDeps(Check, Config)
-	return cli.Install()
-}
+// Install checks, renders the config, and installs units, config, secrets and helper.
+func Install() error { return app.Run(hotstack, (*app.App).Install) }
 
 // Uninstall stops the stack and removes exactly what install wrote.
-func Uninstall() error { return cli.Uninstall() }
+func Uninstall() error { return app.Run(hotstack, (*app.App).Uninstall) }
 
-// Test runs every test tier, installing missing Debian packages first.
-func Test() error { return cli.Test() }
+// Test fails on hygiene findings, then runs every test tier, installing missing Debian packages first.
+func Test() error { return app.Run(hotstack, (*app.App).Test) }
 
 // Infra groups the host-infrastructure targets.
 type Infra mg.Namespace
 
 // Setup creates bridges, hot-ex address, podman network, hosts/exports entries, data dirs.
-func (Infra) Setup() error { return cli.InfraSetup() }
+func (Infra) Setup() error { return app.Run(hotstack, (*app.App).InfraSetup) }
 
 // Cleanup removes the hosts/exports entries; HOTSTACK_PURGE=1 also bridges and network.
-func (Infra) Cleanup() error { return cli.InfraCleanup() }
+func (Infra) Cleanup() error { return app.Run(hotstack, (*app.App).InfraCleanup) }
 
 // Installed fails unless the installed units match what .env renders.
-func Installed() error { return cli.Installed() }
+func Installed() error { return app.Run(hotstack, (*app.App).Installed) }
 
-// Up starts the stack: each service as soon as its dependencies are healthy.
-func Up() error {
-	mg.Deps(Installed)
-	return cli.Up()
-}
+// Up starts the stack (after installed): each service as soon as its dependencies are healthy.
+func Up() error { return app.Run(hotstack, (*app.App).Up) }
 
 // Down stops the stack in reverse layer order, then cleans up the host infra.
-func Down() error { return cli.Down() }
+func Down() error { return app.Run(hotstack, (*app.App).Down) }
 
 // Status shows each service's unit state and health; exit 0 only if all healthy.
-func Status() error { return cli.Status() }
+func Status() error { return app.Run(hotstack, (*app.App).Status) }
 
 // Plan shows what install, infra:setup and up would change; exit 2 if anything.
-func Plan() error { return cli.Plan() }
+func Plan() error { return app.Run(hotstack, (*app.App).Plan) }
 
 // Graph prints the service graph as Graphviz DOT (dot -Tsvg to draw it).
-func Graph() error { return cli.Graph() }
+func Graph() error { return app.Run(hotstack, (*app.App).Graph) }
 
 // Logs follows the journal of every unit; `mage logs keystone` for one service.
-func Logs(service *string) error {
-	name := ""
-	if service != nil {
-		name = *service
-	}
-	if arg, consumed := cli.PositionalArg("logs"); consumed {
-		// Exit here, so that mage does not take the service for a target.
-		err := cli.Logs(arg)
-		os.Exit(cli.ExitCode(err))
-	}
-	return cli.Logs(name)
-}
+func Logs(service *string) error { return app.Run(hotstack, app.LogsTarget(service)) }

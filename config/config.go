@@ -209,9 +209,6 @@ func (c *Config) Int(key string) int {
 	return n
 }
 
-// Line returns the line key was set on, or 0 when a default applied.
-func (c *Config) Line(key string) int { return c.lines[key] }
-
 // Schema returns the schema the config was validated against.
 func (c *Config) Schema() Schema { return c.schema }
 

@@ -3,66 +3,88 @@ package health
 import (
 	"context"
 	"errors"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
 func fastPolicy() Policy { return DefaultPolicy(2*time.Second, time.Second) }
 
+// The waits run under testing/synctest: a fake clock that advances only
+// when every goroutine of the test waits on it, so durations are exact and
+// no test depends on how busy the machine is.
+
 func TestWaitHealthyAfterSomeProbes(t *testing.T) {
-	var n atomic.Int32
-	err := Wait(context.Background(), ProberFunc(func(context.Context) Result {
-		return Result{Healthy: n.Add(1) >= 3}
-	}), fastPolicy(), nil)
-	if err != nil || n.Load() != 3 {
-		t.Fatalf("err %v after %d probes", err, n.Load())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		var n atomic.Int32
+		start := time.Now()
+		err := Wait(context.Background(), ProberFunc(func(context.Context) Result {
+			return Result{Healthy: n.Add(1) >= 3}
+		}), fastPolicy(), nil)
+		if err != nil || n.Load() != 3 {
+			t.Fatalf("err %v after %d probes", err, n.Load())
+		}
+		// Two intervals of 100 ms ±20%: the initial one, then the cap,
+		// which stays at its 100 ms floor for a probe that costs nothing.
+		if d := time.Since(start); d < 160*time.Millisecond || d > 240*time.Millisecond {
+			t.Fatalf("three probes took %v", d)
+		}
+	})
 }
 
 func TestFirstProbeIsImmediate(t *testing.T) {
-	start := time.Now()
-	if err := Wait(context.Background(), ProberFunc(func(context.Context) Result { return Result{Healthy: true} }), fastPolicy(), nil); err != nil {
-		t.Fatal(err)
-	}
-	if d := time.Since(start); d > 20*time.Millisecond {
-		t.Fatalf("first probe took %v", d)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		if err := Wait(context.Background(), ProberFunc(func(context.Context) Result { return Result{Healthy: true} }), fastPolicy(), nil); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Fatalf("first probe after %v", d)
+		}
+	})
 }
 
 func TestPermanentStopsAtOnce(t *testing.T) {
-	start := time.Now()
-	err := Wait(context.Background(), ProberFunc(func(context.Context) Result {
-		return Result{Permanent: true, Output: "container exited with code 1"}
-	}), DefaultPolicy(time.Minute, time.Second), nil)
-	var u *Unhealthy
-	if !errors.As(err, &u) || u.Probes != 1 || u.LastOutput != "container exited with code 1" {
-		t.Fatalf("got %v", err)
-	}
-	if d := time.Since(start); d > 50*time.Millisecond {
-		t.Fatalf("permanent failure took %v to report", d)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		err := Wait(context.Background(), ProberFunc(func(context.Context) Result {
+			return Result{Permanent: true, Output: "container exited with code 1"}
+		}), DefaultPolicy(time.Minute, time.Second), nil)
+		var u *Unhealthy
+		if !errors.As(err, &u) || u.Probes != 1 || u.LastOutput != "container exited with code 1" || u.Reason != "cannot become healthy" {
+			t.Fatalf("got %v", err)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Fatalf("permanent failure took %v to report", d)
+		}
+	})
 }
 
 func TestDeadline(t *testing.T) {
-	p := DefaultPolicy(300*time.Millisecond, 100*time.Millisecond)
-	err := Wait(context.Background(), ProberFunc(func(context.Context) Result { return Result{Output: "connection refused"} }), p, nil)
-	var u *Unhealthy
-	if !errors.As(err, &u) || u.LastOutput != "connection refused" || u.Elapsed > 500*time.Millisecond {
-		t.Fatalf("got %v", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		p := DefaultPolicy(300*time.Millisecond, 100*time.Millisecond)
+		err := Wait(context.Background(), ProberFunc(func(context.Context) Result { return Result{Output: "connection refused"} }), p, nil)
+		var u *Unhealthy
+		if !errors.As(err, &u) || u.LastOutput != "connection refused" || u.Elapsed != 300*time.Millisecond || u.Reason != "deadline of 300ms exceeded" {
+			t.Fatalf("got %v (after %v)", err, u.Elapsed)
+		}
+	})
 }
 
 func TestInterrupt(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(50*time.Millisecond, cancel)
-	err := Wait(ctx, ProberFunc(func(context.Context) Result { return Result{} }), DefaultPolicy(time.Minute, time.Second), nil)
-	if !errors.Is(err, ErrInterrupted) || !errors.Is(err, context.Canceled) {
-		t.Fatalf("got %v", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(50*time.Millisecond, cancel)
+		start := time.Now()
+		err := Wait(ctx, ProberFunc(func(context.Context) Result { return Result{} }), DefaultPolicy(time.Minute, time.Second), nil)
+		if !errors.Is(err, ErrInterrupted) || !errors.Is(err, context.Canceled) {
+			t.Fatalf("got %v", err)
+		}
+		if d := time.Since(start); d != 50*time.Millisecond {
+			t.Fatalf("interrupt took %v", d)
+		}
+	})
 }
 
 func TestCapFollowsProbeCost(t *testing.T) {
@@ -86,53 +108,29 @@ func TestCapFollowsProbeCost(t *testing.T) {
 	}
 }
 
-func TestTCPAndHTTPProbes(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ctx := context.Background()
-	if r := (TCP{Addr: addr}).Probe(ctx); !r.Healthy {
-		t.Errorf("TCP to listener: %+v", r)
-	}
-	ln.Close()
-	if r := (TCP{Addr: addr}).Probe(ctx); r.Healthy {
-		t.Errorf("TCP to closed port healthy: %+v", r)
-	}
-	status := http.StatusServiceUnavailable
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(status) }))
-	defer srv.Close()
-	if r := (HTTP{URL: srv.URL}).Probe(ctx); r.Healthy {
-		t.Errorf("503 counted healthy: %+v", r)
-	}
-	status = http.StatusOK
-	if r := (HTTP{URL: srv.URL}).Probe(ctx); !r.Healthy {
-		t.Errorf("200 not healthy: %+v", r)
-	}
-}
-
 func TestHedgedAnswersDespiteOneStall(t *testing.T) {
-	var calls atomic.Int32
-	stalling := ProberFunc(func(ctx context.Context) Result {
-		if calls.Add(1) == 1 {
-			select { // the first attempt stalls like podman does
-			case <-time.After(5 * time.Second):
-			case <-ctx.Done():
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int32
+		stalling := ProberFunc(func(ctx context.Context) Result {
+			if calls.Add(1) == 1 {
+				select { // the first attempt stalls like podman does
+				case <-time.After(5 * time.Second):
+				case <-ctx.Done():
+				}
+				return Result{Output: "stalled"}
 			}
-			return Result{Output: "stalled"}
+			return Result{Healthy: true}
+		})
+		start := time.Now()
+		r := Hedged{Prober: stalling, After: 50 * time.Millisecond}.Probe(context.Background())
+		if !r.Healthy || time.Since(start) != 50*time.Millisecond {
+			t.Fatalf("got %+v after %v", r, time.Since(start))
 		}
-		return Result{Healthy: true}
+		// A fast probe is not hedged.
+		calls.Store(10)
+		fast := Hedged{Prober: stalling, After: time.Second}
+		if fast.Probe(context.Background()); calls.Load() != 11 {
+			t.Fatalf("fast probe hedged: %d calls", calls.Load()-10)
+		}
 	})
-	start := time.Now()
-	r := Hedged{Prober: stalling, After: 50 * time.Millisecond}.Probe(context.Background())
-	if !r.Healthy || time.Since(start) > time.Second {
-		t.Fatalf("got %+v after %v", r, time.Since(start))
-	}
-	// A fast probe is not hedged.
-	calls.Store(10)
-	fast := Hedged{Prober: stalling, After: time.Second}
-	if fast.Probe(context.Background()); calls.Load() != 11 {
-		t.Fatalf("fast probe hedged: %d calls", calls.Load()-10)
-	}
 }

@@ -1,14 +1,13 @@
-// Package health decides whether a service is healthy: probes (a command in
-// the container, a TCP connect, an HTTP GET) and a backoff-driven wait that
-// gives up at once on conditions that cannot heal.
+// Package health decides whether a service is healthy: the probe (the
+// service's own command in its container, hedged against podman's stalls)
+// and a backoff-driven wait that gives up at once on conditions that cannot
+// heal.
 package health
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"strings"
 	"time"
 )
@@ -33,43 +32,6 @@ type Prober interface {
 type ProberFunc func(ctx context.Context) Result
 
 func (f ProberFunc) Probe(ctx context.Context) Result { return f(ctx) }
-
-// TCP is healthy when a TCP connection to Addr succeeds.
-type TCP struct{ Addr string }
-
-func (p TCP) Probe(ctx context.Context) Result {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", p.Addr)
-	if err != nil {
-		return Result{Output: err.Error()}
-	}
-	conn.Close()
-	return Result{Healthy: true, Output: "connected to " + p.Addr}
-}
-
-// HTTP is healthy when GET URL answers with a status below 400.
-type HTTP struct {
-	URL    string
-	Client *http.Client
-}
-
-func (p HTTP) Probe(ctx context.Context) Result {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.URL, nil)
-	if err != nil {
-		return Result{Permanent: true, Output: err.Error()}
-	}
-	c := p.Client
-	if c == nil {
-		c = http.DefaultClient
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return Result{Output: err.Error()}
-	}
-	resp.Body.Close()
-	out := fmt.Sprintf("GET %s: %s", p.URL, resp.Status)
-	return Result{Healthy: resp.StatusCode < 400, Output: out}
-}
 
 // Unhealthy is the error Wait returns when a service did not become healthy.
 type Unhealthy struct {

@@ -21,7 +21,7 @@ import (
 //     dense. (The original polled every 10 s, adding up to 10 s per
 //     dependency edge.)
 //   - Cap between 100 ms and 2 s, set by the probe's own cost: 5x the last
-//     probe's duration. A cheap probe (TCP connect, HTTP GET, an in-memory
+//     probe's duration. A cheap probe (a quick command, an in-memory
 //     check) is repeated every ~100 ms, so detection latency stays near
 //     50 ms; an expensive one (`podman exec` into a busy container) backs
 //     off to at most 2 s, so polling never takes more than ~1/5 of a core

@@ -2,7 +2,7 @@ package tasks_test
 
 import (
 	"context"
-	"sort"
+	"slices"
 	"testing"
 	"time"
 
@@ -108,7 +108,6 @@ func detectionLatencies(g *tasks.Graph, m *tasks.Memory) []time.Duration {
 }
 
 func percentile(ds []time.Duration, p int) time.Duration {
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	s := slices.Sorted(slices.Values(ds))
 	return s[(len(s)-1)*p/100]
 }

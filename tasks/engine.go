@@ -121,26 +121,26 @@ func (e *Engine) Up(ctx context.Context) (*Report, error) {
 		return nil
 	}
 
-	runLayer := func(ctx context.Context, layer []Node) error {
-		g, gctx := errgroup.WithContext(ctx)
-		for _, n := range layer {
-			g.Go(func() error { return bringUp(gctx, n) })
-		}
-		return g.Wait()
-	}
-
 	if e.StrictLayers {
+		// The literal barrier: a layer starts once the whole previous
+		// one is healthy.
 		for _, layer := range e.Graph.Layers() {
-			if err = runLayer(ctx, layer); err != nil {
+			g, gctx := errgroup.WithContext(ctx)
+			for _, n := range layer {
+				g.Go(func() error { return bringUp(gctx, n) })
+			}
+			if err = g.Wait(); err != nil {
 				break
 			}
 		}
 	} else {
-		outer, octx := errgroup.WithContext(ctx)
-		for _, layer := range e.Graph.Layers() {
-			outer.Go(func() error { return runLayer(octx, layer) })
+		// Dependency-gated: every node at once, each waiting on the
+		// readiness of its own dependencies.
+		g, gctx := errgroup.WithContext(ctx)
+		for _, n := range e.Graph.Nodes {
+			g.Go(func() error { return bringUp(gctx, n) })
 		}
-		err = outer.Wait()
+		err = g.Wait()
 	}
 	rep.End = time.Now()
 	if err != nil && ctx.Err() != nil {
@@ -196,7 +196,7 @@ func (e *Engine) healthyNow(ctx context.Context) (map[string]bool, error) {
 	var mu sync.Mutex
 	out := map[string]bool{}
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(probeConcurrency)
+	g.SetLimit(ProbeConcurrency)
 	for _, n := range e.Graph.Nodes {
 		g.Go(func() error {
 			pctx, cancel := context.WithTimeout(gctx, e.Backend.Policy(n.Name).ProbeTimeout)
@@ -216,10 +216,10 @@ func (e *Engine) healthyNow(ctx context.Context) (map[string]bool, error) {
 	return out, nil
 }
 
-// probeConcurrency bounds the parallel probes of the initial check: probes
-// may be processes (podman exec), and a burst of 20 on two cores makes each
-// slower than doing a few at a time.
-const probeConcurrency = 4
+// ProbeConcurrency bounds parallel health probes (the initial check of Up,
+// `mage status`): probes may be processes (podman exec), and a burst of 20
+// on two cores pushes some past their timeout.
+const ProbeConcurrency = 4
 
 // stopSlack is added to a node's stop timeout: the backend's own stop
 // (podman stop -t N, then SIGKILL) needs a moment beyond N.
@@ -233,11 +233,11 @@ func (e *Engine) Down(ctx context.Context) error {
 	var errs []error
 	var mu sync.Mutex
 	for i := len(layers) - 1; i >= 0; i-- {
-		var wg sync.WaitGroup
+		// No shared cancellation: a node that fails to stop must not
+		// keep its siblings running.
+		var g errgroup.Group
 		for _, n := range layers[i] {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			g.Go(func() error {
 				e.emit(n, Stopping, "")
 				sctx, cancel := context.WithTimeout(ctx, n.StopTimeout+stopSlack)
 				defer cancel()
@@ -246,12 +246,13 @@ func (e *Engine) Down(ctx context.Context) error {
 					mu.Lock()
 					errs = append(errs, fmt.Errorf("stop %s: %w", n.Name, err))
 					mu.Unlock()
-					return
+					return nil
 				}
 				e.emit(n, Stopped, "")
-			}()
+				return nil
+			})
 		}
-		wg.Wait()
+		_ = g.Wait() // errs collects every failure
 		if ctx.Err() != nil {
 			return fmt.Errorf("interrupted: %w", ctx.Err())
 		}

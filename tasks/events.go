@@ -18,9 +18,31 @@ const (
 	Cancelled
 )
 
-var stateNames = [...]string{"pending", "waiting for deps", "starting", "probing", "healthy", "already healthy", "failed", "stopping", "stopped", "cancelled"}
-
-func (s State) String() string { return stateNames[s] }
+func (s State) String() string {
+	switch s {
+	case Pending:
+		return "pending"
+	case WaitingDeps:
+		return "waiting for deps"
+	case Starting:
+		return "starting"
+	case Probing:
+		return "probing"
+	case Healthy:
+		return "healthy"
+	case AlreadyHealthy:
+		return "already healthy"
+	case Failed:
+		return "failed"
+	case Stopping:
+		return "stopping"
+	case Stopped:
+		return "stopped"
+	case Cancelled:
+		return "cancelled"
+	}
+	return "unknown"
+}
 
 // Done reports whether the state is final for Up.
 func (s State) Done() bool {

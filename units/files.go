@@ -1,6 +1,6 @@
 // Package units renders the systemd units, and the files they read, from
-// the config and the stack. Rendering is pure: data in, bytes out. Only
-// Install (install.go) touches the disk.
+// the config and the stack. Rendering is pure: data in, bytes out; it never
+// touches the disk (internal/install writes the files).
 package units
 
 import "io/fs"
@@ -11,7 +11,7 @@ type File struct {
 	Path string
 	Data []byte
 	Mode fs.FileMode
-	// Secret files must never be shown unmasked (see plan).
+	// Secret files must never be shown unmasked (see `mage plan`).
 	Secret bool
 }
 
@@ -23,12 +23,14 @@ type Paths struct {
 	Podman    string // /usr/bin/podman
 }
 
-// DefaultPaths are the paths of a standard installation.
-var DefaultPaths = Paths{
-	UnitDir:   "/etc/systemd/system",
-	ConfigDir: "/etc/hotstack-os",
-	Helper:    "/usr/local/bin/hotstack-os",
-	Podman:    "/usr/bin/podman",
+// DefaultPaths returns the paths of a standard installation.
+func DefaultPaths() Paths {
+	return Paths{
+		UnitDir:   "/etc/systemd/system",
+		ConfigDir: "/etc/hotstack-os",
+		Helper:    "/usr/local/bin/hotstack-os",
+		Podman:    "/usr/bin/podman",
+	}
 }
 
 // ConfigFile is the installed, secret-free configuration the helper reads.

@@ -40,7 +40,7 @@ func loadTest(t *testing.T, env string) (*config.Config, *stack.Stack) {
 
 func TestGoldenUnits(t *testing.T) {
 	cfg, st := loadTest(t, testEnv)
-	files, err := Render(cfg, st, DefaultPaths)
+	files, err := Render(cfg, st, DefaultPaths())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestGoldenUnits(t *testing.T) {
 
 func TestSecretsOnlyInSecretsFile(t *testing.T) {
 	cfg, st := loadTest(t, testEnv)
-	files, err := Render(cfg, st, DefaultPaths)
+	files, err := Render(cfg, st, DefaultPaths())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestSecretsOnlyInSecretsFile(t *testing.T) {
 	for _, f := range files {
 		for _, s := range secrets {
 			has := strings.Contains(string(f.Data), s)
-			if f.Path == DefaultPaths.SecretsFile() {
+			if f.Path == DefaultPaths().SecretsFile() {
 				if !has {
 					t.Errorf("secrets.env lacks %s", s)
 				}
@@ -94,8 +94,17 @@ func TestSecretsOnlyInSecretsFile(t *testing.T) {
 
 func TestRenderIsDeterministic(t *testing.T) {
 	cfg, st := loadTest(t, testEnv)
-	a, _ := Render(cfg, st, DefaultPaths)
-	b, _ := Render(cfg, st, DefaultPaths)
+	a, err := Render(cfg, st, DefaultPaths())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Render(cfg, st, DefaultPaths())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) != len(b) {
+		t.Fatalf("%d files, then %d", len(a), len(b))
+	}
 	for i := range a {
 		if !bytes.Equal(a[i].Data, b[i].Data) {
 			t.Fatalf("%s renders differently twice", a[i].Path)
@@ -166,10 +175,14 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 
 	// The check must be able to fail: a unit with a typo is reported.
 	broken := filepath.Join(unitDir, "hotstack-os-keystone.service")
-	data, _ := os.ReadFile(broken)
+	data, err := os.ReadFile(broken)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(broken, bytes.Replace(data, []byte("TimeoutStopSec"), []byte("TimeoutStopSecs"), 1), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// verify exits non-zero on the broken unit; the check is that it names it.
 	if problems, _ := analyzeVerify(unitDir, names); len(problems) == 0 {
 		t.Fatal("systemd-analyze verify did not notice an unknown key")
 	}

@@ -1,30 +1,52 @@
 // Command hotstack-os is the helper the installed units call: the health
 // gate (ExecStartPost of every container unit) and the host-infrastructure
-// setup and cleanup (the infra oneshot). Operators use mage instead.
+// setup and cleanup (the infra oneshot). Mounted into every container, it
+// is also the containers' entrypoint (`hotstack-os entrypoint SERVICE`) and
+// their mount.nfs. Operators use mage instead.
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"github.com/hotstack-os/hotstack-os/cli"
+	"github.com/hotstack-os/hotstack-os/internal/app"
+	"github.com/hotstack-os/hotstack-os/internal/entrypoint"
 )
 
-func main() {
+func main() { os.Exit(run()) }
+
+func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := cli.Helper(ctx, os.Args[1:])
-	stop()
+	// Inside a container there is no .env and no settings to read.
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "entrypoint":
+			if len(os.Args) < 3 {
+				fmt.Fprintln(os.Stderr, "usage: hotstack-os entrypoint SERVICE [ARGS...]")
+				return 2
+			}
+			return entrypoint.Run(ctx, os.Args[2], os.Args[3:])
+		case "mount-nfs":
+			if err := entrypoint.MountNFS(os.Args[2:]); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 32 // mount(8)'s "mount failure"
+			}
+			return 0
+		}
+	}
+	err := func() error {
+		a, err := app.FromEnv()
+		if err != nil {
+			return err
+		}
+		return a.Helper(ctx, os.Args[1:])
+	}()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hotstack-os:", err)
-		var coded interface{ ExitStatus() int }
-		if errors.As(err, &coded) {
-			os.Exit(coded.ExitStatus())
-		}
-		os.Exit(1)
 	}
+	return app.ExitCode(err)
 }

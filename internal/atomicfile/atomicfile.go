@@ -22,10 +22,11 @@ type Options struct {
 	// KeepMeta keeps an existing file's mode, owner and SELinux label
 	// (used for host files such as /etc/hosts that we edit, not own).
 	KeepMeta bool
-}
 
-// rename is swapped by tests to provoke the bind-mount fallback.
-var rename = os.Rename
+	// rename replaces os.Rename in tests, to provoke the bind-mount
+	// fallback.
+	rename func(oldpath, newpath string) error
+}
 
 const selinuxXattr = "security.selinux"
 
@@ -88,6 +89,10 @@ func Write(path string, data []byte, opt Options) (changed bool, err error) {
 	}
 	if err = tmp.Close(); err != nil {
 		return false, fmt.Errorf("close %s: %w", tmpName, err)
+	}
+	rename := opt.rename
+	if rename == nil {
+		rename = os.Rename
 	}
 	if err = rename(tmpName, target); err != nil {
 		if !errors.Is(err, syscall.EBUSY) {

@@ -14,24 +14,22 @@ func TestWriteCreatesAndSkipsUnchanged(t *testing.T) {
 	if err != nil || !changed {
 		t.Fatalf("first write: changed=%v err=%v", changed, err)
 	}
-	fi, _ := os.Stat(p)
-	if fi.Mode().Perm() != 0o600 {
+	if fi := stat(t, p); fi.Mode().Perm() != 0o600 {
 		t.Fatalf("mode %v, want 0600", fi.Mode())
 	}
 	old := time.Unix(1_000_000, 0)
-	_ = os.Chtimes(p, old, old)
+	must(t, os.Chtimes(p, old, old))
 	changed, err = Write(p, []byte("a\n"), Options{Perm: 0o600})
 	if err != nil || changed {
 		t.Fatalf("second write: changed=%v err=%v", changed, err)
 	}
-	fi, _ = os.Stat(p)
-	if !fi.ModTime().Equal(old) {
+	if !stat(t, p).ModTime().Equal(old) {
 		t.Fatal("unchanged write touched the file")
 	}
 	// A mode drift counts as a change.
-	_ = os.Chmod(p, 0o644)
-	if changed, _ = Write(p, []byte("a\n"), Options{Perm: 0o600}); !changed {
-		t.Fatal("mode drift not repaired")
+	must(t, os.Chmod(p, 0o644))
+	if changed, err = Write(p, []byte("a\n"), Options{Perm: 0o600}); err != nil || !changed {
+		t.Fatalf("mode drift not repaired: %v", err)
 	}
 }
 
@@ -48,12 +46,10 @@ func TestWriteKeepsModeAndFollowsSymlink(t *testing.T) {
 	if _, err := Write(link, []byte("new"), Options{Perm: 0o600, KeepMeta: true}); err != nil {
 		t.Fatal(err)
 	}
-	if fi, _ := os.Lstat(link); fi.Mode()&os.ModeSymlink == 0 {
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
 		t.Fatal("symlink was replaced by a file")
 	}
-	b, _ := os.ReadFile(target)
-	fi, _ := os.Stat(target)
-	if string(b) != "new" || fi.Mode().Perm() != 0o640 {
+	if b, fi := read(t, target), stat(t, target); b != "new" || fi.Mode().Perm() != 0o640 {
 		t.Fatalf("target = %q mode %v", b, fi.Mode())
 	}
 }
@@ -63,18 +59,37 @@ func TestWriteFallsBackInPlaceOnEBUSY(t *testing.T) {
 	if err := os.WriteFile(p, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rename = func(string, string) error { return &os.LinkError{Op: "rename", Err: syscall.EBUSY} }
-	defer func() { rename = os.Rename }()
-	changed, err := Write(p, []byte("new content"), Options{Perm: 0o644, KeepMeta: true})
+	busy := func(string, string) error { return &os.LinkError{Op: "rename", Err: syscall.EBUSY} }
+	changed, err := Write(p, []byte("new content"), Options{Perm: 0o644, KeepMeta: true, rename: busy})
 	if err != nil || !changed {
 		t.Fatalf("changed=%v err=%v", changed, err)
 	}
-	b, _ := os.ReadFile(p)
-	if string(b) != "new content" {
+	if b := read(t, p); b != "new content" {
 		t.Fatalf("content %q", b)
 	}
-	entries, _ := os.ReadDir(filepath.Dir(p))
-	if len(entries) != 1 {
+	entries, err := os.ReadDir(filepath.Dir(p))
+	if err != nil || len(entries) != 1 {
 		t.Fatalf("leftover files: %v", entries)
 	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func stat(t *testing.T, p string) os.FileInfo {
+	t.Helper()
+	fi, err := os.Stat(p)
+	must(t, err)
+	return fi
+}
+
+func read(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	must(t, err)
+	return string(b)
 }

@@ -1,6 +1,7 @@
 package execx
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -37,7 +38,7 @@ func TestCancelKillsWholeProcessGroup(t *testing.T) {
 	for i := 0; i < 100 && pid == 0; i++ {
 		time.Sleep(20 * time.Millisecond)
 		b, _ := os.ReadFile(pidFile)
-		pid, _ = strconv.Atoi(string(trim(b)))
+		pid, _ = strconv.Atoi(string(bytes.TrimSpace(b)))
 	}
 	if pid == 0 {
 		t.Fatal("grandchild never started")
@@ -77,11 +78,4 @@ func alive(pid int) bool {
 		}
 	}
 	return true
-}
-
-func trim(b []byte) []byte {
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == ' ') {
-		b = b[:len(b)-1]
-	}
-	return b
 }

@@ -5,39 +5,44 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
 func TestLockSerializesRuns(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "lock")
-	first, err := Acquire(context.Background(), path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waited := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		l, err := Acquire(context.Background(), path, func(holder string) { waited <- holder })
-		if err == nil {
-			l.Release()
+	// On synctest's fake clock: the waits below are exact, not guesses
+	// about how fast the machine is.
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "lock")
+		first, err := Acquire(context.Background(), path, nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-		done <- err
-	}()
-	select {
-	case holder := <-waited:
-		if !strings.HasPrefix(holder, "pid ") {
-			t.Errorf("holder %q", holder)
+		waited := make(chan string, 1)
+		done := make(chan error, 1)
+		go func() {
+			l, err := Acquire(context.Background(), path, func(holder string) { waited <- holder })
+			if err == nil {
+				l.Release()
+			}
+			done <- err
+		}()
+		select {
+		case holder := <-waited:
+			if !strings.HasPrefix(holder, "pid ") {
+				t.Errorf("holder %q", holder)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("second run did not report waiting")
 		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("second run did not report waiting")
-	}
-	select {
-	case <-done:
-		t.Fatal("second run got the lock while the first held it")
-	case <-time.After(200 * time.Millisecond):
-	}
-	first.Release()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+		select {
+		case <-done:
+			t.Fatal("second run got the lock while the first held it")
+		case <-time.After(200 * time.Millisecond):
+		}
+		first.Release()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
 }

@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hotstack-os/hotstack-os/internal/settings"
+	"github.com/hotstack-os/hotstack-os/stack"
 )
 
 // TestOperatorJourney runs the scenarios in the order an operator meets
@@ -298,9 +300,13 @@ func (s *safeBuffer) String() string {
 // (after the first, which every step needs) when iterating on one scenario.
 func step(t *testing.T, name string, f func(t *testing.T)) {
 	t.Helper()
-	if focus := os.Getenv("HOTSTACK_E2E_FOCUS"); focus != "" && name != "install and start" {
+	s, err := settings.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.E2EFocus) > 0 && name != "install and start" {
 		match := false
-		for _, f := range strings.Split(focus, ",") {
+		for _, f := range s.E2EFocus {
 			match = match || strings.Contains(name, f)
 		}
 		if !match {
@@ -318,7 +324,7 @@ func (s *Stack) timeStart(t *testing.T) time.Duration {
 	// cycling the stack this often would reset it too.
 	s.MustExec(t, "sh", "-c", "systemctl reset-failed 'hotstack-os*' || true")
 	start := time.Now()
-	if out, err := s.Exec("systemctl", "start", "hotstack-os.target"); err != nil {
+	if out, err := s.Exec("systemctl", "start", stack.TargetName); err != nil {
 		t.Fatalf("systemctl start: %v\n%s\n%s", err, out, s.MustExec(t, "systemctl", "list-units", "hotstack-os*", "--no-pager", "--all"))
 	}
 	return time.Since(start)

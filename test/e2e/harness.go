@@ -22,30 +22,29 @@ type Stack struct {
 	tarball []byte
 }
 
-var (
-	mageOnce sync.Once
-	mageBin  string
-	mageErr  error
-)
-
-// compileMage compiles the magefile once per test run into the checkout,
-// which the box sees through its bind mount.
-func compileMage(t *testing.T, repo string) string {
-	t.Helper()
-	mageOnce.Do(func() {
-		mageBin = filepath.Join(repo, "test/e2e/.bin/mage")
-		cmd := exec.Command("go", "run", "mage.go", "-f", "-compile", mageBin)
-		cmd.Dir = repo
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			mageErr = err
-			t.Logf("%s", out)
-		}
-	})
-	if mageErr != nil {
-		t.Fatalf("compile mage: %v", mageErr)
+// mageBinary compiles the magefile into the checkout (which the box sees
+// through its bind mount), once per test run.
+var mageBinary = sync.OnceValues(func() (string, error) {
+	repo, err := filepath.Abs("../..")
+	if err != nil {
+		return "", err
 	}
-	return mageBin
+	bin := filepath.Join(repo, "test/e2e/.bin/mage")
+	cmd := exec.Command("go", "run", "mage.go", "-f", "-compile", bin)
+	cmd.Dir = repo
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("%w\n%s", err, out)
+	}
+	return bin, nil
+})
+
+func compileMage(t *testing.T) string {
+	t.Helper()
+	bin, err := mageBinary()
+	if err != nil {
+		t.Fatalf("compile mage: %v", err)
+	}
+	return bin
 }
 
 // baseEnv is the .env of the e2e stack: the defaults, with the userspace
@@ -60,7 +59,7 @@ CHASSIS_HOSTNAME=e2e-box
 func NewStack(t *testing.T, env string, standinEnv ...string) *Stack {
 	t.Helper()
 	b := Boot(t)
-	s := &Stack{Box: b, MageBin: compileMage(t, b.Repo), EnvFile: "/etc/hotstack-os-e2e.env"}
+	s := &Stack{Box: b, MageBin: compileMage(t), EnvFile: "/etc/hotstack-os-e2e.env"}
 	s.WriteFile(t, s.EnvFile, baseEnv+env, 0o600)
 	// Stage once to read the image names and entrypoints from the units.
 	s.MustMage(t, []string{"HOTSTACK_ROOT=/tmp/stage", "HOTSTACK_SKIP_IMAGE_CHECK=1"}, "install")

@@ -10,12 +10,14 @@ import (
 // Passwords full of characters that quoting, specifiers and env files get
 // wrong; each is unique so a leak can be traced.
 // Each starts with a token found nowhere else, so a leak can be searched for.
-var secretValues = map[string]string{
-	"KEYSTONE_ADMIN_PASSWORD": `zqAdm1nzq p@ss w%rd$HOME"'\;#`,
-	"MYSQL_ROOT_PASSWORD":     `zqR00tzq %n $$ "x" 'y' \\ z`,
-	"DB_PASSWORD":             `zqDbzq-${DB} %% \"q\" tail `,
-	"SERVICE_PASSWORD":        `zqSvczq $(id) ` + "`id`" + ` \n 'end`,
-	"RABBITMQ_DEFAULT_PASS":   `zqRabzq %i%I$1 "'\`,
+func secretValues() map[string]string {
+	return map[string]string{
+		"KEYSTONE_ADMIN_PASSWORD": `zqAdm1nzq p@ss w%rd$HOME"'\;#`,
+		"MYSQL_ROOT_PASSWORD":     `zqR00tzq %n $$ "x" 'y' \\ z`,
+		"DB_PASSWORD":             `zqDbzq-${DB} %% \"q\" tail `,
+		"SERVICE_PASSWORD":        `zqSvczq $(id) ` + "`id`" + ` \n 'end`,
+		"RABBITMQ_DEFAULT_PASS":   `zqRabzq %i%I$1 "'\`,
+	}
 }
 
 // regionValue is not a secret: it is rendered into the unit's command line.
@@ -27,7 +29,7 @@ func envQuote(v string) string { return "'" + v + "'" }
 
 func (s *Stack) checkSecrets(t *testing.T) {
 	var env strings.Builder
-	for k, v := range secretValues {
+	for k, v := range secretValues() {
 		env.WriteString(k + "=" + envQuote(v) + "\n")
 	}
 	// A plain setting full of specials travels on the ExecStart line: it
@@ -73,7 +75,7 @@ func (s *Stack) checkSecrets(t *testing.T) {
 				got, found = v, true
 			}
 		}
-		want := secretValues[c[1]]
+		want := secretValues()[c[1]]
 		if c[1] == "REGION_NAME" {
 			want = regionValue
 		}
@@ -99,7 +101,7 @@ func (s *Stack) checkSecrets(t *testing.T) {
 		t.Fatalf("the non-root file search misses a planted world-readable file: %q", out)
 	}
 	for where, text := range haystacks {
-		for key, v := range secretValues {
+		for key, v := range secretValues() {
 			// The distinctive prefix of each value is enough to trace it.
 			needle := strings.Fields(v)[0]
 			if strings.Contains(text, needle) {

@@ -56,19 +56,23 @@ const readyShim = "#!/bin/sh\n[ -f /tmp/ready ]\n"
 const ssShim = "#!/bin/sh\n[ -f /tmp/ready ] || exit 0\nfor p in 53 5000 6080 6641 6642 8404 11211; do echo \"LISTEN 0 128 0.0.0.0:$p 0.0.0.0:*\"; done\n"
 
 // healthShims are the commands the units' health checks run.
-var healthShims = map[string]string{
-	"/usr/bin/curl":                              readyShim,
-	"/usr/bin/nc":                                readyShim,
-	"/usr/local/bin/healthcheck.sh":              readyShim,
-	"/usr/bin/rabbitmq-diagnostics":              readyShim,
-	"/usr/local/bin/keystone-healthcheck.sh":     readyShim,
-	"/usr/local/bin/nova-compute-healthcheck.sh": readyShim,
-	"/usr/bin/cinder-volume":                     readyShim,
-	"/usr/bin/ss":                                ssShim,
+func healthShims() map[string]string {
+	return map[string]string{
+		"/usr/bin/curl":                              readyShim,
+		"/usr/bin/nc":                                readyShim,
+		"/usr/local/bin/healthcheck.sh":              readyShim,
+		"/usr/bin/rabbitmq-diagnostics":              readyShim,
+		"/usr/local/bin/keystone-healthcheck.sh":     readyShim,
+		"/usr/local/bin/nova-compute-healthcheck.sh": readyShim,
+		"/usr/bin/cinder-volume":                     readyShim,
+		"/usr/bin/ss":                                ssShim,
+	}
 }
 
-var busyboxApplets = []string{"sh", "ash", "test", "[", "cat", "kill", "sleep", "grep", "touch", "echo", "env", "ls",
-	"mkdir", "rm", "printf", "printenv", "true", "false", "id", "ps", "hostname", "date", "wc"}
+func busyboxApplets() []string {
+	return []string{"sh", "ash", "test", "[", "cat", "kill", "sleep", "grep", "touch", "echo", "env", "ls",
+		"mkdir", "rm", "printf", "printenv", "true", "false", "id", "ps", "hostname", "date", "wc"}
+}
 
 // standinTar builds the stand-ins' root filesystem: busybox, the stand-in
 // entrypoint, the health shims and every --entrypoint path the units use.
@@ -92,13 +96,13 @@ func standinTar(t *testing.T, entrypoints []string) []byte {
 	}
 	dir("tmp", 0o1777)
 	file("bin/busybox", 0o755, busybox)
-	for _, a := range busyboxApplets {
+	for _, a := range busyboxApplets() {
 		_ = tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: "bin/" + a, Linkname: "busybox", Mode: 0o777})
 	}
 	file("etc/passwd", 0o644, []byte("root:x:0:0:root:/root:/bin/sh\n"))
 	file("etc/group", 0o644, []byte("root:x:0:\n"))
 	file("standin", 0o755, []byte(standinScript))
-	for path, body := range healthShims {
+	for path, body := range healthShims() {
 		file(strings.TrimPrefix(path, "/"), 0o755, []byte(body))
 	}
 	for _, ep := range entrypoints {

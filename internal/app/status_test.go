@@ -1,0 +1,55 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/hotstack-os/hotstack-os/stack"
+)
+
+func TestStatusOfAHealthyStack(t *testing.T) {
+	h := newHarness(t, secretEnv)
+	h.setAll(true)
+	if err := h.app.Status(context.Background()); err != nil {
+		t.Fatalf("status: %v", err)
+	}
+	out := h.out.String()
+	if !strings.HasPrefix(out, "LAYER  SERVICE") || strings.Count(out, "active/running") != 23 || strings.Count(out, "healthy") != 23 {
+		t.Fatalf("table:\n%s", out)
+	}
+}
+
+func TestStatusJSONAndExitCode(t *testing.T) {
+	h := newHarness(t, secretEnv)
+	h.o.JSONOutput = true
+	h.rebuild()
+	h.setAll(true)
+	h.mgr.Set(stack.UnitName("mariadb"), "loaded", "failed", "failed")
+	h.unhealthy[stack.ContainerName("keystone")] = true
+	err := h.app.Status(context.Background())
+	if ExitCode(err) != ExitFailure || err.Error() != "status: 2 of 23 services not active and healthy" {
+		t.Fatalf("status: %v", err)
+	}
+	var rows []ServiceStatus
+	if err := json.Unmarshal([]byte(h.out.String()), &rows); err != nil {
+		t.Fatalf("%v:\n%s", err, h.out.String())
+	}
+	if len(rows) != 23 || rows[0].Service != stack.InfraName {
+		t.Fatalf("%d rows, first %+v", len(rows), rows[0])
+	}
+	byName := map[string]ServiceStatus{}
+	for _, r := range rows {
+		byName[r.Service] = r
+	}
+	if r := byName["mariadb"]; r.Healthy || r.State != "failed/failed" || r.Health != "-" {
+		t.Errorf("mariadb: %+v", r)
+	}
+	if r := byName["keystone"]; r.Healthy || r.State != "active/running" || r.Health != "connection refused" || r.Layer != 3 {
+		t.Errorf("keystone: %+v", r)
+	}
+	if r := byName["glance"]; !r.Healthy || r.Health != "healthy" || r.Unit != "hotstack-os-glance.service" {
+		t.Errorf("glance: %+v", r)
+	}
+}

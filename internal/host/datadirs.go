@@ -1,0 +1,155 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/hotstack-os/hotstack-os/internal/execx"
+)
+
+// dataDir is one directory setup keeps, with its mode and owner.
+type dataDir struct {
+	Path     string
+	Mode     fs.FileMode
+	UID, GID int
+}
+
+// novaInstancesMode keeps instance files in the directory's group: setgid
+// rwxrwxr-x (2775), wherever NOVA_INSTANCES_PATH points.
+const novaInstancesMode = fs.ModeSetgid | 0o775
+
+// containerDirs are the directories the containers mount, relative to
+// HOTSTACK_DATA_DIR. mysql and rabbitmq belong to uid/gid 999, the user the
+// upstream mariadb and rabbitmq images run as.
+func containerDirs() []dataDir {
+	return []dataDir{
+		{"mysql", 0o755, 999, 999},
+		{"rabbitmq", 0o755, 999, 999},
+		{"keystone/fernet-keys", 0o755, 0, 0},
+		{"keystone/credential-keys", 0o755, 0, 0},
+		{"glance/images", 0o755, 0, 0},
+		{"nova", 0o755, 0, 0},
+		{"nova-instances", novaInstancesMode, 0, 0},
+		{"nova-mnt", 0o755, 0, 0},
+		{"ovn", 0o755, 0, 0},
+		{"ovn-run", 0o755, 0, 0},
+		{"cinder", 0o755, 0, 0},
+	}
+}
+
+// modeBits are the bits of a directory's mode that setup compares.
+func modeBits(m fs.FileMode) fs.FileMode {
+	return m & (fs.ModePerm | fs.ModeSetgid | fs.ModeSetuid | fs.ModeSticky)
+}
+
+// wantMode is the mode setup gives a directory declared with mode.
+func wantMode(mode fs.FileMode) fs.FileMode { return mode & (fs.ModePerm | fs.ModeSetgid) }
+
+// dirDiff is how a directory differs from what setup wants.
+type dirDiff struct {
+	missing, mode, owner bool
+	curMode              fs.FileMode
+}
+
+func diffDir(path string, d dataDir) (dirDiff, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return dirDiff{missing: true}, nil
+	}
+	if err != nil {
+		return dirDiff{}, fmt.Errorf("stat %s: %w", path, err)
+	}
+	if !fi.IsDir() {
+		return dirDiff{}, fmt.Errorf("%s exists and is not a directory", path)
+	}
+	s := dirDiff{curMode: modeBits(fi.Mode())}
+	s.mode = s.curMode != wantMode(d.Mode)
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		s.owner = int(st.Uid) != d.UID || int(st.Gid) != d.GID
+	}
+	return s, nil
+}
+
+// fixDir creates the directory (and parents, 0755) and corrects its owner
+// and mode, as s found needed.
+func fixDir(path string, d dataDir, s dirDiff) error {
+	if s.missing {
+		if err := os.MkdirAll(path, 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", path, err)
+		}
+		s.owner, s.mode = true, true
+	}
+	if s.owner {
+		if err := os.Chown(path, d.UID, d.GID); err != nil {
+			return fmt.Errorf("chown %s: %w", path, err)
+		}
+	}
+	if s.mode {
+		if err := os.Chmod(path, wantMode(d.Mode)); err != nil {
+			return fmt.Errorf("chmod %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// octal shows a mode as chmod takes it (2775 for setgid rwxrwxr-x).
+func octal(m fs.FileMode) string {
+	n := uint32(m.Perm())
+	if m&fs.ModeSetgid != 0 {
+		n |= 0o2000
+	}
+	if m&fs.ModeSetuid != 0 {
+		n |= 0o4000
+	}
+	if m&fs.ModeSticky != 0 {
+		n |= 0o1000
+	}
+	return fmt.Sprintf("%04o", n)
+}
+
+// labelDiff is what SELinux labelling of the data directory still needs:
+// the container_file_t rule, and a relabel of files that lack it.
+type labelDiff struct{ ruleMissing, relabel bool }
+
+func labelSpec(dir string) string { return filepath.Clean(dir) + "(/.*)?" }
+
+// diffLabel asks semanage for the rule and restorecon (dry run) for files
+// to relabel.
+func diffLabel(ctx context.Context, r execx.Runner, dir string) (labelDiff, error) {
+	list, _ := execx.Output(ctx, r, "semanage", "fcontext", "-l", "-C")
+	d := labelDiff{ruleMissing: !hasLinePrefix(list, labelSpec(dir))}
+	out, err := execx.Output(ctx, r, "restorecon", "-R", "-n", "-v", dir)
+	if err != nil {
+		return d, fmt.Errorf("restorecon %s: %w", dir, err)
+	}
+	d.relabel = d.ruleMissing || out != ""
+	return d, nil
+}
+
+// fixLabel adds the rule when missing and relabels.
+func fixLabel(ctx context.Context, r execx.Runner, dir string, d labelDiff) error {
+	if d.ruleMissing {
+		if _, err := r.Run(ctx, execx.Command{Name: "semanage", Args: []string{"fcontext", "-a", "-t", "container_file_t", labelSpec(dir)}}); err != nil {
+			return fmt.Errorf("semanage fcontext for %s: %w", dir, err)
+		}
+	}
+	if _, err := execx.Output(ctx, r, "restorecon", "-R", "-v", dir); err != nil {
+		return fmt.Errorf("restorecon %s: %w", dir, err)
+	}
+	return nil
+}
+
+func hasLinePrefix(text, prefix string) bool {
+	for line := range strings.SplitSeq(text, "\n") {
+		if strings.HasPrefix(strings.TrimSuffix(line, "\r"), prefix) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,86 @@
+// Package host sets up and cleans up the host infrastructure the stack
+// needs: Open vSwitch bridges, the hot-ex address, the podman network,
+// managed blocks in /etc/hosts and /etc/exports, and the data directories.
+// Each piece is a step.Step: its check reads the host and says what would
+// change, so `infra:setup` applies exactly what `mage plan` shows, and a
+// second run changes nothing.
+package host
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hotstack-os/hotstack-os/config"
+	"github.com/hotstack-os/hotstack-os/internal/execx"
+	"github.com/hotstack-os/hotstack-os/internal/lockfile"
+	"github.com/hotstack-os/hotstack-os/internal/step"
+)
+
+// Host is the machine the steps act on.
+type Host struct {
+	Config *config.Config
+	Runner execx.Runner
+	Log    zerolog.Logger
+	// Root prefixes the hosts and exports files, the data directories and
+	// the lock (staging and tests). With a root other than "/", the
+	// system steps (OVS, addresses, podman network, exportfs) are skipped
+	// unless System is set.
+	Root   string
+	System bool
+	Purge  bool
+}
+
+// Paths of the host files the steps edit (before the root prefix).
+const (
+	HostsFile   = "/etc/hosts"
+	ExportsFile = "/etc/exports"
+	LockFile    = "/run/lock/hotstack-os-infra.lock"
+)
+
+func (h *Host) path(p string) string {
+	if h.Root == "" || h.Root == "/" {
+		return p
+	}
+	return filepath.Join(h.Root, p)
+}
+
+func (h *Host) systemSteps() bool { return h.System || h.Root == "" || h.Root == "/" }
+
+// Setup applies every setup step whose check reports a change, under the
+// infra lock.
+func (h *Host) Setup(ctx context.Context) (step.Summary, error) {
+	return h.run(ctx, "setup", h.SetupSteps())
+}
+
+// Cleanup applies every cleanup step whose check reports a change, under
+// the infra lock.
+func (h *Host) Cleanup(ctx context.Context) (step.Summary, error) {
+	return h.run(ctx, "cleanup", h.CleanupSteps())
+}
+
+// Plan returns what Setup would change, changing nothing.
+func (h *Host) Plan(ctx context.Context) ([]step.Change, error) {
+	return step.Changes(ctx, h.SetupSteps())
+}
+
+func (h *Host) run(ctx context.Context, what string, steps []step.Step) (step.Summary, error) {
+	lock, err := lockfile.Acquire(ctx, h.path(LockFile), func(holder string) {
+		h.Log.Info().Msgf("infra %s: waiting for another infra run to finish (%s)", what, holder)
+	})
+	if err != nil {
+		return step.Summary{}, err
+	}
+	defer lock.Release()
+	if !h.systemSteps() {
+		h.Log.Info().Msgf("infra %s: HOTSTACK_ROOT=%s: files only; Open vSwitch, addresses, podman network and exportfs skipped", what, h.Root)
+	}
+	sum, err := step.Run(ctx, steps, step.Logged(h.Log))
+	if err != nil {
+		return sum, fmt.Errorf("infra %s: %w", what, err)
+	}
+	h.Log.Info().Msgf("infra %s: %d changed, %d unchanged", what, len(sum.Changed), len(sum.Unchanged))
+	return sum, nil
+}

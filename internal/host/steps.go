@@ -1,0 +1,244 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/hotstack-os/hotstack-os/internal/step"
+)
+
+// observe builds a step around one reading of the host: read returns the
+// current state (how it differs from the wanted one), change describes that
+// difference (nil when there is none), and fix removes exactly it. Check and
+// Apply each read afresh, so both act on the same comparison and Apply never
+// works from a stale reading.
+func observe[D any](name string, read func(context.Context) (D, error), change func(D) *step.Change, fix func(context.Context, D) error) step.Step {
+	return step.Step{
+		Name: name,
+		Check: func(ctx context.Context) (*step.Change, error) {
+			d, err := read(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return change(d), nil
+		},
+		Apply: func(ctx context.Context) error {
+			d, err := read(ctx)
+			if err != nil {
+				return err
+			}
+			if change(d) == nil {
+				return nil
+			}
+			return fix(ctx, d)
+		},
+	}
+}
+
+// SetupSteps returns setup's steps in order. The data directories come
+// before the NFS export, since exportfs refuses a directory that does not
+// exist yet.
+func (h *Host) SetupSteps() []step.Step {
+	cfg := h.Config
+	provider := netip.MustParsePrefix(cfg.Get("PROVIDER_NETWORK"))
+	brex := netip.PrefixFrom(netip.MustParseAddr(cfg.Get("BREX_IP")), provider.Bits())
+	containerNet := netip.MustParsePrefix(cfg.Get("CONTAINER_NETWORK"))
+	datapath, mtu := cfg.Get("OVS_DATAPATH_TYPE"), cfg.Int("GLOBAL_PHYSNET_MTU")
+
+	var steps []step.Step
+	if h.systemSteps() {
+		steps = append(steps,
+			step.Step{Name: "Open vSwitch answers", Check: func(ctx context.Context) (*step.Change, error) {
+				return nil, newVSwitch(ctx, h.Runner).Ping()
+			}},
+			h.bridgeStep(IntegrationBridge, datapath, mtu),
+			h.bridgeStep(ExternalBridge, datapath, mtu),
+			h.addressStep(ExternalBridge, brex),
+			h.networkStep(containerNet),
+		)
+	}
+	steps = append(steps, h.blockStep(HostsFile+" entries", HostsFile, hostsBlock(), hostsEntries(cfg.Get("BREX_IP"))))
+	for _, d := range h.dataDirs() {
+		steps = append(steps, h.dirStep(d))
+	}
+	if h.systemSteps() {
+		if _, err := exec.LookPath("semanage"); err == nil {
+			steps = append(steps, h.labelStep(cfg.Get("HOTSTACK_DATA_DIR")))
+		}
+	}
+	return append(steps, h.exportsStep(exportsEntries(cfg.Get("CINDER_NFS_EXPORT_DIR"))))
+}
+
+// CleanupSteps returns cleanup's steps: the managed blocks go; with Purge
+// the bridges and the podman network go too. Data directories stay.
+func (h *Host) CleanupSteps() []step.Step {
+	steps := []step.Step{
+		h.blockStep(HostsFile+" entries", HostsFile, hostsBlock(), nil),
+		h.exportsStep(nil),
+	}
+	if h.Purge && h.systemSteps() {
+		steps = append(steps,
+			h.networkRemovalStep(),
+			h.bridgeRemovalStep(ExternalBridge),
+			h.bridgeRemovalStep(IntegrationBridge),
+		)
+	}
+	return steps
+}
+
+// hostChange is a change in the plan's host section.
+func hostChange(action, target, detail string) *step.Change {
+	return &step.Change{Section: step.Host, Action: action, Target: target, Detail: detail}
+}
+
+func (h *Host) bridgeStep(bridge, datapath string, mtu int) step.Step {
+	return observe("bridge "+bridge,
+		func(ctx context.Context) (bridgeDiff, error) {
+			return newVSwitch(ctx, h.Runner).diffBridge(bridge, datapath, mtu)
+		},
+		func(d bridgeDiff) *step.Change {
+			switch {
+			case d.missing:
+				return hostChange("create", "bridge "+bridge, fmt.Sprintf("datapath %s, mtu_request %d", datapath, mtu))
+			case d.wrongDatapath || d.wrongMTU:
+				return hostChange("update", "bridge "+bridge, fmt.Sprintf("datapath %s -> %s, mtu_request %s -> %d", d.curDatapath, datapath, d.curMTU, mtu))
+			}
+			return nil
+		},
+		func(ctx context.Context, d bridgeDiff) error {
+			return newVSwitch(ctx, h.Runner).fixBridge(bridge, datapath, mtu, d)
+		})
+}
+
+func (h *Host) bridgeRemovalStep(bridge string) step.Step {
+	return observe("bridge "+bridge,
+		func(ctx context.Context) (bool, error) { return newVSwitch(ctx, h.Runner).hasBridge(bridge) },
+		func(exists bool) *step.Change {
+			if !exists {
+				return nil
+			}
+			return hostChange("remove", "bridge "+bridge, "")
+		},
+		func(ctx context.Context, _ bool) error { return newVSwitch(ctx, h.Runner).deleteBridge(bridge) })
+}
+
+func (h *Host) addressStep(dev string, addr netip.Prefix) step.Step {
+	target := fmt.Sprintf("address %s on %s", addr, dev)
+	return observe(target,
+		func(ctx context.Context) (addressDiff, error) { return diffAddress(ctx, h.Runner, dev, addr), nil },
+		func(d addressDiff) *step.Change {
+			switch {
+			case !d.present:
+				return hostChange("create", target, "")
+			case !d.up:
+				return hostChange("update", target, "link "+dev+" down -> up")
+			}
+			return nil
+		},
+		func(ctx context.Context, d addressDiff) error { return fixAddress(ctx, h.Runner, dev, addr, d) })
+}
+
+func (h *Host) networkStep(subnet netip.Prefix) step.Step {
+	target := "podman network " + NetworkName
+	return observe(target,
+		func(ctx context.Context) (bool, error) { return networkMissing(ctx, h.Runner, subnet) },
+		func(missing bool) *step.Change {
+			if !missing {
+				return nil
+			}
+			return hostChange("create", target, fmt.Sprintf("subnet %s, dynamic addresses %s", subnet, dynamicRange(subnet)))
+		},
+		func(ctx context.Context, _ bool) error { return createNetwork(ctx, h.Runner, subnet) })
+}
+
+func (h *Host) networkRemovalStep() step.Step {
+	target := "podman network " + NetworkName
+	return observe(target,
+		func(ctx context.Context) (bool, error) {
+			_, exists, err := podmanNetworkSubnets(ctx, h.Runner)
+			return exists, err
+		},
+		func(exists bool) *step.Change {
+			if !exists {
+				return nil
+			}
+			return hostChange("remove", target, "")
+		},
+		func(ctx context.Context, _ bool) error { return removeNetwork(ctx, h.Runner) })
+}
+
+// blockStep keeps the managed block of a host file holding body (removes it
+// when body is nil).
+func (h *Host) blockStep(name, file string, b Block, body []string) step.Step {
+	path := h.path(file)
+	return observe(name,
+		func(context.Context) (fileEdit, error) { return readBlockEdit(path, b, body) },
+		fileEdit.change,
+		func(_ context.Context, e fileEdit) error { return e.write() })
+}
+
+// exportsStep is blockStep for /etc/exports, re-exporting after a change
+// (on the live system) and restoring the file if exportfs rejects it.
+func (h *Host) exportsStep(body []string) step.Step {
+	path := h.path(ExportsFile)
+	return observe(ExportsFile+" export",
+		func(context.Context) (fileEdit, error) { return readBlockEdit(path, exportsBlock(), body) },
+		fileEdit.change,
+		func(ctx context.Context, e fileEdit) error { return applyExports(ctx, h.Runner, e, h.systemSteps()) })
+}
+
+func (h *Host) dirStep(d dataDir) step.Step {
+	path := h.path(d.Path)
+	target := "directory " + path
+	return observe(target,
+		func(context.Context) (dirDiff, error) { return diffDir(path, d) },
+		func(s dirDiff) *step.Change {
+			switch {
+			case s.missing:
+				return hostChange("create", target, fmt.Sprintf("mode %s, owner %d:%d", octal(d.Mode), d.UID, d.GID))
+			case s.mode || s.owner:
+				return hostChange("update", target, fmt.Sprintf("mode %s -> %s, owner %d:%d", octal(s.curMode), octal(wantMode(d.Mode)), d.UID, d.GID))
+			}
+			return nil
+		},
+		func(_ context.Context, s dirDiff) error { return fixDir(path, d, s) })
+}
+
+func (h *Host) labelStep(dataDir string) step.Step {
+	target := "SELinux label of " + dataDir
+	return observe(target,
+		func(ctx context.Context) (labelDiff, error) { return diffLabel(ctx, h.Runner, dataDir) },
+		func(l labelDiff) *step.Change {
+			if !l.ruleMissing && !l.relabel {
+				return nil
+			}
+			return hostChange("update", target, "container_file_t")
+		},
+		func(ctx context.Context, l labelDiff) error { return fixLabel(ctx, h.Runner, dataDir, l) })
+}
+
+// dataDirs is every directory setup keeps, each once: the containers' data
+// under HOTSTACK_DATA_DIR, then the configurable paths (wherever they point).
+func (h *Host) dataDirs() []dataDir {
+	cfg := h.Config
+	root := cfg.Get("HOTSTACK_DATA_DIR")
+	var out []dataDir
+	seen := map[string]bool{}
+	add := func(d dataDir) {
+		if !seen[d.Path] {
+			seen[d.Path] = true
+			out = append(out, d)
+		}
+	}
+	for _, d := range containerDirs() {
+		d.Path = filepath.Join(root, d.Path)
+		add(d)
+	}
+	add(dataDir{Path: cfg.Get("NOVA_INSTANCES_PATH"), Mode: novaInstancesMode})
+	add(dataDir{Path: cfg.Get("NOVA_NFS_MOUNT_POINT_BASE"), Mode: 0o755})
+	add(dataDir{Path: cfg.Get("CINDER_NFS_EXPORT_DIR"), Mode: 0o755})
+	return out
+}

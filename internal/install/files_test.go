@@ -1,0 +1,105 @@
+package install
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hotstack-os/hotstack-os/internal/step"
+	"github.com/hotstack-os/hotstack-os/units"
+)
+
+func check(t *testing.T, root string, f units.File) *step.Change {
+	t.Helper()
+	c, err := fileStep(root, f).Check(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func write(t *testing.T, path, data string, mode os.FileMode) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(data), mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFileChanges(t *testing.T) {
+	root := t.TempDir()
+	f := units.File{Path: "/etc/x.conf", Data: []byte("a=1\nb=2\n"), Mode: 0o644}
+	if c := check(t, root, f); c == nil || c.Action != "create" || c.Detail != "mode 0644, 8 bytes" {
+		t.Fatalf("missing file: %+v", c)
+	}
+	write(t, filepath.Join(root, "etc/x.conf"), "a=1\nb=2\n", 0o644)
+	if c := check(t, root, f); c != nil {
+		t.Fatalf("identical file planned: %+v", c)
+	}
+	f.Data = []byte("a=1\nb=3\n")
+	if c := check(t, root, f); c == nil || !strings.Contains(c.Detail, "-b=2") || !strings.Contains(c.Detail, "+b=3") {
+		t.Fatalf("diff: %+v", c)
+	}
+	f.Data, f.Mode = []byte("a=1\nb=2\n"), 0o600
+	if c := check(t, root, f); c == nil || c.Detail != "mode 0644 -> 0600\n" {
+		t.Fatalf("mode: %+v", c)
+	}
+}
+
+func TestSecretsMasked(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "etc/secrets.env"), "DB=\"oldS3cret\"\nSVC=\"same\"\n", 0o600)
+	write(t, filepath.Join(root, "etc/app.conf"), "x=1\n", 0o644)
+	p := &step.Plan{Secrets: []string{"newS3cret"}}
+	for _, f := range []units.File{
+		{Path: "/etc/secrets.env", Data: []byte("DB=\"newS3cret\"\nSVC=\"same\"\n"), Mode: 0o600, Secret: true},
+		{Path: "/etc/app.conf", Data: []byte("x=1\npw=newS3cret\n"), Mode: 0o644},
+	} {
+		if c := check(t, root, f); c != nil {
+			p.Add(*c)
+		}
+	}
+	var out strings.Builder
+	p.Print(&out)
+	text := out.String()
+	for _, leak := range []string{"oldS3cret", "newS3cret", "same"} {
+		if strings.Contains(text, leak) {
+			t.Errorf("plan shows %q:\n%s", leak, text)
+		}
+	}
+	if !strings.Contains(text, "DB=******** (value changed)") || !strings.Contains(text, "+pw=********") {
+		t.Errorf("changes not visible:\n%s", text)
+	}
+}
+
+func TestInstallWritesOnceAndUninstallRemovesAll(t *testing.T) {
+	root := t.TempDir()
+	ctx := context.Background()
+	files := []units.File{{Path: "/etc/hs/a", Data: []byte("a\n"), Mode: 0o644}, {Path: "/usr/bin/hs", Data: []byte("#!/bin/sh\n"), Mode: 0o755}}
+	sum, err := Install(ctx, root, files, "/etc/hs/manifest", nil)
+	if err != nil || len(sum.Changed) != 3 {
+		t.Fatalf("first install: %+v %v", sum, err)
+	}
+	manifest, err := os.ReadFile(filepath.Join(root, "etc/hs/manifest"))
+	if err != nil || !strings.HasSuffix(string(manifest), "\n/etc/hs/a\n/etc/hs/manifest\n/usr/bin/hs\n") {
+		t.Fatalf("manifest %q %v", manifest, err)
+	}
+	if sum, err := Install(ctx, root, files, "/etc/hs/manifest", nil); err != nil || len(sum.Changed) != 0 || len(sum.Unchanged) != 3 {
+		t.Fatalf("second install: %+v %v", sum, err)
+	}
+	// A file dropped from the set stays in the manifest until uninstall.
+	if _, err := Install(ctx, root, files[:1], "/etc/hs/manifest", nil); err != nil {
+		t.Fatal(err)
+	}
+	removed, err := Uninstall(root, "/etc/hs/manifest")
+	if err != nil || len(removed) != 3 {
+		t.Fatalf("uninstall removed %v (%v)", removed, err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "etc/hs")); !os.IsNotExist(err) {
+		t.Fatalf("directory left: %v", err)
+	}
+}

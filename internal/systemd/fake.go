@@ -1,0 +1,120 @@
+package systemd
+
+import (
+	"context"
+	"strings"
+	"sync"
+)
+
+// Fake is a Manager for unit tests. A unit has the state set in Units (by
+// unit name), or is loaded and inactive. Start makes it active/running
+// unless StartErr holds an error for it (then it is failed); Stop makes it
+// inactive. Every call is recorded in order.
+type Fake struct {
+	Units    map[string]UnitState
+	StartErr map[string]error
+
+	mu    sync.Mutex
+	calls []string
+}
+
+// NewFake returns a Fake with every unit loaded and inactive.
+func NewFake() *Fake {
+	return &Fake{Units: map[string]UnitState{}, StartErr: map[string]error{}}
+}
+
+func (f *Fake) record(call ...string) {
+	f.calls = append(f.calls, strings.Join(call, " "))
+}
+
+// Calls returns the calls so far, each as "verb unit", e.g. "start x.service".
+func (f *Fake) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+// Set sets a unit's load, active and sub state.
+func (f *Fake) Set(unit, load, active, sub string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Units[unit] = UnitState{Name: unit, Load: load, Active: active, Sub: sub}
+}
+
+func (f *Fake) state(unit string) UnitState {
+	st, ok := f.Units[unit]
+	if !ok {
+		st = UnitState{Load: "loaded", Active: "inactive", Sub: "dead"}
+	}
+	st.Name = unit
+	return st
+}
+
+func (f *Fake) Reload(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("reload")
+	return nil
+}
+
+func (f *Fake) Start(_ context.Context, unit string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("start", unit)
+	st := f.state(unit)
+	if err := f.StartErr[unit]; err != nil {
+		st.Active, st.Sub = "failed", "failed"
+		f.Units[unit] = st
+		return err
+	}
+	st.Active, st.Sub = "active", "running"
+	st.Restarts = 0
+	f.Units[unit] = st
+	return nil
+}
+
+func (f *Fake) Stop(_ context.Context, unit string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("stop", unit)
+	st := f.state(unit)
+	st.Active, st.Sub = "inactive", "dead"
+	f.Units[unit] = st
+	return nil
+}
+
+func (f *Fake) ResetFailed(_ context.Context, unit string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("reset-failed", unit)
+	if st := f.state(unit); st.Active == "failed" {
+		st.Active, st.Sub = "inactive", "dead"
+		f.Units[unit] = st
+	}
+	return nil
+}
+
+func (f *Fake) Disable(_ context.Context, units ...string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record(append([]string{"disable"}, units...)...)
+	return nil
+}
+
+func (f *Fake) State(_ context.Context, unit string) (UnitState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.state(unit), nil
+}
+
+func (f *Fake) States(_ context.Context, units []string) (map[string]UnitState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]UnitState, len(units))
+	for _, u := range units {
+		out[u] = f.state(u)
+	}
+	return out, nil
+}
+
+func (f *Fake) Close() {}
