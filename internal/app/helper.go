@@ -12,7 +12,9 @@ import (
 
 const helperUsage = `usage: hotstack-os COMMAND
   health-gate SERVICE   wait until SERVICE's container is healthy (unit ExecStartPost)
-  infra setup|cleanup   set up or clean up the host infrastructure (infra oneshot)`
+  infra setup|cleanup   set up or clean up the host infrastructure (infra oneshot)
+  entrypoint SERVICE    PID 1 of a HotStack-OS container (run inside the container)
+  mount-nfs SHARE DIR   the containers' mount.nfs: a bind mount of the exported directory`
 
 // Helper runs the helper binary's command line (the units call it).
 func (a *App) Helper(ctx context.Context, args []string) error {

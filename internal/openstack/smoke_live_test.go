@@ -183,3 +183,49 @@ func TestLiveSmokeInterrupted(t *testing.T) {
 	}
 	assertNoLeftovers(t, o)
 }
+
+// TestLiveResourcePaths drives the checks a partial cloud cannot pass
+// (volume, hypervisor, server, console) directly, past their needs: each
+// must either pass or fail with the cloud's own reason, and cleanup must
+// delete what they created.
+func TestLiveResourcePaths(t *testing.T) {
+	o := liveOptions(t)
+	o.Timeout = min(o.withDefaults().Timeout, time.Minute)
+	o.Out = &lineWriter{t: t}
+	s := liveSession(t, o)
+	ctx := t.Context()
+	defer func() {
+		s.cleanup(ctx)
+		if c := s.report.Checks[len(s.report.Checks)-1]; c.Status != Pass {
+			t.Errorf("cleanup: %s", c)
+		}
+		assertNoLeftovers(t, o)
+	}()
+	s.run = liveTestPrefix + "-" + randomSuffix()
+
+	s.check(ctx, checkHypervisor, nil, s.hypervisorListed)
+	s.check(ctx, checkVolume, nil, s.volumeAvailable)
+	s.check(ctx, checkImage, nil, s.imageActive)
+	s.check(ctx, checkNetwork, nil, s.networkReady)
+	s.check(ctx, checkServer, []string{checkImage, checkNetwork}, s.serverActive)
+	s.check(ctx, checkConsole, []string{checkServer}, s.consoleMarker)
+
+	// A failure must be the cloud's verdict on the resource, not an API
+	// call the smoke test got wrong.
+	verdicts := map[string]string{
+		checkHypervisor: "no hypervisor listed",
+		checkVolume:     "status error",
+		checkServer:     "server ERROR",
+		checkConsole:    "no marker",
+	}
+	for _, c := range s.report.Checks {
+		if c.Status == Fail && !strings.Contains(c.Detail, verdicts[c.Name]) {
+			t.Errorf("%s failed for a reason other than %q: %s", c.Name, verdicts[c.Name], c.Detail)
+		}
+	}
+	for _, name := range []string{checkImage, checkNetwork} {
+		if !s.passed[name] {
+			t.Errorf("%s did not pass", name)
+		}
+	}
+}

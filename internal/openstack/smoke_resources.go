@@ -140,7 +140,7 @@ func (s *smoke) imageActive(ctx context.Context) (string, error) {
 		return "", err
 	}
 	s.imageID = img.ID
-	return fmt.Sprintf("%d KiB raw boot disk stored intact", len(disk)/1024), nil
+	return fmt.Sprintf("%d MiB raw boot disk, size and checksum match", len(disk)>>20), nil
 }
 
 // sameData compares what Glance stored with what was uploaded: a store

@@ -118,7 +118,10 @@ func (s *smoke) hypervisorListed(ctx context.Context) (string, error) {
 				return "", true, nil
 			}
 		}
-		return fmt.Sprintf("%d hypervisors, none up", len(all)), false, nil
+		if len(all) == 0 {
+			return "no hypervisor listed", false, nil
+		}
+		return fmt.Sprintf("%d hypervisors listed, none up", len(all)), false, nil
 	})
 	return found, err
 }
