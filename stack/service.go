@@ -42,6 +42,13 @@ type Container struct {
 	AddHosts     []string
 	Ports        []string
 	Args         []string
+	// Secrets are secrets templates below the rendered config directory
+	// (e.g. "nova/nova.secrets.conf"), mounted read-only in
+	// /etc/hotstack-os/secrets/, where the container's entrypoint completes
+	// them from its environment (see README, "Image contract").
+	Secrets []string
+	// ExtraVolumes are mounts the original deployment did not have.
+	ExtraVolumes []string
 }
 
 // EnvVar is one container environment variable. A value that is exactly a
@@ -56,14 +63,24 @@ type Health struct {
 	Timeout     time.Duration
 	Retries     int
 	StartPeriod time.Duration
+	// Bootstrap is the time a service's first start may need on top of
+	// the original's budget: creating or upgrading its database schema
+	// and registering in Keystone, on two loaded cores.
+	Bootstrap time.Duration
 }
 
 // Deadline is how long a service may take to become healthy: the budget the
 // original's health check allowed (start period plus every retry), plus one
-// probe timeout. We poll far more often inside that window; we do not wait
-// longer than the original would have.
+// probe timeout, plus the service's bootstrap allowance. We poll far more
+// often inside that window.
 func (h Health) Deadline() time.Duration {
-	return h.StartPeriod + time.Duration(h.Retries)*h.Interval + h.Timeout
+	return h.StartPeriod + time.Duration(h.Retries)*h.Interval + h.Timeout + h.Bootstrap
+}
+
+// withBootstrap returns h with a bootstrap allowance.
+func (h Health) withBootstrap(d time.Duration) Health {
+	h.Bootstrap = d
+	return h
 }
 
 // UnitName is the systemd unit of a service.

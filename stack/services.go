@@ -14,10 +14,10 @@ func health(interval, timeout time.Duration, retries int, start time.Duration, c
 	return Health{Cmd: cmd, Interval: interval, Timeout: timeout, Retries: retries, StartPeriod: start}
 }
 
-// runtimeConfig is where `mage config` renders templates/configs.
-const runtimeConfig = "__HOTSTACK_DATA_DIR__/runtime/config/"
+// RuntimeConfig is where `mage config` renders templates/configs.
+const RuntimeConfig = "__HOTSTACK_DATA_DIR__/runtime/config/"
 
-func cfg(path string) string { return runtimeConfig + path }
+func cfg(path string) string { return RuntimeConfig + path }
 
 // rabbitEnv is the message bus login every OpenStack service gets.
 func rabbitEnv() []EnvVar {
@@ -60,20 +60,20 @@ func Services() []Service {
 					"__BREX_IP__:9696:9696", "__BREX_IP__:8776:8776", "__BREX_IP__:8004:8004", "__BREX_IP__:6080:6080", "__BREX_IP__:8404:8404"}},
 			Health: health(10*s, 5*s, 3, 0, "nc", "-z", "127.0.0.1", "8404")},
 		{Name: "mariadb", Layer: 2, Description: "HotStack-OS MariaDB Service", DependsOn: []string{InfraName},
-			Container: Container{Image: "docker.io/library/mariadb:11.4", Network: defaultNetwork, IPKey: "MARIADB_IP", NetworkAlias: "mariadb",
+			Container: Container{Image: "localhost/hotstack-os-mariadb:latest", Network: defaultNetwork, IPKey: "MARIADB_IP", NetworkAlias: "mariadb",
 				Env: env(EnvVar{"MYSQL_ROOT_PASSWORD", "__MYSQL_ROOT_PASSWORD__"}, EnvVar{"MYSQL_PASSWORD", "__DB_PASSWORD__"}),
 				Volumes: []string{"__HOTSTACK_DATA_DIR__/mysql:/var/lib/mysql:z",
 					"__HOTSTACK_DATA_DIR__/runtime/scripts/init-db.sh:/docker-entrypoint-initdb.d/init-db.sh:ro,z"},
 				Args: []string{"--innodb-buffer-pool-size=32M", "--max-connections=250"}},
-			Health: health(10*s, 5*s, 5, 0, "healthcheck.sh", "--connect", "--innodb_initialized")},
+			Health: health(10*s, 5*s, 5, 0, "healthcheck.sh", "--connect", "--innodb_initialized").withBootstrap(60 * s)},
 		{Name: "rabbitmq", Layer: 2, Description: "HotStack-OS RabbitMQ Service", DependsOn: []string{InfraName},
-			Container: Container{Image: "docker.io/library/rabbitmq:3.13", Hostname: "rabbitmq", Network: defaultNetwork, IPKey: "RABBITMQ_IP",
+			Container: Container{Image: "localhost/hotstack-os-rabbitmq:latest", Hostname: "rabbitmq", Network: defaultNetwork, IPKey: "RABBITMQ_IP",
 				Env: env(EnvVar{"RABBITMQ_DEFAULT_USER", "__RABBITMQ_DEFAULT_USER__"}, EnvVar{"RABBITMQ_DEFAULT_PASS", "__RABBITMQ_DEFAULT_PASS__"}),
 				Volumes: []string{"__HOTSTACK_DATA_DIR__/rabbitmq:/var/lib/rabbitmq:z",
 					cfg("rabbitmq/rabbitmq.conf") + ":/etc/rabbitmq/rabbitmq.conf:ro,z"}},
-			Health: health(10*s, 5*s, 5, 0, "rabbitmq-diagnostics", "ping")},
+			Health: health(10*s, 5*s, 5, 0, "rabbitmq-diagnostics", "ping").withBootstrap(60 * s)},
 		{Name: "memcached", Layer: 2, Description: "HotStack-OS Memcached Service", DependsOn: []string{InfraName},
-			Container: Container{Image: "docker.io/library/memcached:1.6-alpine", Network: defaultNetwork, IPKey: "MEMCACHED_IP",
+			Container: Container{Image: "localhost/hotstack-os-memcached:latest", Network: defaultNetwork, IPKey: "MEMCACHED_IP",
 				Args: []string{"memcached", "-m", "64"}},
 			Health: health(10*s, 5*s, 3, 0, "nc", "-z", "localhost", "11211")},
 
@@ -85,22 +85,24 @@ func Services() []Service {
 					EnvVar{"REGION_NAME", "__REGION_NAME__"}),
 				Volumes: []string{cfg("keystone/keystone.conf") + ":/etc/keystone/keystone.conf:ro,z",
 					"__HOTSTACK_DATA_DIR__/keystone/fernet-keys:/etc/keystone/fernet-keys:z",
-					"__HOTSTACK_DATA_DIR__/keystone/credential-keys:/etc/keystone/credential-keys:z",
-					"__HOTSTACK_DATA_DIR__/runtime/scripts/common.sh:/usr/local/lib/common.sh:ro,z"}},
-			Health: health(5*s, 5*s, 5, 15*s, "/usr/local/bin/keystone-healthcheck.sh")},
+					"__HOTSTACK_DATA_DIR__/keystone/credential-keys:/etc/keystone/credential-keys:z"},
+				Secrets: []string{"keystone/keystone.secrets.conf"}},
+			Health: health(5*s, 5*s, 5, 15*s, "/usr/local/bin/keystone-healthcheck.sh").withBootstrap(120 * s)},
 
 		// Layer 4: core services.
 		{Name: "glance", Layer: 4, Description: "HotStack-OS Glance Image Service", DependsOn: []string{"mariadb", "keystone", "dnsmasq", "haproxy"},
 			Container: Container{Image: "localhost/hotstack-os_glance:latest", Hostname: "glance", Network: defaultNetwork, IPKey: "GLANCE_IP",
 				Env: apiEnv("GLANCE_DB_PASSWORD", false),
 				Volumes: []string{cfg("glance/glance-api.conf") + ":/etc/glance/glance-api.conf:ro,z",
-					"__HOTSTACK_DATA_DIR__/glance/images:/var/lib/glance/images:U,z"}},
-			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9292/")},
+					"__HOTSTACK_DATA_DIR__/glance/images:/var/lib/glance/images:z"},
+				Secrets: []string{"glance/glance-api.secrets.conf"}},
+			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9292/").withBootstrap(90 * s)},
 		{Name: "placement", Layer: 4, Description: "HotStack-OS Placement Resource Tracking Service", DependsOn: []string{"mariadb", "keystone", "dnsmasq", "haproxy"},
 			Container: Container{Image: "localhost/hotstack-os_placement:latest", Hostname: "placement", Network: defaultNetwork, IPKey: "PLACEMENT_IP",
 				Env:     apiEnv("PLACEMENT_DB_PASSWORD", false),
-				Volumes: []string{cfg("placement/placement.conf") + ":/etc/placement/placement.conf:ro,z"}},
-			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8778/")},
+				Volumes: []string{cfg("placement/placement.conf") + ":/etc/placement/placement.conf:ro,z"},
+				Secrets: []string{"placement/placement.secrets.conf"}},
+			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8778/").withBootstrap(90 * s)},
 
 		// Layer 5: networking.
 		{Name: "ovn-northd", Layer: 5, Description: "HotStack-OS OVN Northd Service", DependsOn: []string{"keystone"},
@@ -120,8 +122,9 @@ func Services() []Service {
 				Entrypoint: "/usr/local/bin/neutron-server-entrypoint.sh",
 				Env:        join(env(EnvVar{"NEUTRON_DB_PASSWORD", "__DB_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"}, EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"}), rabbitEnv(), env(EnvVar{"REGION_NAME", "__REGION_NAME__"})),
 				Volumes: []string{cfg("neutron/neutron.conf") + ":/etc/neutron/neutron.conf:ro,z",
-					cfg("neutron/plugins/ml2/ml2_conf.ini") + ":/etc/neutron/plugins/ml2/ml2_conf.ini:ro,z"}},
-			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9696/")},
+					cfg("neutron/plugins/ml2/ml2_conf.ini") + ":/etc/neutron/plugins/ml2/ml2_conf.ini:ro,z"},
+				Secrets: []string{"neutron/neutron.secrets.conf"}},
+			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9696/").withBootstrap(180 * s)},
 		{Name: "neutron-metadata", Layer: 5, Description: "HotStack-OS Neutron Metadata Agent Service", DependsOn: []string{"neutron-server", "ovn-controller"},
 			Container: Container{Image: "localhost/hotstack-os-neutron:latest", Hostname: "neutron-metadata", Network: hostNetwork, User: "root",
 				Entrypoint: "/usr/local/bin/neutron-ovn-metadata-agent-entrypoint.sh", Privileged: true,
@@ -130,7 +133,8 @@ func Services() []Service {
 					EnvVar{"OVN_SB_IP", "__OVN_NORTHD_IP__"}),
 				Volumes: []string{cfg("neutron/neutron.conf") + ":/etc/neutron/neutron.conf:ro,z",
 					cfg("neutron/neutron_ovn_metadata_agent.ini") + ":/etc/neutron/neutron_ovn_metadata_agent.ini:ro,z",
-					"/run/openvswitch:/run/openvswitch"}},
+					"/run/openvswitch:/run/openvswitch"},
+				Secrets: []string{"neutron/neutron.secrets.conf", "neutron/neutron_ovn_metadata_agent.secrets.conf"}},
 			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
 
 		// Layer 6: compute.
@@ -139,8 +143,8 @@ func Services() []Service {
 			Container: Container{Image: "localhost/hotstack-os-nova:latest", Hostname: "nova", Network: defaultNetwork, IPKey: "NOVA_API_IP",
 				Entrypoint: "/usr/local/bin/nova-api-entrypoint.sh",
 				Env:        join(env(EnvVar{"NOVA_DB_PASSWORD", "__DB_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"}, EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"}), rabbitEnv(), env(EnvVar{"REGION_NAME", "__REGION_NAME__"}, EnvVar{"METADATA_SECRET", "__SERVICE_PASSWORD__"})),
-				Volumes:    []string{novaConf}},
-			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8774/")},
+				Volumes:    []string{novaConf}, Secrets: []string{novaSecrets}},
+			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8774/").withBootstrap(180 * s)},
 		novaWorker("nova-conductor", "NOVA_CONDUCTOR_IP", "HotStack-OS Nova Conductor Service"),
 		novaWorker("nova-scheduler", "NOVA_SCHEDULER_IP", "HotStack-OS Nova Scheduler Service"),
 		{Name: "nova-compute", Layer: 6, Description: "HotStack-OS Nova Compute Service", DependsOn: []string{"nova-api", "nova-conductor", "neutron-server"},
@@ -152,47 +156,65 @@ func Services() []Service {
 					"__NOVA_INSTANCES_PATH__:__NOVA_INSTANCES_PATH__:shared",
 					"__NOVA_NFS_MOUNT_POINT_BASE__:__NOVA_NFS_MOUNT_POINT_BASE__:shared",
 					"/sys/fs/cgroup:/sys/fs/cgroup:ro"},
+				Secrets: []string{novaSecrets}, ExtraVolumes: []string{nfsExport},
 				AddHosts: backendHosts()},
 			Health: health(10*s, 5*s, 5, 30*s, "/usr/local/bin/nova-compute-healthcheck.sh")},
 		{Name: "nova-novncproxy", Layer: 6, Description: "HotStack-OS Nova NoVNC Proxy Service", DependsOn: []string{"nova-api"},
 			Container: Container{Image: "localhost/hotstack-os-nova:latest", Hostname: "nova-novncproxy", Network: defaultNetwork, IPKey: "NOVA_NOVNCPROXY_IP",
-				Entrypoint: "/usr/local/bin/nova-novncproxy-entrypoint.sh", Env: novaWorkerEnv(false), Volumes: []string{novaConf}},
+				Entrypoint: "/usr/local/bin/nova-novncproxy-entrypoint.sh", Env: novaWorkerEnv(false), Volumes: []string{novaConf}, Secrets: []string{novaSecrets}},
 			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "test -f /proc/1/exe && ss -tln | grep -q :6080")},
 
 		// Layer 7: block storage.
 		{Name: "cinder-api", Layer: 7, Description: "HotStack-OS Cinder API Service", DependsOn: infraDeps(),
 			Container: Container{Image: "localhost/hotstack-os-cinder:latest", Hostname: "cinder", Network: defaultNetwork, IPKey: "CINDER_API_IP",
-				Entrypoint: "/usr/local/bin/cinder-api-entrypoint.sh", Env: apiEnv("CINDER_DB_PASSWORD", true), Volumes: []string{cinderConf}},
-			Health: health(10*s, 5*s, 5, 5*s, "sh", "-c", "curl -s http://localhost:8776/ >/dev/null 2>&1")},
+				Entrypoint: "/usr/local/bin/cinder-api-entrypoint.sh", Env: apiEnv("CINDER_DB_PASSWORD", true), Volumes: []string{cinderConf},
+				Secrets: []string{cinderSecrets}},
+			Health: health(10*s, 5*s, 5, 5*s, "sh", "-c", "curl -s http://localhost:8776/ >/dev/null 2>&1").withBootstrap(120 * s)},
 		{Name: "cinder-scheduler", Layer: 7, Description: "HotStack-OS Cinder Scheduler Service", DependsOn: []string{"cinder-api"},
 			Container: Container{Image: "localhost/hotstack-os-cinder:latest", Hostname: "cinder-scheduler", Network: defaultNetwork, IPKey: "CINDER_SCHEDULER_IP",
-				Entrypoint: "/usr/local/bin/cinder-scheduler-entrypoint.sh", Env: workerEnv("CINDER_DB_PASSWORD"), Volumes: []string{cinderConf}},
+				Entrypoint: "/usr/local/bin/cinder-scheduler-entrypoint.sh", Env: workerEnv("CINDER_DB_PASSWORD"), Volumes: []string{cinderConf},
+				Secrets: []string{cinderSecrets}},
 			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
 		{Name: "cinder-volume", Layer: 7, Description: "HotStack-OS Cinder Volume Service", DependsOn: []string{"cinder-api", "cinder-scheduler"},
 			Container: Container{Image: "localhost/hotstack-os-cinder:latest", Hostname: "cinder-volume", Network: hostNetwork, User: "root",
 				Entrypoint: "/usr/local/bin/cinder-volume-entrypoint.sh", Privileged: true, Env: workerEnv("CINDER_DB_PASSWORD"),
-				Volumes:  []string{cinderConf, cfg("cinder/nfs_shares") + ":/etc/cinder/nfs_shares:ro,z", "__HOTSTACK_DATA_DIR__/cinder:/var/lib/cinder:z"},
+				Volumes: []string{cinderConf, cfg("cinder/nfs_shares") + ":/etc/cinder/nfs_shares:ro,z", "__HOTSTACK_DATA_DIR__/cinder:/var/lib/cinder:z"},
+				Secrets: []string{cinderSecrets}, ExtraVolumes: []string{nfsExport},
 				AddHosts: backendHosts()},
 			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "cinder-volume --version 2>/dev/null || test -f /proc/1/exe")},
 
 		// Layer 8: orchestration.
 		{Name: "heat-api", Layer: 8, Description: "HotStack-OS Heat API Service", DependsOn: infraDeps(),
 			Container: Container{Image: "localhost/hotstack-os-heat:latest", Hostname: "heat", Network: defaultNetwork, IPKey: "HEAT_API_IP",
-				Entrypoint: "/usr/local/bin/heat-api-entrypoint.sh", Env: apiEnv("HEAT_DB_PASSWORD", true), Volumes: []string{heatConf}},
-			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8004/")},
+				Entrypoint: "/usr/local/bin/heat-api-entrypoint.sh", Env: apiEnv("HEAT_DB_PASSWORD", true), Volumes: []string{heatConf},
+				Secrets: []string{heatSecrets}},
+			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8004/").withBootstrap(120 * s)},
 		{Name: "heat-engine", Layer: 8, Description: "HotStack-OS Heat Engine Service", DependsOn: []string{"heat-api"},
 			Container: Container{Image: "localhost/hotstack-os-heat:latest", Hostname: "heat-engine", Network: defaultNetwork, IPKey: "HEAT_ENGINE_IP",
-				Entrypoint: "/usr/local/bin/heat-engine-entrypoint.sh", Env: workerEnv("HEAT_DB_PASSWORD"), Volumes: []string{heatConf}},
+				Entrypoint: "/usr/local/bin/heat-engine-entrypoint.sh", Env: workerEnv("HEAT_DB_PASSWORD"), Volumes: []string{heatConf},
+				Secrets: []string{heatSecrets}},
 			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
 	}
 }
 
 // The config file volumes shared by several services.
 const (
-	novaConf   = runtimeConfig + "nova/nova.conf:/etc/nova/nova.conf:ro,z"
-	cinderConf = runtimeConfig + "cinder/cinder.conf:/etc/cinder/cinder.conf:ro,z"
-	heatConf   = runtimeConfig + "heat/heat.conf:/etc/heat/heat.conf:ro,z"
+	novaConf   = RuntimeConfig + "nova/nova.conf:/etc/nova/nova.conf:ro,z"
+	cinderConf = RuntimeConfig + "cinder/cinder.conf:/etc/cinder/cinder.conf:ro,z"
+	heatConf   = RuntimeConfig + "heat/heat.conf:/etc/heat/heat.conf:ro,z"
 )
+
+// Secrets templates shared by several services.
+const (
+	novaSecrets   = "nova/nova.secrets.conf"
+	cinderSecrets = "cinder/cinder.secrets.conf"
+	heatSecrets   = "heat/heat.secrets.conf"
+)
+
+// nfsExport makes the Cinder export visible at its own path in the
+// containers that mount volumes: their mount.nfs bind-mounts it, so a
+// single host needs no NFS client (see internal/entrypoint/mountnfs.go).
+const nfsExport = "__CINDER_NFS_EXPORT_DIR__:__CINDER_NFS_EXPORT_DIR__:shared"
 
 // apiEnv is the environment of an API service: its database password, the
 // service and admin passwords, and (with rabbit) the message bus login.
@@ -220,6 +242,7 @@ func novaWorkerEnv(metadata bool) []EnvVar {
 func novaWorker(name, ipKey, desc string) Service {
 	return Service{Name: name, Layer: 6, Description: desc, DependsOn: []string{"nova-api"},
 		Container: Container{Image: "localhost/hotstack-os-nova:latest", Hostname: name, Network: defaultNetwork, IPKey: ipKey,
-			Entrypoint: "/usr/local/bin/" + name + "-entrypoint.sh", Env: novaWorkerEnv(true), Volumes: []string{novaConf}},
+			Entrypoint: "/usr/local/bin/" + name + "-entrypoint.sh", Env: novaWorkerEnv(true), Volumes: []string{novaConf},
+			Secrets: []string{novaSecrets}},
 		Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")}
 }

@@ -2,6 +2,7 @@ package units
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/hotstack-os/hotstack-os/config"
@@ -86,10 +87,17 @@ func podmanRun(cfg *config.Config, p Paths, svc *stack.Service, secrets secretEn
 		}
 		add("--env", e.Name+"="+v)
 	}
+	volumes := append(append([]string{}, c.Volumes...), c.ExtraVolumes...)
+	for _, tmpl := range c.Secrets {
+		volumes = append(volumes, stack.RuntimeConfig+tmpl+":"+SecretsMount+"/"+path.Base(tmpl)+":ro,z")
+	}
+	// The helper is every container's entrypoint and mount.nfs (the image
+	// contract, see README); the image need not be rebuilt when it changes.
+	volumes = append(volumes, p.Helper+":"+ContainerHelper+":ro")
 	for _, list := range []struct {
 		flag  string
 		items []string
-	}{{"--volume", c.Volumes}, {"--add-host", c.AddHosts}, {"--publish", c.Ports}} {
+	}{{"--volume", volumes}, {"--add-host", c.AddHosts}, {"--publish", c.Ports}} {
 		for _, item := range list.items {
 			v, err := expand(strings.TrimPrefix(list.flag, "--"), item)
 			if err != nil {
@@ -101,6 +109,14 @@ func podmanRun(cfg *config.Config, p Paths, svc *stack.Service, secrets secretEn
 	argv = append(argv, Image(cfg, svc))
 	return append(argv, c.Args...), nil
 }
+
+// Where the image contract puts things inside a container.
+const (
+	// ContainerHelper is the helper binary, mounted read-only.
+	ContainerHelper = "/usr/local/bin/hotstack-os"
+	// SecretsMount holds the service's secrets templates.
+	SecretsMount = "/etc/hotstack-os/secrets"
+)
 
 // Image is the image a service runs: its .env override or the default.
 func Image(cfg *config.Config, svc *stack.Service) string {

@@ -23,12 +23,13 @@ import (
 	"time"
 
 	"github.com/hotstack-os/hotstack-os/internal/openstack"
+	"github.com/hotstack-os/hotstack-os/units"
 )
 
 // Paths inside every container.
 const (
 	// SecretsDir holds the service's secrets templates (mounted read-only).
-	SecretsDir = "/etc/hotstack-os/secrets"
+	SecretsDir = units.SecretsMount
 	// ReadyFile is written once the service's bootstrap is complete; the
 	// health commands of services whose readiness the port alone cannot
 	// tell (MariaDB, RabbitMQ) test it.
