@@ -58,6 +58,7 @@ func (h *Host) SetupSteps() []step.Step {
 			h.bridgeStep(ExternalBridge, datapath, mtu),
 			h.addressStep(ExternalBridge, brex),
 			h.networkStep(containerNet),
+			h.kvmStep(KVMDevice),
 		)
 	}
 	steps = append(steps, h.blockStep(HostsFile+" entries", HostsFile, hostsBlock(), hostsEntries(cfg.Get("BREX_IP"))))
@@ -220,6 +221,10 @@ func (h *Host) labelStep(dataDir string) step.Step {
 		func(ctx context.Context, l labelDiff) error { return fixLabel(ctx, h.Runner, dataDir, l) })
 }
 
+// hostMounts are host directories the containers mount that nothing else
+// creates.
+func hostMounts() []string { return []string{"/etc/iscsi", "/var/lib/iscsi"} }
+
 // dataDirs is every directory setup keeps, each once: the containers' data
 // under HOTSTACK_DATA_DIR, then the configurable paths (wherever they point).
 func (h *Host) dataDirs() []dataDir {
@@ -240,5 +245,11 @@ func (h *Host) dataDirs() []dataDir {
 	add(dataDir{Path: cfg.Get("NOVA_INSTANCES_PATH"), Mode: novaInstancesMode})
 	add(dataDir{Path: cfg.Get("NOVA_NFS_MOUNT_POINT_BASE"), Mode: 0o755})
 	add(dataDir{Path: cfg.Get("CINDER_NFS_EXPORT_DIR"), Mode: 0o755})
+	// Host paths nova-compute mounts (iSCSI initiator state, as in the
+	// original deployment); podman refuses a bind mount whose source is
+	// missing. Outside the data directory: setup creates them when absent.
+	for _, p := range hostMounts() {
+		add(dataDir{Path: p, Mode: 0o755})
+	}
 	return out
 }
