@@ -226,7 +226,7 @@ func ovnController(ctx context.Context, c *Container) error {
 	}
 	ids := map[string]string{
 		"ovn-bridge-datapath-type": datapath,
-		"ovn-remote": "unix:" + sb, "ovn-encap-type": "geneve", "ovn-encap-ip": encap,
+		"ovn-remote":               "unix:" + sb, "ovn-encap-type": "geneve", "ovn-encap-ip": encap,
 		"system-id": chassis, "hostname": chassis, "ovn-bridge": "hot-int",
 		"ovn-bridge-mappings": "provider:hot-ex", "ovn-cms-options": "enable-chassis-as-gw",
 	}

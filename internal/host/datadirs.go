@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/hotstack-os/hotstack-os/internal/execx"
+	"github.com/hotstack-os/hotstack-os/stack"
 )
 
 // dataDir is one directory setup keeps, with its mode and owner.
@@ -18,6 +19,7 @@ type dataDir struct {
 	Path     string
 	Mode     fs.FileMode
 	UID, GID int
+	Owner    string // the image user behind UID, for the table's test
 }
 
 // novaInstancesMode keeps instance files in the directory's group: setgid
@@ -25,21 +27,26 @@ type dataDir struct {
 const novaInstancesMode = fs.ModeSetgid | 0o775
 
 // containerDirs are the directories the containers mount, relative to
-// HOTSTACK_DATA_DIR. mysql and rabbitmq belong to uid/gid 999, the user the
-// upstream mariadb and rabbitmq images run as.
+// HOTSTACK_DATA_DIR, each owned by the image user its service runs as
+// (stack.ImageUsers). Keystone's keys are secrets: the directories are
+// private to keystone.
 func containerDirs() []dataDir {
+	owned := func(path string, mode fs.FileMode, user string) dataDir {
+		id, _ := stack.UserID(user) // TestDataDirOwnersAreImageUsers
+		return dataDir{Path: path, Mode: mode, UID: id, GID: id, Owner: user}
+	}
 	return []dataDir{
-		{"mysql", 0o755, 999, 999},
-		{"rabbitmq", 0o755, 999, 999},
-		{"keystone/fernet-keys", 0o755, 0, 0},
-		{"keystone/credential-keys", 0o755, 0, 0},
-		{"glance/images", 0o755, 0, 0},
-		{"nova", 0o755, 0, 0},
-		{"nova-instances", novaInstancesMode, 0, 0},
-		{"nova-mnt", 0o755, 0, 0},
-		{"ovn", 0o755, 0, 0},
-		{"ovn-run", 0o755, 0, 0},
-		{"cinder", 0o755, 0, 0},
+		owned("mysql", 0o750, "mysql"),
+		owned("rabbitmq", 0o750, "rabbitmq"),
+		owned("keystone/fernet-keys", 0o700, "keystone"),
+		owned("keystone/credential-keys", 0o700, "keystone"),
+		owned("glance/images", 0o750, "glance"),
+		owned("nova", 0o755, "nova"),
+		owned("nova-instances", novaInstancesMode, "root"),
+		owned("nova-mnt", 0o755, "root"),
+		owned("ovn", 0o755, "root"),
+		owned("ovn-run", 0o755, "root"),
+		owned("cinder", 0o755, "cinder"),
 	}
 }
 

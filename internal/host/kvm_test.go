@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+
+	"github.com/hotstack-os/hotstack-os/stack"
 )
 
 // TestKVMOpenedToGroup runs the step on a stand-in device file: a root-only
@@ -57,5 +59,15 @@ func TestKVMOpenedToGroup(t *testing.T) {
 	// No device: nothing to do.
 	if c, err := h.kvmStep(filepath.Join(t.TempDir(), "none")).Check(t.Context()); err != nil || c != nil {
 		t.Fatalf("missing device: %v %v", c, err)
+	}
+}
+
+// TestDataDirOwnersAreImageUsers: every owner named in the data directory
+// table is a user of the image contract.
+func TestDataDirOwnersAreImageUsers(t *testing.T) {
+	for _, d := range containerDirs() {
+		if _, ok := stack.UserID(d.Owner); !ok {
+			t.Errorf("%s: owner %q is not in stack.ImageUsers", d.Path, d.Owner)
+		}
 	}
 }

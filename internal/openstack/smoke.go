@@ -93,6 +93,7 @@ const (
 	agentWait       = time.Minute // agents report within seconds of starting
 	consoleWait     = time.Minute // the guest writes the marker as soon as the BIOS hands over
 	consoleInterval = 3 * time.Second
+	requestTimeout  = time.Minute // one API request, the image upload included
 )
 
 // Smoke uses the cloud the way a cloud user would and reports one line per
@@ -237,8 +238,14 @@ func (s *smoke) name(role string) string { return s.run + "-" + role }
 // login gets a project-scoped token and the service clients its catalog
 // allows.
 func (s *smoke) login(ctx context.Context) (string, error) {
-	provider, err := openstack.AuthenticatedClient(ctx, authOptions(s.o.Credentials))
+	provider, err := openstack.NewClient(s.o.AuthURL)
 	if err != nil {
+		return "", fmt.Errorf("Keystone URL %s: %w", s.o.AuthURL, err)
+	}
+	// Bound every request: a hung API must fail its check, not stall the
+	// run until the caller gives up.
+	provider.HTTPClient = http.Client{Timeout: requestTimeout}
+	if err := openstack.Authenticate(ctx, provider, authOptions(s.o.Credentials)); err != nil {
 		return "", fmt.Errorf("log in to %s as %s: %w", s.o.AuthURL, s.o.Username, err)
 	}
 	s.provider = provider

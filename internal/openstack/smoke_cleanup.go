@@ -90,16 +90,34 @@ func (s *smoke) cleanup(ctx context.Context) {
 	start := time.Now()
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*s.o.Timeout)
 	defer cancel()
+	// A create cut short by the cancellation, or whose answer was lost,
+	// may have made something never tracked: look for this run's names.
+	stray, listErr := s.findLeftovers(cctx, s.run)
+	all := withUntracked(s.created, stray)
 	c := Check{Name: checkCleanup, Status: Pass, Detail: "nothing to delete"}
-	if len(s.created) > 0 {
-		deleted, err := s.deleteAll(cctx, s.created)
+	if len(all) > 0 {
+		deleted, err := s.deleteAll(cctx, all)
 		c.Detail = "deleted " + summarize(deleted)
 		if err != nil {
 			c.Status, c.Detail = Fail, c.Detail+"; left: "+brief(err)
 		}
 	}
+	if listErr != nil {
+		c.Status, c.Detail = Fail, c.Detail+"; could not look for untracked resources: "+brief(listErr)
+	}
 	c.Duration = time.Since(start)
 	s.record(c)
+}
+
+// withUntracked adds to tracked what found holds beyond it.
+func withUntracked(tracked, found []resource) []resource {
+	all := slices.Clone(tracked)
+	for _, f := range found {
+		if !slices.ContainsFunc(tracked, func(t resource) bool { return t.kind == f.kind && t.id == f.id }) {
+			all = append(all, f)
+		}
+	}
+	return all
 }
 
 // deleteAll deletes rs in deletion order, going on past failures, and
@@ -123,10 +141,11 @@ func notFound(err error) bool { return gophercloud.ResponseCodeIs(err, http.Stat
 // deleteResource deletes r and waits until the API no longer shows it.
 // Already gone counts as deleted.
 func (s *smoke) deleteResource(ctx context.Context, r resource) error {
-	del, look := s.deletion(r)
-	if del == nil {
+	c := s.clientFor(r.kind)
+	if c == nil {
 		return errors.New("its service has no endpoint")
 	}
+	del, look := deletion(c, r)
 	if err := del(ctx); err != nil && !notFound(err) {
 		return err
 	}
@@ -139,44 +158,77 @@ func (s *smoke) deleteResource(ctx context.Context, r resource) error {
 	})
 }
 
+// clientFor is the client of the service that holds resources of kind k.
+func (s *smoke) clientFor(k kind) *gophercloud.ServiceClient {
+	switch k {
+	case kindServer, kindFlavor:
+		return s.clients.compute
+	case kindRouterInterface, kindRouter, kindSubnet, kindNetwork:
+		return s.clients.network
+	case kindImage:
+		return s.clients.image
+	case kindVolume:
+		return s.clients.volume
+	default:
+		return s.clients.orchestration
+	}
+}
+
 // lookFunc reports a resource being deleted: its state, whether the API
 // counts it as gone (a 404 always does), or a failed deletion.
 type lookFunc func(ctx context.Context) (state string, gone bool, err error)
 
-// deletion returns how to delete r and how to watch it go; nil when the
-// client of its service is missing.
-func (s *smoke) deletion(r resource) (func(context.Context) error, lookFunc) {
-	cl := s.clients
-	switch {
-	case r.kind == kindServer && cl.compute != nil:
-		return s.serverDeletion(r)
-	case r.kind == kindFlavor && cl.compute != nil:
-		return func(ctx context.Context) error { return flavors.Delete(ctx, cl.compute, r.id).ExtractErr() },
+// deletion returns how to delete r through c and how to watch it go.
+func deletion(c *gophercloud.ServiceClient, r resource) (func(context.Context) error, lookFunc) {
+	// Nova's flavors and Neutron's resources go at once: the look after
+	// the delete normally finds nothing.
+	stillListed := func(_ any, err error) (string, bool, error) { return "still listed", false, err }
+	switch r.kind {
+	case kindServer:
+		return serverDeletion(c, r)
+	case kindVolume:
+		return volumeDeletion(c, r)
+	case kindStack:
+		return stackDeletion(c, r)
+	case kindImage:
+		return func(ctx context.Context) error { return images.Delete(ctx, c, r.id).ExtractErr() },
 			func(ctx context.Context) (string, bool, error) {
-				_, err := flavors.Get(ctx, cl.compute, r.id).Extract()
-				return "still listed", false, err
-			}
-	case r.kind == kindImage && cl.image != nil:
-		return func(ctx context.Context) error { return images.Delete(ctx, cl.image, r.id).ExtractErr() },
-			func(ctx context.Context) (string, bool, error) {
-				img, err := images.Get(ctx, cl.image, r.id).Extract()
+				img, err := images.Get(ctx, c, r.id).Extract()
 				if err != nil {
 					return "", false, err
 				}
 				return "status " + string(img.Status), img.Status == images.ImageStatusDeleted, nil
 			}
-	case r.kind == kindVolume && cl.volume != nil:
-		return s.volumeDeletion(r)
-	case r.kind == kindStack && cl.orchestration != nil:
-		return s.stackDeletion(r)
-	case cl.network != nil:
-		return s.networkDeletion(r)
+	case kindFlavor:
+		return func(ctx context.Context) error { return flavors.Delete(ctx, c, r.id).ExtractErr() },
+			func(ctx context.Context) (string, bool, error) {
+				return stillListed(flavors.Get(ctx, c, r.id).Extract())
+			}
+	case kindRouterInterface:
+		return func(ctx context.Context) error {
+				_, err := routers.RemoveInterface(ctx, c, r.router, routers.RemoveInterfaceOpts{PortID: r.id}).Extract()
+				return err
+			},
+			func(ctx context.Context) (string, bool, error) { return stillListed(ports.Get(ctx, c, r.id).Extract()) }
+	case kindRouter:
+		return func(ctx context.Context) error { return routers.Delete(ctx, c, r.id).ExtractErr() },
+			func(ctx context.Context) (string, bool, error) {
+				return stillListed(routers.Get(ctx, c, r.id).Extract())
+			}
+	case kindSubnet:
+		return func(ctx context.Context) error { return subnets.Delete(ctx, c, r.id).ExtractErr() },
+			func(ctx context.Context) (string, bool, error) {
+				return stillListed(subnets.Get(ctx, c, r.id).Extract())
+			}
+	default: // kindNetwork
+		return func(ctx context.Context) error { return networks.Delete(ctx, c, r.id).ExtractErr() },
+			func(ctx context.Context) (string, bool, error) {
+				return stillListed(networks.Get(ctx, c, r.id).Extract())
+			}
 	}
-	return nil, nil
 }
 
-func (s *smoke) serverDeletion(r resource) (func(context.Context) error, lookFunc) {
-	c := s.clients.compute
+func serverDeletion(c *gophercloud.ServiceClient, r resource) (func(context.Context) error, lookFunc) {
 	return func(ctx context.Context) error { return servers.Delete(ctx, c, r.id).ExtractErr() },
 		func(ctx context.Context) (string, bool, error) {
 			srv, err := servers.Get(ctx, c, r.id).Extract()
@@ -189,8 +241,7 @@ func (s *smoke) serverDeletion(r resource) (func(context.Context) error, lookFun
 
 // volumeDeletion deletes a volume, forcing it (admin only) when Cinder
 // refuses because the volume is stuck, e.g. "creating" with no backend.
-func (s *smoke) volumeDeletion(r resource) (func(context.Context) error, lookFunc) {
-	c := s.clients.volume
+func volumeDeletion(c *gophercloud.ServiceClient, r resource) (func(context.Context) error, lookFunc) {
 	return func(ctx context.Context) error {
 			err := volumes.Delete(ctx, c, r.id, volumes.DeleteOpts{Cascade: true}).ExtractErr()
 			if gophercloud.ResponseCodeIs(err, http.StatusBadRequest) {
@@ -212,8 +263,7 @@ func (s *smoke) volumeDeletion(r resource) (func(context.Context) error, lookFun
 
 // stackDeletion deletes a stack. Heat may still show a deleted stack by
 // its ID, as DELETE_COMPLETE.
-func (s *smoke) stackDeletion(r resource) (func(context.Context) error, lookFunc) {
-	c := s.clients.orchestration
+func stackDeletion(c *gophercloud.ServiceClient, r resource) (func(context.Context) error, lookFunc) {
 	return func(ctx context.Context) error { return deleteStack(ctx, c, r.name, r.id) },
 		func(ctx context.Context) (string, bool, error) {
 			st, err := getStack(ctx, c, r.name, r.id)
@@ -225,41 +275,4 @@ func (s *smoke) stackDeletion(r resource) (func(context.Context) error, lookFunc
 			}
 			return st.Status, st.Status == "DELETE_COMPLETE", nil
 		}
-}
-
-// networkDeletion covers Neutron's kinds. Neutron deletes synchronously,
-// so the look after the delete normally finds nothing at once.
-func (s *smoke) networkDeletion(r resource) (func(context.Context) error, lookFunc) {
-	c := s.clients.network
-	stillListed := func(err error) (string, bool, error) { return "still listed", false, err }
-	switch r.kind {
-	case kindRouterInterface:
-		return func(ctx context.Context) error {
-				_, err := routers.RemoveInterface(ctx, c, r.router, routers.RemoveInterfaceOpts{PortID: r.id}).Extract()
-				return err
-			},
-			func(ctx context.Context) (string, bool, error) {
-				_, err := ports.Get(ctx, c, r.id).Extract()
-				return stillListed(err)
-			}
-	case kindRouter:
-		return func(ctx context.Context) error { return routers.Delete(ctx, c, r.id).ExtractErr() },
-			func(ctx context.Context) (string, bool, error) {
-				_, err := routers.Get(ctx, c, r.id).Extract()
-				return stillListed(err)
-			}
-	case kindSubnet:
-		return func(ctx context.Context) error { return subnets.Delete(ctx, c, r.id).ExtractErr() },
-			func(ctx context.Context) (string, bool, error) {
-				_, err := subnets.Get(ctx, c, r.id).Extract()
-				return stillListed(err)
-			}
-	case kindNetwork:
-		return func(ctx context.Context) error { return networks.Delete(ctx, c, r.id).ExtractErr() },
-			func(ctx context.Context) (string, bool, error) {
-				_, err := networks.Get(ctx, c, r.id).Extract()
-				return stillListed(err)
-			}
-	}
-	return nil, nil
 }

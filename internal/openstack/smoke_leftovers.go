@@ -19,7 +19,7 @@ import (
 // removeLeftovers deletes what an earlier, interrupted run left behind, so
 // every run starts from the cloud as it was before any smoke test.
 func (s *smoke) removeLeftovers(ctx context.Context) (string, error) {
-	found, err := s.findLeftovers(ctx)
+	found, err := s.findLeftovers(ctx, s.o.Prefix)
 	if err != nil {
 		return "", err
 	}
@@ -33,17 +33,21 @@ func (s *smoke) removeLeftovers(ctx context.Context) (string, error) {
 	return "deleted " + summarize(deleted), nil
 }
 
-// findLeftovers lists the project's resources named like a smoke run's.
-// Networking lists are filtered by project: an admin sees every project's.
-func (s *smoke) findLeftovers(ctx context.Context) ([]resource, error) {
-	finders := []func(context.Context) ([]resource, error){
+// findLeftovers lists the project's resources named prefix-*. Networking
+// lists are filtered by project, as an admin sees every project's: without
+// a project (no token) it finds nothing rather than everyone's.
+func (s *smoke) findLeftovers(ctx context.Context, prefix string) ([]resource, error) {
+	if s.projectID == "" {
+		return nil, nil
+	}
+	finders := []func(context.Context, string) ([]resource, error){
 		s.leftoverServers, s.leftoverRouters, s.leftoverSubnets, s.leftoverNetworks,
 		s.leftoverImages, s.leftoverFlavors, s.leftoverVolumes, s.leftoverStacks,
 	}
 	var found []resource
 	var errs []error
 	for _, find := range finders {
-		rs, err := find(ctx)
+		rs, err := find(ctx, prefix)
 		found = append(found, rs...)
 		if err != nil {
 			errs = append(errs, err)
@@ -54,12 +58,12 @@ func (s *smoke) findLeftovers(ctx context.Context) ([]resource, error) {
 
 // collect pages through a list and keeps the leftovers; extract turns a
 // page into resources.
-func (s *smoke) collect(ctx context.Context, what string, pager pagination.Pager, extract func(pagination.Page) ([]resource, error)) ([]resource, error) {
+func collect(ctx context.Context, prefix, what string, pager pagination.Pager, extract func(pagination.Page) ([]resource, error)) ([]resource, error) {
 	var found []resource
 	err := pager.EachPage(ctx, func(_ context.Context, page pagination.Page) (bool, error) {
 		rs, err := extract(page)
 		for _, r := range rs {
-			if isLeftover(r.name, s.o.Prefix) {
+			if isLeftover(r.name, prefix) {
 				found = append(found, r)
 			}
 		}
@@ -71,11 +75,11 @@ func (s *smoke) collect(ctx context.Context, what string, pager pagination.Pager
 	return found, nil
 }
 
-func (s *smoke) leftoverServers(ctx context.Context) ([]resource, error) {
+func (s *smoke) leftoverServers(ctx context.Context, prefix string) ([]resource, error) {
 	if s.clients.compute == nil {
 		return nil, nil
 	}
-	return s.collect(ctx, "servers", servers.List(s.clients.compute, servers.ListOpts{}), func(p pagination.Page) ([]resource, error) {
+	return collect(ctx, prefix, "servers", servers.List(s.clients.compute, servers.ListOpts{}), func(p pagination.Page) ([]resource, error) {
 		all, err := servers.ExtractServers(p)
 		rs := make([]resource, len(all))
 		for i, x := range all {
@@ -85,12 +89,12 @@ func (s *smoke) leftoverServers(ctx context.Context) ([]resource, error) {
 	})
 }
 
-func (s *smoke) leftoverFlavors(ctx context.Context) ([]resource, error) {
+func (s *smoke) leftoverFlavors(ctx context.Context, prefix string) ([]resource, error) {
 	if s.clients.compute == nil {
 		return nil, nil
 	}
 	// Private flavors are listed only when asked for.
-	return s.collect(ctx, "flavors", flavors.ListDetail(s.clients.compute, flavors.ListOpts{AccessType: flavors.AllAccess}), func(p pagination.Page) ([]resource, error) {
+	return collect(ctx, prefix, "flavors", flavors.ListDetail(s.clients.compute, flavors.ListOpts{AccessType: flavors.AllAccess}), func(p pagination.Page) ([]resource, error) {
 		all, err := flavors.ExtractFlavors(p)
 		rs := make([]resource, len(all))
 		for i, x := range all {
@@ -102,12 +106,12 @@ func (s *smoke) leftoverFlavors(ctx context.Context) ([]resource, error) {
 
 // leftoverRouters returns each leftover router after its interfaces: a
 // router with a subnet attached cannot be deleted.
-func (s *smoke) leftoverRouters(ctx context.Context) ([]resource, error) {
+func (s *smoke) leftoverRouters(ctx context.Context, prefix string) ([]resource, error) {
 	c := s.clients.network
 	if c == nil {
 		return nil, nil
 	}
-	rts, err := s.collect(ctx, "routers", routers.List(c, routers.ListOpts{ProjectID: s.projectID}), func(p pagination.Page) ([]resource, error) {
+	rts, err := collect(ctx, prefix, "routers", routers.List(c, routers.ListOpts{ProjectID: s.projectID}), func(p pagination.Page) ([]resource, error) {
 		all, err := routers.ExtractRouters(p)
 		rs := make([]resource, len(all))
 		for i, x := range all {
@@ -136,11 +140,11 @@ func (s *smoke) leftoverRouters(ctx context.Context) ([]resource, error) {
 	return found, nil
 }
 
-func (s *smoke) leftoverSubnets(ctx context.Context) ([]resource, error) {
+func (s *smoke) leftoverSubnets(ctx context.Context, prefix string) ([]resource, error) {
 	if s.clients.network == nil {
 		return nil, nil
 	}
-	return s.collect(ctx, "subnets", subnets.List(s.clients.network, subnets.ListOpts{ProjectID: s.projectID}), func(p pagination.Page) ([]resource, error) {
+	return collect(ctx, prefix, "subnets", subnets.List(s.clients.network, subnets.ListOpts{ProjectID: s.projectID}), func(p pagination.Page) ([]resource, error) {
 		all, err := subnets.ExtractSubnets(p)
 		rs := make([]resource, len(all))
 		for i, x := range all {
@@ -150,11 +154,11 @@ func (s *smoke) leftoverSubnets(ctx context.Context) ([]resource, error) {
 	})
 }
 
-func (s *smoke) leftoverNetworks(ctx context.Context) ([]resource, error) {
+func (s *smoke) leftoverNetworks(ctx context.Context, prefix string) ([]resource, error) {
 	if s.clients.network == nil {
 		return nil, nil
 	}
-	return s.collect(ctx, "networks", networks.List(s.clients.network, networks.ListOpts{ProjectID: s.projectID}), func(p pagination.Page) ([]resource, error) {
+	return collect(ctx, prefix, "networks", networks.List(s.clients.network, networks.ListOpts{ProjectID: s.projectID}), func(p pagination.Page) ([]resource, error) {
 		all, err := networks.ExtractNetworks(p)
 		rs := make([]resource, len(all))
 		for i, x := range all {
@@ -164,11 +168,11 @@ func (s *smoke) leftoverNetworks(ctx context.Context) ([]resource, error) {
 	})
 }
 
-func (s *smoke) leftoverImages(ctx context.Context) ([]resource, error) {
+func (s *smoke) leftoverImages(ctx context.Context, prefix string) ([]resource, error) {
 	if s.clients.image == nil {
 		return nil, nil
 	}
-	return s.collect(ctx, "images", images.List(s.clients.image, images.ListOpts{Owner: s.projectID}), func(p pagination.Page) ([]resource, error) {
+	return collect(ctx, prefix, "images", images.List(s.clients.image, images.ListOpts{Owner: s.projectID}), func(p pagination.Page) ([]resource, error) {
 		all, err := images.ExtractImages(p)
 		rs := make([]resource, len(all))
 		for i, x := range all {
@@ -178,11 +182,11 @@ func (s *smoke) leftoverImages(ctx context.Context) ([]resource, error) {
 	})
 }
 
-func (s *smoke) leftoverVolumes(ctx context.Context) ([]resource, error) {
+func (s *smoke) leftoverVolumes(ctx context.Context, prefix string) ([]resource, error) {
 	if s.clients.volume == nil {
 		return nil, nil
 	}
-	return s.collect(ctx, "volumes", volumes.List(s.clients.volume, volumes.ListOpts{}), func(p pagination.Page) ([]resource, error) {
+	return collect(ctx, prefix, "volumes", volumes.List(s.clients.volume, volumes.ListOpts{}), func(p pagination.Page) ([]resource, error) {
 		all, err := volumes.ExtractVolumes(p)
 		rs := make([]resource, len(all))
 		for i, x := range all {
@@ -192,7 +196,7 @@ func (s *smoke) leftoverVolumes(ctx context.Context) ([]resource, error) {
 	})
 }
 
-func (s *smoke) leftoverStacks(ctx context.Context) ([]resource, error) {
+func (s *smoke) leftoverStacks(ctx context.Context, prefix string) ([]resource, error) {
 	if s.clients.orchestration == nil {
 		return nil, nil
 	}
@@ -202,7 +206,7 @@ func (s *smoke) leftoverStacks(ctx context.Context) ([]resource, error) {
 	}
 	var found []resource
 	for _, x := range all {
-		if isLeftover(x.Name, s.o.Prefix) {
+		if isLeftover(x.Name, prefix) {
 			found = append(found, resource{kind: kindStack, id: x.ID, name: x.Name})
 		}
 	}

@@ -102,7 +102,7 @@ func liveSession(t *testing.T, o SmokeOptions) *smoke {
 // assertNoLeftovers fails when anything named like a smoke run remains.
 func assertNoLeftovers(t *testing.T, o SmokeOptions) {
 	t.Helper()
-	left, err := liveSession(t, o).findLeftovers(t.Context())
+	left, err := liveSession(t, o).findLeftovers(t.Context(), liveTestPrefix)
 	if err != nil {
 		t.Fatal(err)
 	}

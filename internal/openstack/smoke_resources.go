@@ -47,9 +47,7 @@ resources:
 
 // track records a resource the moment it exists, so cleanup deletes it
 // whatever happens next.
-func (s *smoke) track(k kind, id, name string) {
-	s.created = append(s.created, resource{kind: k, id: id, name: name})
-}
+func (s *smoke) track(r resource) { s.created = append(s.created, r) }
 
 func (s *smoke) volumeAvailable(ctx context.Context) (string, error) {
 	c := s.clients.volume
@@ -58,19 +56,19 @@ func (s *smoke) volumeAvailable(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("create volume %s: %w", name, err)
 	}
-	s.track(kindVolume, v.ID, name)
+	s.track(resource{kind: kindVolume, id: v.ID, name: name})
 	start := time.Now()
 	err = poll(ctx, s.o.Timeout, pollInterval, func(ctx context.Context) (string, bool, error) {
-		v, err := volumes.Get(ctx, c, v.ID).Extract()
+		got, err := volumes.Get(ctx, c, v.ID).Extract()
 		switch {
 		case err != nil:
 			return "", false, fmt.Errorf("get volume %s: %w", name, err)
-		case v.Status == "error" && v.Host == "":
+		case got.Status == "error" && got.Host == "":
 			return "", false, errors.New("status error: no volume backend took it (see cinder-scheduler's log)")
-		case v.Status == "error":
-			return "", false, fmt.Errorf("status error on %s (see cinder-volume's log)", v.Host)
+		case got.Status == "error":
+			return "", false, fmt.Errorf("status error on %s (see cinder-volume's log)", got.Host)
 		}
-		return "status " + v.Status, v.Status == "available", nil
+		return "status " + got.Status, got.Status == "available", nil
 	})
 	if err != nil {
 		return "", err
@@ -85,7 +83,7 @@ func (s *smoke) stackComplete(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	s.track(kindStack, id, name)
+	s.track(resource{kind: kindStack, id: id, name: name})
 	err = poll(ctx, s.o.Timeout, pollInterval, func(ctx context.Context) (string, bool, error) {
 		st, err := getStack(ctx, c, name, id)
 		switch {
@@ -115,7 +113,7 @@ func (s *smoke) imageActive(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("create image %s: %w", name, err)
 	}
-	s.track(kindImage, img.ID, name)
+	s.track(resource{kind: kindImage, id: img.ID, name: name})
 	disk := BootDisk()
 	if err := imagedata.Upload(ctx, c, img.ID, bytes.NewReader(disk)).ExtractErr(); err != nil {
 		return "", fmt.Errorf("upload image %s: %w", name, err)
@@ -165,24 +163,24 @@ func (s *smoke) networkReady(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("create network: %w", err)
 	}
-	s.track(kindNetwork, net.ID, net.Name)
+	s.track(resource{kind: kindNetwork, id: net.ID, name: net.Name})
 	sub, err := subnets.Create(ctx, c, subnets.CreateOpts{
 		Name: s.name("subnet"), NetworkID: net.ID, CIDR: smokeCIDR, IPVersion: gophercloud.IPv4,
 	}).Extract()
 	if err != nil {
 		return "", fmt.Errorf("create subnet %s: %w", smokeCIDR, err)
 	}
-	s.track(kindSubnet, sub.ID, sub.Name)
+	s.track(resource{kind: kindSubnet, id: sub.ID, name: sub.Name})
 	router, err := routers.Create(ctx, c, routers.CreateOpts{Name: s.name("router")}).Extract()
 	if err != nil {
 		return "", fmt.Errorf("create router: %w", err)
 	}
-	s.track(kindRouter, router.ID, router.Name)
+	s.track(resource{kind: kindRouter, id: router.ID, name: router.Name})
 	iface, err := routers.AddInterface(ctx, c, router.ID, routers.AddInterfaceOpts{SubnetID: sub.ID}).Extract()
 	if err != nil {
 		return "", fmt.Errorf("attach subnet %s to router %s: %w", smokeCIDR, router.Name, err)
 	}
-	s.created = append(s.created, resource{kind: kindRouterInterface, id: iface.PortID, name: router.Name + " port", router: router.ID})
+	s.track(resource{kind: kindRouterInterface, id: iface.PortID, name: router.Name + " port", router: router.ID})
 	s.networkID = net.ID
 	return fmt.Sprintf("%s attached to router %s", smokeCIDR, router.Name), nil
 }
@@ -202,7 +200,7 @@ func (s *smoke) serverActive(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("create server %s: %w", name, err)
 	}
-	s.track(kindServer, srv.ID, name)
+	s.track(resource{kind: kindServer, id: srv.ID, name: name})
 	start := time.Now()
 	var host string
 	err = poll(ctx, s.o.Timeout, pollInterval, func(ctx context.Context) (string, bool, error) {
@@ -242,7 +240,7 @@ func (s *smoke) createFlavor(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("create flavor %s: %w", name, err)
 	}
-	s.track(kindFlavor, f.ID, name)
+	s.track(resource{kind: kindFlavor, id: f.ID, name: name})
 	_, err = flavors.AddAccess(ctx, c, f.ID, flavors.AddAccessOpts{Tenant: s.projectID}).Extract()
 	if err != nil && !gophercloud.ResponseCodeIs(err, http.StatusConflict) { // 409: already granted
 		return "", fmt.Errorf("grant project access to flavor %s: %w", name, err)
