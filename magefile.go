@@ -60,3 +60,6 @@ func Graph() error { return app.Run(hotstack, (*app.App).Graph) }
 
 // Logs follows the journal of every unit; `mage logs keystone` for one service.
 func Logs(service *string) error { return app.Run(hotstack, app.LogsTarget(service)) }
+
+// Smoke uses the running cloud as a cloud user would; exit 0 only if every check passes.
+func Smoke() error { return app.Run(hotstack, (*app.App).Smoke) }
