@@ -102,7 +102,7 @@ const (
 // checks; it is nil when every check passed or was skipped for a reason
 // the report gives.
 func Smoke(ctx context.Context, o SmokeOptions) (*SmokeReport, error) {
-	s := &smoke{o: o.withDefaults(), report: &SmokeReport{}, passed: map[string]bool{}}
+	s := newSmoke(o)
 	s.run = s.o.Prefix + "-" + randomSuffix()
 
 	s.check(ctx, checkToken, nil, s.login)
@@ -128,6 +128,10 @@ func Smoke(ctx context.Context, o SmokeOptions) (*SmokeReport, error) {
 	return s.report, err
 }
 
+func newSmoke(o SmokeOptions) *smoke {
+	return &smoke{o: o.withDefaults(), report: &SmokeReport{}, passed: map[string]bool{}, attempted: map[kind]bool{}}
+}
+
 // smoke is the state of one run.
 type smoke struct {
 	o      SmokeOptions
@@ -138,15 +142,18 @@ type smoke struct {
 	provider  *gophercloud.ProviderClient
 	projectID string
 	clients   clients
-	created   []resource // in creation order; cleanup deletes them
+	created   []resource    // in creation order; cleanup deletes them
+	attempted map[kind]bool // kinds the run asked to create, answered or not
 
 	imageID, networkID, serverID string // what later checks build on
 }
 
 // clients are the service clients the checks use; nil when the catalog
-// has no endpoint for the service.
+// has no usable endpoint for the service.
 type clients struct {
 	compute, network, image, volume, orchestration *gophercloud.ServiceClient
+	// unusable says why a client is nil, by service name.
+	unusable map[string]error
 }
 
 // skipError makes a check SKIP instead of FAIL: it could not run here.
@@ -154,9 +161,13 @@ type skipError struct{ reason string }
 
 func (e skipError) Error() string { return e.reason }
 
-// needService is the SKIP of a check whose service has no endpoint.
-func needService(service string) error {
-	return skipError{"needs " + service + " in the catalog"}
+// needService is the SKIP of a check whose service has no usable
+// endpoint (the catalog check fails for it).
+func (cl clients) needService(service string) error {
+	if err := cl.unusable[service]; err != nil {
+		return skipError{fmt.Sprintf("needs a usable %s endpoint: %s", service, brief(err))}
+	}
+	return skipError{"needs a usable " + service + " endpoint"}
 }
 
 // check runs one check and records its line. fn returns the detail of a
@@ -265,22 +276,30 @@ func (s *smoke) login(ctx context.Context) (string, error) {
 	return fmt.Sprintf("user %s, project %s, domain %s", s.o.Username, project.Name, project.Domain.Name), nil
 }
 
-// newClients makes a client for each service the catalog has; a missing
-// one is reported by the catalog check and skips the checks that need it.
+// newClients makes a client for each service the catalog has. Making one
+// may GET the endpoint to discover its API version, so an endpoint that
+// does not answer is unusable too. The catalog check reports either; the
+// checks that need the client are skipped.
 func newClients(p *gophercloud.ProviderClient, eo gophercloud.EndpointOpts) clients {
-	orNil := func(c *gophercloud.ServiceClient, err error) *gophercloud.ServiceClient {
+	cl := clients{unusable: map[string]error{}}
+	keep := func(service string, c *gophercloud.ServiceClient, err error) *gophercloud.ServiceClient {
 		if err != nil {
+			cl.unusable[service] = err
 			return nil
 		}
 		return c
 	}
-	return clients{
-		compute:       orNil(openstack.NewComputeV2(p, eo)),
-		network:       orNil(openstack.NewNetworkV2(p, eo)),
-		image:         orNil(openstack.NewImageV2(p, eo)),
-		volume:        orNil(openstack.NewBlockStorageV3(p, eo)),
-		orchestration: orNil(openstack.NewOrchestrationV1(p, eo)),
-	}
+	c, err := openstack.NewComputeV2(p, eo)
+	cl.compute = keep("compute", c, err)
+	c, err = openstack.NewNetworkV2(p, eo)
+	cl.network = keep("network", c, err)
+	c, err = openstack.NewImageV2(p, eo)
+	cl.image = keep("image", c, err)
+	c, err = openstack.NewBlockStorageV3(p, eo)
+	cl.volume = keep("volume", c, err)
+	c, err = openstack.NewOrchestrationV1(p, eo)
+	cl.orchestration = keep("orchestration", c, err)
+	return cl
 }
 
 // catalogAnswers checks the token's catalog against requiredServices and

@@ -91,8 +91,9 @@ func (s *smoke) cleanup(ctx context.Context) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*s.o.Timeout)
 	defer cancel()
 	// A create cut short by the cancellation, or whose answer was lost,
-	// may have made something never tracked: look for this run's names.
-	stray, listErr := s.findLeftovers(cctx, s.run)
+	// may have made something never tracked: look for this run's names
+	// among the kinds it tried to create.
+	stray, listErr := s.findLeftovers(cctx, s.run, func(k kind) bool { return s.attempted[k] })
 	all := withUntracked(s.created, stray)
 	c := Check{Name: checkCleanup, Status: Pass, Detail: "nothing to delete"}
 	if len(all) > 0 {

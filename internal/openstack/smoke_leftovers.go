@@ -19,7 +19,7 @@ import (
 // removeLeftovers deletes what an earlier, interrupted run left behind, so
 // every run starts from the cloud as it was before any smoke test.
 func (s *smoke) removeLeftovers(ctx context.Context) (string, error) {
-	found, err := s.findLeftovers(ctx, s.o.Prefix)
+	found, err := s.findLeftovers(ctx, s.o.Prefix, func(kind) bool { return true })
 	if err != nil {
 		return "", err
 	}
@@ -33,21 +33,29 @@ func (s *smoke) removeLeftovers(ctx context.Context) (string, error) {
 	return "deleted " + summarize(deleted), nil
 }
 
-// findLeftovers lists the project's resources named prefix-*. Networking
-// lists are filtered by project, as an admin sees every project's: without
-// a project (no token) it finds nothing rather than everyone's.
-func (s *smoke) findLeftovers(ctx context.Context, prefix string) ([]resource, error) {
+// findLeftovers lists the project's resources of the wanted kinds named
+// prefix-* (router interfaces come with their routers). Networking lists
+// are filtered by project, as an admin sees every project's: without a
+// project (no token) it finds nothing rather than everyone's.
+func (s *smoke) findLeftovers(ctx context.Context, prefix string, wanted func(kind) bool) ([]resource, error) {
 	if s.projectID == "" {
 		return nil, nil
 	}
-	finders := []func(context.Context, string) ([]resource, error){
-		s.leftoverServers, s.leftoverRouters, s.leftoverSubnets, s.leftoverNetworks,
-		s.leftoverImages, s.leftoverFlavors, s.leftoverVolumes, s.leftoverStacks,
+	finders := []struct {
+		kind kind
+		find func(context.Context, string) ([]resource, error)
+	}{
+		{kindServer, s.leftoverServers}, {kindRouter, s.leftoverRouters}, {kindSubnet, s.leftoverSubnets},
+		{kindNetwork, s.leftoverNetworks}, {kindImage, s.leftoverImages}, {kindFlavor, s.leftoverFlavors},
+		{kindVolume, s.leftoverVolumes}, {kindStack, s.leftoverStacks},
 	}
 	var found []resource
 	var errs []error
-	for _, find := range finders {
-		rs, err := find(ctx, prefix)
+	for _, f := range finders {
+		if !wanted(f.kind) {
+			continue
+		}
+		rs, err := f.find(ctx, prefix)
 		found = append(found, rs...)
 		if err != nil {
 			errs = append(errs, err)

@@ -92,7 +92,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 // and for checking the cloud afterwards.
 func liveSession(t *testing.T, o SmokeOptions) *smoke {
 	t.Helper()
-	s := &smoke{o: o.withDefaults(), report: &SmokeReport{}, passed: map[string]bool{}}
+	s := newSmoke(o)
 	if _, err := s.login(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func liveSession(t *testing.T, o SmokeOptions) *smoke {
 // assertNoLeftovers fails when anything named like a smoke run remains.
 func assertNoLeftovers(t *testing.T, o SmokeOptions) {
 	t.Helper()
-	left, err := liveSession(t, o).findLeftovers(t.Context(), liveTestPrefix)
+	left, err := liveSession(t, o).findLeftovers(t.Context(), liveTestPrefix, func(kind) bool { return true })
 	if err != nil {
 		t.Fatal(err)
 	}

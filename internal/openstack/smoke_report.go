@@ -90,10 +90,17 @@ func (r *SmokeReport) String() string {
 // look, the service logs hold the rest.
 const maxDetail = 240
 
-// oneLine collapses whitespace (API error bodies and console logs carry
-// newlines) and truncates to maxDetail.
+// oneLine makes s one line (API error bodies, console logs and joined
+// errors carry newlines): its lines joined by "; ", runs of blanks made
+// one space, truncated to maxDetail.
 func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	var lines []string
+	for line := range strings.Lines(s) {
+		if line = strings.Join(strings.Fields(line), " "); line != "" {
+			lines = append(lines, line)
+		}
+	}
+	s = strings.Join(lines, "; ")
 	if r := []rune(s); len(r) > maxDetail {
 		s = string(r[:maxDetail-1]) + "…"
 	}
@@ -114,6 +121,13 @@ func redact(s string, secrets ...string) string {
 // "HTTP 409 on POST /v2.0/routers: <the API's message>": gophercloud's
 // own message holds the full URL and the raw body, too long for a line.
 func brief(err error) string {
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		var parts []string
+		for _, e := range joined.Unwrap() {
+			parts = append(parts, brief(e))
+		}
+		return strings.Join(parts, "; ")
+	}
 	msg := err.Error()
 	var api gophercloud.ErrUnexpectedResponseCode
 	if errors.As(err, &api) {

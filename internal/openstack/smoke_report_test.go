@@ -3,6 +3,7 @@ package openstack
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -62,7 +63,9 @@ func TestBrief(t *testing.T) {
 		{"heat", apiErr(`{"explanation": "The server could not comply", "code": 400, "error": {"message": "Invalid template", "type": "X"}, "title": "Bad Request"}`),
 			"create server x: HTTP 400 on POST /v2.1/servers: Invalid template"},
 		{"glance text", apiErr("400 Bad Request\n\nImage too large\n\n   "),
-			"create server x: HTTP 400 on POST /v2.1/servers: 400 Bad Request Image too large"},
+			"create server x: HTTP 400 on POST /v2.1/servers: 400 Bad Request; Image too large"},
+		{"joined", errors.Join(errors.New("list servers: refused"), fmt.Errorf("list stacks: %w", &url.Error{Op: "Get", URL: "http://x", Err: errors.New("refused")})),
+			"list servers: refused; list stacks: refused"},
 		{"plain", errors.New("status error"), "status error"},
 	} {
 		if got := brief(tc.err); got != tc.want {
@@ -72,7 +75,7 @@ func TestBrief(t *testing.T) {
 }
 
 func TestOneLine(t *testing.T) {
-	if got := oneLine("a\n  b\tc \r\n"); got != "a b c" {
+	if got := oneLine("a\n  b\tc \r\n\n d"); got != "a; b c; d" {
 		t.Errorf("oneLine = %q", got)
 	}
 	long := oneLine(strings.Repeat("x", 1000))

@@ -45,6 +45,14 @@ resources:
       length: 8
 `
 
+// attempt notes that the run is about to create resources of these kinds,
+// so cleanup looks for any whose create answer it never got.
+func (s *smoke) attempt(kinds ...kind) {
+	for _, k := range kinds {
+		s.attempted[k] = true
+	}
+}
+
 // track records a resource the moment it exists, so cleanup deletes it
 // whatever happens next.
 func (s *smoke) track(r resource) { s.created = append(s.created, r) }
@@ -52,6 +60,7 @@ func (s *smoke) track(r resource) { s.created = append(s.created, r) }
 func (s *smoke) volumeAvailable(ctx context.Context) (string, error) {
 	c := s.clients.volume
 	name := s.name("volume")
+	s.attempt(kindVolume)
 	v, err := volumes.Create(ctx, c, volumes.CreateOpts{Name: name, Size: 1}, nil).Extract()
 	if err != nil {
 		return "", fmt.Errorf("create volume %s: %w", name, err)
@@ -79,6 +88,7 @@ func (s *smoke) volumeAvailable(ctx context.Context) (string, error) {
 func (s *smoke) stackComplete(ctx context.Context) (string, error) {
 	c := s.clients.orchestration
 	name := s.name("stack")
+	s.attempt(kindStack)
 	id, err := createStack(ctx, c, name, smokeTemplate, int(max(s.o.Timeout/time.Minute, 1)))
 	if err != nil {
 		return "", err
@@ -103,9 +113,10 @@ func (s *smoke) stackComplete(ctx context.Context) (string, error) {
 func (s *smoke) imageActive(ctx context.Context) (string, error) {
 	c := s.clients.image
 	if c == nil {
-		return "", needService("image")
+		return "", s.clients.needService("image")
 	}
 	name := s.name("image")
+	s.attempt(kindImage)
 	private := images.ImageVisibilityPrivate
 	img, err := images.Create(ctx, c, images.CreateOpts{
 		Name: name, DiskFormat: "raw", ContainerFormat: "bare", Visibility: &private,
@@ -157,8 +168,9 @@ func sameData(img *images.Image, disk []byte) error {
 func (s *smoke) networkReady(ctx context.Context) (string, error) {
 	c := s.clients.network
 	if c == nil {
-		return "", needService("network")
+		return "", s.clients.needService("network")
 	}
+	s.attempt(kindNetwork, kindSubnet, kindRouter)
 	net, err := networks.Create(ctx, c, networks.CreateOpts{Name: s.name("net")}).Extract()
 	if err != nil {
 		return "", fmt.Errorf("create network: %w", err)
@@ -193,6 +205,7 @@ func (s *smoke) serverActive(ctx context.Context) (string, error) {
 		return "", err
 	}
 	name := s.name("server")
+	s.attempt(kindServer)
 	srv, err := servers.Create(ctx, c, servers.CreateOpts{
 		Name: name, ImageRef: s.imageID, FlavorRef: flavorID,
 		Networks: []servers.Network{{UUID: s.networkID}},
@@ -233,6 +246,7 @@ func faultOf(srv *servers.Server) string {
 func (s *smoke) createFlavor(ctx context.Context) (string, error) {
 	c := s.clients.compute
 	name := s.name("flavor")
+	s.attempt(kindFlavor)
 	disk, public := flavorDisk, false
 	f, err := flavors.Create(ctx, c, flavors.CreateOpts{
 		Name: name, RAM: flavorRAM, VCPUs: flavorVCPUs, Disk: &disk, IsPublic: &public,

@@ -82,7 +82,7 @@ func binaries(names ...string) []role {
 func (s *smoke) computeServicesUp(ctx context.Context) (string, error) {
 	c := s.clients.compute
 	if c == nil {
-		return "", needService("compute")
+		return "", s.clients.needService("compute")
 	}
 	return waitRolesUp(ctx, s.o.Timeout, binaries("nova-conductor", "nova-scheduler", "nova-compute"), func(ctx context.Context) ([]unit, error) {
 		pages, err := computeservices.List(c, nil).AllPages(ctx)
@@ -140,7 +140,7 @@ func ovnAgents() []role {
 func (s *smoke) networkAgentsAlive(ctx context.Context) (string, error) {
 	c := s.clients.network
 	if c == nil {
-		return "", needService("network")
+		return "", s.clients.needService("network")
 	}
 	return waitRolesUp(ctx, min(s.o.Timeout, agentWait), ovnAgents(), func(ctx context.Context) ([]unit, error) {
 		pages, err := agents.List(c, agents.ListOpts{}).AllPages(ctx)
@@ -159,7 +159,7 @@ func (s *smoke) networkAgentsAlive(ctx context.Context) (string, error) {
 func (s *smoke) volumeServicesUp(ctx context.Context) (string, error) {
 	c := s.clients.volume
 	if c == nil {
-		return "", needService("volume")
+		return "", s.clients.needService("volume")
 	}
 	return waitRolesUp(ctx, s.o.Timeout, binaries("cinder-scheduler", "cinder-volume"), func(ctx context.Context) ([]unit, error) {
 		pages, err := volumeservices.List(c, nil).AllPages(ctx)
@@ -178,7 +178,7 @@ func (s *smoke) volumeServicesUp(ctx context.Context) (string, error) {
 func (s *smoke) orchestrationEngineUp(ctx context.Context) (string, error) {
 	c := s.clients.orchestration
 	if c == nil {
-		return "", needService("orchestration")
+		return "", s.clients.needService("orchestration")
 	}
 	return waitRolesUp(ctx, s.o.Timeout, binaries("heat-engine"), func(ctx context.Context) ([]unit, error) {
 		all, err := listHeatServices(ctx, c)
