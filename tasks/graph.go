@@ -155,15 +155,32 @@ func (g *Graph) Order() []Node { return slices.Clone(g.order) }
 // graph when node n takes duration(n) from start to healthy and starts the
 // instant its dependencies are healthy: the ideal makespan.
 func (g *Graph) CriticalPath(duration func(Node) time.Duration) time.Duration {
+	total, _ := g.CriticalChain(duration)
+	return total
+}
+
+// CriticalChain is CriticalPath with the chain of nodes that sets it,
+// dependencies first.
+func (g *Graph) CriticalChain(duration func(Node) time.Duration) (time.Duration, []string) {
 	finish := map[string]time.Duration{}
+	via := map[string]string{} // the dependency a node waited for last
 	var total time.Duration
+	var last string
 	for _, n := range g.order {
 		var start time.Duration
 		for _, d := range n.Deps {
-			start = max(start, finish[d])
+			if finish[d] >= start {
+				start, via[n.Name] = finish[d], d
+			}
 		}
 		finish[n.Name] = start + duration(n)
-		total = max(total, finish[n.Name])
+		if finish[n.Name] >= total {
+			total, last = finish[n.Name], n.Name
+		}
 	}
-	return total
+	var chain []string
+	for n := last; n != ""; n = via[n] {
+		chain = append([]string{n}, chain...)
+	}
+	return total, chain
 }

@@ -67,9 +67,28 @@ func (a *App) up(ctx context.Context, b *systemd.Backend) error {
 	if started := rep.Started(); started == 0 {
 		a.o.Log.Info().Msgf("up: all %d services already healthy; nothing started (%s)", len(rep.Nodes), took)
 	} else {
-		a.o.Log.Info().Msgf("up: %d services healthy, %d started, in %s", len(rep.Nodes), started, took)
+		a.o.Log.Info().Msgf("up: %d services healthy, %d started, in %s%s", len(rep.Nodes), started, took, a.criticalPath(rep))
 	}
 	return nil
+}
+
+// criticalPath describes how close the run came to its limit: the slowest
+// chain of dependencies, each link timed from its start to healthy. No
+// scheduler can beat it, so up / critical path is the engine's overhead.
+func (a *App) criticalPath(rep *tasks.Report) string {
+	total, chain := a.o.Stack.Graph().CriticalChain(func(n tasks.Node) time.Duration {
+		t := rep.Nodes[n.Name]
+		if t.Skipped || t.Started.IsZero() || t.Healthy.Before(t.Started) {
+			return 0
+		}
+		return t.Healthy.Sub(t.Started)
+	})
+	if total <= 0 {
+		return ""
+	}
+	took := rep.End.Sub(rep.Begin)
+	return fmt.Sprintf("; critical path %s (%s), up / critical path = %.3f",
+		total.Round(time.Millisecond), strings.Join(chain, " -> "), took.Seconds()/total.Seconds())
 }
 
 func (a *App) engine(b tasks.Backend, progress *ui.Progress) *tasks.Engine {
