@@ -63,3 +63,6 @@ func Logs(service *string) error { return app.Run(hotstack, app.LogsTarget(servi
 
 // Smoke uses the running cloud as a cloud user would; exit 0 only if every check passes.
 func Smoke() error { return app.Run(hotstack, (*app.App).Smoke) }
+
+// Images builds every image the units name from Debian 12's packages; unchanged recipes are kept.
+func Images() error { return app.Run(hotstack, (*app.App).Images) }

@@ -13,7 +13,9 @@ import (
 
 // testPackages are the Debian packages the full suite runs against.
 func testPackages() []string {
-	return []string{"podman", "busybox-static", "openvswitch-switch", "nfs-kernel-server", "iproute2", "systemd", "graphviz"}
+	return []string{"podman", "busybox-static", "openvswitch-switch", "nfs-kernel-server", "iproute2", "systemd", "graphviz",
+		// The real-cloud tier: the images, and the hypervisor on the host.
+		"mmdebstrap", "libvirt-daemon-system", "qemu-system-x86"}
 }
 
 // staticcheck is the linter `mage test` runs, fetched through the Go module
@@ -22,14 +24,25 @@ const staticcheck = "honnef.co/go/tools/cmd/staticcheck@v0.8.2"
 
 // Test installs the suite's prerequisites when missing (root with apt
 // only), fails on any hygiene finding (go mod tidy, gofmt, go vet,
-// staticcheck), then runs every test tier: unit and integration tests, then
-// the e2e suite (HOTSTACK_E2E=0 skips it).
+// staticcheck), builds the images (kept when unchanged), then runs every
+// test tier: unit and integration tests, the e2e suite on stand-ins, and
+// the real cloud (HOTSTACK_E2E=0 skips both e2e tiers,
+// HOTSTACK_E2E_CLOUD=0 the real cloud).
 func (a *App) Test(ctx context.Context) error {
 	if err := a.ensurePackages(ctx); err != nil {
 		return err
 	}
 	if err := a.hygiene(ctx); err != nil {
 		return err
+	}
+	// The images first: the configuration test validates every OpenStack
+	// file inside them, and the real-cloud tier runs them.
+	if os.Geteuid() == 0 {
+		if err := a.Images(ctx); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(a.o.Stderr, "test: not root: images not built; the tests that need them skip")
 	}
 	// Tier 1 and 2: unit tests and integration tests against real OVS,
 	// exportfs, podman and systemd-analyze (skipped where a tool is missing).
@@ -42,7 +55,14 @@ func (a *App) Test(ctx context.Context) error {
 		fmt.Fprintln(a.o.Stderr, "test: HOTSTACK_E2E=0: end-to-end suite skipped")
 		return nil
 	}
-	return a.gotest(ctx, "-tags=e2e", "-timeout=25m", "-v", "-run", "TestOperatorJourney", "./test/e2e")
+	if err := a.gotest(ctx, "-tags=e2e", "-timeout=25m", "-v", "-run", "TestOperatorJourney", "./test/e2e"); err != nil {
+		return err
+	}
+	if !a.o.E2ECloud {
+		fmt.Fprintln(a.o.Stderr, "test: HOTSTACK_E2E_CLOUD=0: real-cloud tier skipped")
+		return nil
+	}
+	return a.gotest(ctx, "-tags=e2e", "-timeout=45m", "-v", "-run", "TestRealCloud", "./test/e2e")
 }
 
 func (a *App) gotest(ctx context.Context, args ...string) error {

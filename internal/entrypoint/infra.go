@@ -136,16 +136,6 @@ func rabbitmq(ctx context.Context, c *Container) error {
 	}, Proc{Argv: []string{"rabbitmq-server"}})
 }
 
-// memcached runs memcached as its own user with the container's arguments
-// (the upstream image's contract: `memcached -m 64`).
-func memcached(ctx context.Context, c *Container) error {
-	args := c.Args
-	if len(args) > 0 && args[0] == "memcached" {
-		args = args[1:]
-	}
-	return c.Serve(ctx, nil, Proc{Argv: append([]string{"memcached", "-u", "memcache"}, args...)})
-}
-
 // OVN's files, shared by the northd and controller containers through the
 // ovn-run data directory.
 const (

@@ -56,13 +56,6 @@ func Recipes() map[string]Recipe {
 	return map[string]Recipe{
 		"mariadb":   mariadb,
 		"rabbitmq":  rabbitmq,
-		"memcached": memcached,
-		"dnsmasq": func(ctx context.Context, c *Container) error {
-			return c.Serve(ctx, nil, Proc{Argv: []string{"dnsmasq", "--keep-in-foreground", "--log-facility=-", "--user=nobody", "--conf-file=/etc/dnsmasq.conf"}})
-		},
-		"haproxy": func(ctx context.Context, c *Container) error {
-			return c.Serve(ctx, nil, Proc{Argv: []string{"haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"}})
-		},
 		"keystone":  keystone,
 		"glance":    glance,
 		"placement": placement,

@@ -26,6 +26,10 @@ type Settings struct {
 	LogsFollow     bool   // HOTSTACK_LOGS_FOLLOW (default on; 0 turns it off)
 	E2E            bool   // HOTSTACK_E2E (default on; 0 skips the e2e tier of `mage test`)
 	E2EFocus       []string
+	E2ECloud       bool   // HOTSTACK_E2E_CLOUD (default on; 0 skips the real-cloud tier)
+	ForceImages    bool   // HOTSTACK_FORCE_IMAGES=1: rebuild images whose recipe did not change
+	DebianMirror   string // HOTSTACK_DEBIAN_MIRROR (default http://deb.debian.org/debian)
+	ImageCache     string // HOTSTACK_IMAGE_CACHE: apt lists and .debs kept between builds (default /var/cache/hotstack-os/apt)
 }
 
 // FromEnv reads the settings from the process environment.
@@ -52,6 +56,10 @@ func Parse(getenv func(string) string) (Settings, error) {
 		ScriptsDir:     or("HOTSTACK_SCRIPTS_DIR", "templates/scripts"),
 		LogsFollow:     getenv("HOTSTACK_LOGS_FOLLOW") != "0",
 		E2E:            getenv("HOTSTACK_E2E") != "0",
+		E2ECloud:       getenv("HOTSTACK_E2E_CLOUD") != "0",
+		ForceImages:    getenv("HOTSTACK_FORCE_IMAGES") == "1",
+		DebianMirror:   or("HOTSTACK_DEBIAN_MIRROR", "http://deb.debian.org/debian"),
+		ImageCache:     or("HOTSTACK_IMAGE_CACHE", "/var/cache/hotstack-os/apt"),
 	}
 	if f := getenv("HOTSTACK_E2E_FOCUS"); f != "" {
 		s.E2EFocus = strings.Split(f, ",")

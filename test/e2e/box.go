@@ -37,11 +37,18 @@ mount --rbind /dev dev
 mount -t tmpfs tmpfs run
 mount -t tmpfs tmpfs tmp
 mkdir -p var/lib/containers && mount -t tmpfs -o size=4g tmpfs var/lib/containers
+if [ "${HOTSTACK_E2E_HOST_IMAGES:-}" = 1 ]; then
+  # The images mage images built on the host, read-only: no copy needed.
+  mkdir -p var/lib/host-containers && mount --bind -o ro /var/lib/containers/storage var/lib/host-containers
+fi
 # The checkout may live under /tmp, which the box replaces: bind it back.
 mkdir -p "./$repo" && mount --bind "$repo" "./$repo"
 # podman on this machine: no CAP_SYS_RESOURCE, cgroupfs manager.
 mkdir -p etc/containers
 printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\ncgroup_manager = "cgroupfs"\n' > etc/containers/containers.conf
+if [ "${HOTSTACK_E2E_HOST_IMAGES:-}" = 1 ]; then
+  printf '[storage]\ndriver = "overlay"\nrunroot = "/run/containers/storage"\ngraphroot = "/var/lib/containers/storage"\n[storage.options]\nadditionalimagestores = ["/var/lib/host-containers"]\n' > etc/containers/storage.conf
+fi
 ip link set lo up
 mkdir -p oldroot
 pivot_root . oldroot
@@ -72,8 +79,20 @@ func prepareHost(t *testing.T) {
 	}
 }
 
+// BootOptions vary a box.
+type BootOptions struct {
+	// HostImages lets the box's podman read the host's image store
+	// (read-only), for the images `mage images` built.
+	HostImages bool
+	// Libvirt starts libvirtd, for nova-compute.
+	Libvirt bool
+}
+
 // Boot starts a box and waits until systemd, D-Bus and Open vSwitch are up.
-func Boot(t *testing.T) *Box {
+func Boot(t *testing.T) *Box { return BootWith(t, BootOptions{}) }
+
+// BootWith is Boot with options.
+func BootWith(t *testing.T, o BootOptions) *Box {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("e2e needs root")
@@ -99,6 +118,9 @@ func Boot(t *testing.T) *Box {
 	// the whole namespace) along, so no box outlives its test.
 	b.cmd = exec.Command("unshare", "--pid", "--fork", "--kill-child=SIGKILL", "--mount", "--net", "--propagation", "private", script, repo)
 	b.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if o.HostImages {
+		b.cmd.Env = append(os.Environ(), "HOTSTACK_E2E_HOST_IMAGES=1")
+	}
 	b.cmd.Stdout, b.cmd.Stderr = &b.log, &b.log
 	if err := b.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -121,6 +143,9 @@ func Boot(t *testing.T) *Box {
 		t.Fatalf("box did not boot:\n%s", b.log.String())
 	}
 	b.MustExec(t, "systemctl", "start", "openvswitch-switch.service")
+	if o.Libvirt {
+		b.MustExec(t, "systemctl", "start", "libvirtd.service")
+	}
 	// Host paths that units mount and nothing installs; created after
 	// boot, since systemd recreates /run.
 	b.MustExec(t, "mkdir", "-p", "/run/libvirt", "/etc/iscsi", "/var/lib/iscsi")

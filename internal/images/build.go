@@ -1,0 +1,300 @@
+package images
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hotstack-os/hotstack-os/internal/execx"
+	"github.com/hotstack-os/hotstack-os/stack"
+)
+
+// Label holds the recipe hash an image was built from.
+const Label = "io.hotstack-os.recipe"
+
+// Builder builds the images on this host.
+type Builder struct {
+	Runner execx.Runner
+	// Cache keeps apt's package lists and downloaded .debs between
+	// builds (they never enter an image), e.g. /var/cache/hotstack-os/apt.
+	Cache string
+	// Mirror is the Debian archive, e.g. http://deb.debian.org/debian.
+	Mirror string
+	// Force rebuilds images whose recipe did not change.
+	Force bool
+	// Progress receives one line per image and step.
+	Progress io.Writer
+}
+
+// Result is what happened to one image.
+type Result struct {
+	Recipe  string
+	Image   string
+	Hash    string
+	Built   bool
+	Elapsed time.Duration
+}
+
+// Hashes returns each recipe's hash, which covers the recipe and its
+// parent's hash, so changing the base rebuilds everything on it.
+func Hashes(rs []Recipe) map[string]string {
+	out := map[string]string{}
+	for _, r := range rs {
+		h := sha256.New()
+		if r.Parent == "" {
+			fmt.Fprintf(h, "mmdebstrap %s minbase\n%s\n%s\n%s\n%s\n", Suite, baseSetup(), aptConf(), dpkgConf(), sources("MIRROR"))
+		} else {
+			fmt.Fprintf(h, "parent %s\n%s\n", out[r.Parent], runScript(r))
+		}
+		fmt.Fprintf(h, "image %s\npackages %s\nconfig %s\n", r.Image, strings.Join(r.Packages, " "), strings.Join(r.Config, "\n"))
+		for _, f := range r.Files {
+			fmt.Fprintf(h, "file %s %o %d\n%s\n", f.Path, f.Mode, len(f.Content), f.Content)
+		}
+		out[r.Name] = hex.EncodeToString(h.Sum(nil))[:16]
+	}
+	return out
+}
+
+// Build makes every image whose label does not match its recipe, in order,
+// and returns what it did. The first failure stops it, naming the image
+// and, when apt says so, the package.
+func (b *Builder) Build(ctx context.Context, rs []Recipe) ([]Result, error) {
+	if os.Geteuid() != 0 {
+		return nil, errors.New("mage images needs root: it builds into podman's system image store, which the units run from")
+	}
+	hashes := Hashes(rs)
+	var results []Result
+	for _, r := range rs {
+		start := time.Now()
+		res := Result{Recipe: r.Name, Image: r.Image, Hash: hashes[r.Name]}
+		if !b.Force {
+			current, err := b.label(ctx, r.Image)
+			if err != nil {
+				return results, err
+			}
+			if current == res.Hash {
+				b.say("%-17s up to date    %s (%s)", r.Name, r.Image, res.Hash)
+				results = append(results, res)
+				continue
+			}
+		}
+		b.say("%-17s building      %s (%s)", r.Name, r.Image, res.Hash)
+		var err error
+		if r.Parent == "" {
+			err = b.buildBase(ctx, r, res.Hash)
+		} else {
+			err = b.buildLayer(ctx, r, byName(rs)[r.Parent], res.Hash)
+		}
+		if err != nil {
+			return results, fmt.Errorf("image %s: %w", r, err)
+		}
+		res.Built, res.Elapsed = true, time.Since(start)
+		b.say("%-17s built in %5.1fs %s", r.Name, res.Elapsed.Seconds(), r.Image)
+		results = append(results, res)
+	}
+	return results, nil
+}
+
+func (b *Builder) say(format string, a ...any) {
+	if b.Progress != nil {
+		fmt.Fprintf(b.Progress, "images: "+format+"\n", a...)
+	}
+}
+
+// label reads an image's recipe label; "" when the image does not exist.
+func (b *Builder) label(ctx context.Context, image string) (string, error) {
+	res, err := b.Runner.Run(ctx, execx.Command{Name: "podman", Args: []string{"image", "inspect", "--format",
+		fmt.Sprintf("{{index .Labels %q}}", Label), image}})
+	if err != nil {
+		if strings.Contains(strings.ToLower(err.Error()), "no such image") || strings.Contains(strings.ToLower(err.Error()), "image not known") {
+			return "", nil
+		}
+		return "", fmt.Errorf("inspect %s: %w", image, err)
+	}
+	v := strings.TrimSpace(string(res.Stdout))
+	if v == "<no value>" {
+		v = ""
+	}
+	return v, nil
+}
+
+// buildBase makes the base root filesystem with mmdebstrap (minbase, the
+// base packages, the image users with their fixed ids, services never
+// started by maintainer scripts) and imports it.
+func (b *Builder) buildBase(ctx context.Context, r Recipe, hash string) error {
+	work, err := os.MkdirTemp("", "hotstack-os-base-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	setup := filepath.Join(work, "setup.sh")
+	aptOpt, dpkgOpt := filepath.Join(work, "apt.conf"), filepath.Join(work, "dpkg.cfg")
+	for path, content := range map[string]string{setup: baseSetup(), aptOpt: aptConf(), dpkgOpt: dpkgConf()} {
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	archives := filepath.Join(b.Cache, "base-archives")
+	if err := os.MkdirAll(archives, 0o755); err != nil {
+		return err
+	}
+	tarball := filepath.Join(work, "rootfs.tar")
+	args := []string{"--variant=minbase", "--include=" + strings.Join(r.Packages, ","),
+		"--aptopt=" + aptOpt, "--dpkgopt=" + dpkgOpt,
+		// mmdebstrap would delete our policy-rc.d at the end otherwise.
+		"--skip=chroot/policy-rc.d", "--skip=essential/unlink",
+		"--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
+		`--setup-hook=mkdir -p "$1/var/cache/apt/archives" "$1/usr/sbin"`,
+		"--setup-hook=sync-in " + archives + " /var/cache/apt/archives",
+		// Maintainer scripts never start services in an image.
+		`--setup-hook=printf '#!/bin/sh\nexit 101\n' > "$1/usr/sbin/policy-rc.d" && chmod 755 "$1/usr/sbin/policy-rc.d"`,
+		"--customize-hook=copy-in " + setup + " /tmp",
+		`--customize-hook=chroot "$1" sh /tmp/setup.sh && rm -f "$1/tmp/setup.sh"`,
+		"--customize-hook=sync-out /var/cache/apt/archives " + archives,
+		Suite, tarball, "-"}
+	var log bytes.Buffer
+	if _, err := b.Runner.Run(ctx, execx.Command{Name: "mmdebstrap", Args: args, Stdin: strings.NewReader(sources(b.Mirror)),
+		Stdout: &log, Stderr: &log}); err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return errors.New("mmdebstrap is not installed: apt-get install mmdebstrap")
+		}
+		return aptError("mmdebstrap", log.String(), err)
+	}
+	if _, err := b.Runner.Run(ctx, execx.Command{Name: "podman", Args: []string{"import", "--quiet",
+		"--change", "ENV LANG=C.UTF-8", "--change", `CMD ["/bin/bash"]`, "--change", "LABEL " + Label + "=" + hash,
+		tarball, r.Image}}); err != nil {
+		return fmt.Errorf("podman import: %w", err)
+	}
+	return nil
+}
+
+// buildLayer installs the recipe's packages on its parent in one layer.
+// apt's lists and archives are bind-mounted from the cache, so they are
+// shared between builds and never stored in an image.
+func (b *Builder) buildLayer(ctx context.Context, r, parent Recipe, hash string) error {
+	work, err := os.MkdirTemp("", "hotstack-os-layer-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	for _, f := range r.Files {
+		dst := filepath.Join(work, "files", f.Path)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(dst, []byte(f.Content), os.FileMode(f.Mode)); err != nil {
+			return err
+		}
+	}
+	containerfile := "FROM " + parent.Image + "\nRUN sh -eu /hotstack-build/run.sh\n" + strings.Join(r.Config, "\n") + "\n"
+	for path, content := range map[string]string{"run.sh": runScript(r), "Containerfile": containerfile} {
+		if err := os.WriteFile(filepath.Join(work, path), []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	lists, archives := filepath.Join(b.Cache, "lists"), filepath.Join(b.Cache, "archives")
+	for _, d := range []string{filepath.Join(lists, "partial"), filepath.Join(archives, "partial")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	var log bytes.Buffer
+	if _, err := b.Runner.Run(ctx, execx.Command{Name: "podman", Args: []string{"build", "--layers=false", "--network=host", "--pull=never",
+		"--volume", archives + ":/var/cache/apt/archives", "--volume", lists + ":/var/lib/apt/lists",
+		"--volume", work + ":/hotstack-build:ro",
+		"--label", Label + "=" + hash, "--tag", r.Image, "--file", filepath.Join(work, "Containerfile"), work},
+		Stdout: &log, Stderr: &log}); err != nil {
+		return aptError("podman build", log.String(), err)
+	}
+	return nil
+}
+
+// runScript is the RUN of a layer: files in place, stub packages built,
+// a fresh package index, the packages, then the recipe's post steps.
+func runScript(r Recipe) string {
+	var b strings.Builder
+	b.WriteString("export DEBIAN_FRONTEND=noninteractive\ncd /hotstack-build\nif [ -d files ]; then cp -a files/. /; fi\n")
+	var debs []string
+	for _, stub := range slices.Sorted(maps.Keys(r.Stubs)) {
+		fmt.Fprintf(&b, "mkdir -p /tmp/stubs/%[1]s/DEBIAN\nprintf 'Package: %[1]s\\nVersion: 1.0\\nArchitecture: all\\nMaintainer: hotstack-os\\nProvides: %[2]s\\nDescription: stub providing %[2]s\\n' > /tmp/stubs/%[1]s/DEBIAN/control\ndpkg-deb --build /tmp/stubs/%[1]s /tmp/stubs/%[1]s.deb >/dev/null\n",
+			stub, r.Stubs[stub])
+		debs = append(debs, "/tmp/stubs/"+stub+".deb")
+	}
+	b.WriteString("apt-get update -qq\n")
+	fmt.Fprintf(&b, "apt-get install -y -q --no-install-recommends -o DPkg::Options::=--force-unsafe-io %s\n", strings.Join(append(slices.Clone(r.Packages), debs...), " "))
+	for _, p := range r.Post {
+		b.WriteString(p + "\n")
+	}
+	b.WriteString("rm -rf /tmp/stubs /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/cache/debconf/*-old /var/lib/dpkg/*-old /root/.cache\n")
+	return b.String()
+}
+
+// baseSetup runs chrooted in the fresh root filesystem: it creates the
+// image users with their fixed ids before any package would add them with
+// an id of its choosing.
+func baseSetup() string {
+	var b strings.Builder
+	b.WriteString(`set -eu
+# adduser --system (mariadb-server's, rabbitmq-server's ... postinst) refuses
+# an existing user whose id is outside the system range: widen it.
+sed -i -e 's/^#\?LAST_SYSTEM_UID=.*/LAST_SYSTEM_UID=42999/' -e 's/^#\?LAST_SYSTEM_GID=.*/LAST_SYSTEM_GID=42999/' \
+       -e 's/^#\?FIRST_UID=.*/FIRST_UID=43000/' -e 's/^#\?FIRST_GID=.*/FIRST_GID=43000/' /etc/adduser.conf
+sed -i -e 's/^#\?\s*SYS_UID_MAX.*/SYS_UID_MAX 42999/' -e 's/^#\?\s*SYS_GID_MAX.*/SYS_GID_MAX 42999/' \
+       -e 's/^UID_MIN.*/UID_MIN 43000/' -e 's/^GID_MIN.*/GID_MIN 43000/' /etc/login.defs
+`)
+	for _, u := range stack.ImageUsers() {
+		fmt.Fprintf(&b, "groupadd --system --gid %[2]d %[1]s\nuseradd --system --uid %[2]d --gid %[2]d --home-dir %[3]s --no-create-home --shell /usr/sbin/nologin --comment %[1]s %[1]s\n",
+			u.Name, u.ID, u.Home)
+	}
+	return b.String()
+}
+
+// aptConf stays in the images: no recommends, no caches, no translations.
+func aptConf() string {
+	return "APT::Install-Recommends \"false\";\nAPT::Install-Suggests \"false\";\nDir::Cache::pkgcache \"\";\nDir::Cache::srcpkgcache \"\";\nAcquire::Languages \"none\";\n"
+}
+
+// dpkgConf keeps documentation out of the images (copyrights stay).
+func dpkgConf() string {
+	return "path-exclude=/usr/share/doc/*\npath-include=/usr/share/doc/*/copyright\npath-exclude=/usr/share/man/*\npath-exclude=/usr/share/info/*\npath-exclude=/usr/share/lintian/*\npath-exclude=/usr/share/locale/*\n"
+}
+
+// sources is the images' sources.list.
+func sources(mirror string) string {
+	security := strings.TrimSuffix(mirror, "/debian") + "/debian-security"
+	return fmt.Sprintf("deb %[1]s %[2]s main\ndeb %[1]s %[2]s-updates main\ndeb %[3]s %[2]s-security main\n", mirror, Suite, security)
+}
+
+// The apt messages that name a package that cannot be installed.
+var aptPackageErrors = regexp.MustCompile(`(?m)(?:Unable to locate package (\S+)|Package '?(\S+?)'? has no installation candidate|Failed to fetch \S*/([^/_\s]+)_[^\s]+\.deb)`)
+
+// aptError turns a failed build into an error that names the package apt
+// complained about, with the last lines of the log.
+func aptError(what, log string, err error) error {
+	tail := lastLines(log, 15)
+	if m := aptPackageErrors.FindStringSubmatch(log); m != nil {
+		pkg := m[1] + m[2] + m[3]
+		return fmt.Errorf("package %s cannot be installed (%s failed: %v)\n%s", pkg, what, err, tail)
+	}
+	return fmt.Errorf("%s failed: %w\n%s", what, err, tail)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "  " + strings.Join(lines, "\n  ")
+}

@@ -1,0 +1,152 @@
+package images
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/hotstack-os/hotstack-os/internal/execx"
+	"github.com/hotstack-os/hotstack-os/stack"
+	"github.com/hotstack-os/hotstack-os/units"
+)
+
+func testRecipes(t *testing.T) []Recipe {
+	t.Helper()
+	st, err := stack.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Recipes(st)
+}
+
+// TestEveryUnitImageHasARecipe: `mage images`, then install, then up works
+// with no .env edits, because every default image is built here.
+func TestEveryUnitImageHasARecipe(t *testing.T) {
+	st, err := stack.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	built := map[string]bool{}
+	for _, r := range Recipes(st) {
+		built[r.Image] = true
+	}
+	for _, svc := range st.Containers() {
+		if !built[svc.Container.Image] {
+			t.Errorf("%s runs %s, which no recipe builds", svc.Name, svc.Container.Image)
+		}
+	}
+}
+
+// TestEntrypointScripts: every --entrypoint a unit names exists in the
+// image and hands over to the helper for that service.
+func TestEntrypointScripts(t *testing.T) {
+	st, err := stack.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]map[string]string{}
+	for _, r := range Recipes(st) {
+		files[r.Image] = map[string]string{}
+		for _, f := range r.Files {
+			files[r.Image][f.Path] = f.Content
+		}
+	}
+	for _, svc := range st.Containers() {
+		c := svc.Container
+		if c.Entrypoint == "" {
+			continue
+		}
+		got, ok := files[c.Image][c.Entrypoint]
+		if !ok {
+			t.Errorf("%s: %s lacks %s", svc.Name, c.Image, c.Entrypoint)
+			continue
+		}
+		if want := units.ContainerHelper + " entrypoint " + svc.Name + ` "$@"`; !strings.Contains(got, want) {
+			t.Errorf("%s: %s is %q, want it to exec %q", svc.Name, c.Entrypoint, got, want)
+		}
+	}
+}
+
+// TestHashFollowsRecipeAndParent: changing a package changes that image's
+// hash and every image built on it, and nothing else.
+func TestHashFollowsRecipeAndParent(t *testing.T) {
+	rs := testRecipes(t)
+	before := Hashes(rs)
+	if again := Hashes(testRecipes(t)); len(again) != len(before) || again["nova"] != before["nova"] {
+		t.Fatal("hashes are not stable between two computations")
+	}
+	for i := range rs {
+		if rs[i].Name == "openstack-common" {
+			rs[i].Packages = append(rs[i].Packages, "python3-extra")
+		}
+	}
+	after := Hashes(rs)
+	for _, r := range rs {
+		changed := after[r.Name] != before[r.Name]
+		wantChanged := r.Name == "openstack-common" || r.Parent == "openstack-common"
+		if changed != wantChanged {
+			t.Errorf("%s: hash changed=%v, want %v", r.Name, changed, wantChanged)
+		}
+	}
+}
+
+// TestUpToDateImagesAreKept: with every label matching, a build runs one
+// inspect per image and builds nothing.
+func TestUpToDateImagesAreKept(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("Build refuses to run without root")
+	}
+	rs := testRecipes(t)
+	hashes := Hashes(rs)
+	labels := map[string]string{}
+	for _, r := range rs {
+		labels[r.Image] = hashes[r.Name]
+	}
+	fake := &execx.Fake{Handler: func(_ context.Context, c execx.Command) (execx.Result, error) {
+		if c.Name == "podman" && c.Args[0] == "image" {
+			return execx.Result{Stdout: []byte(labels[c.Args[len(c.Args)-1]] + "\n")}, nil
+		}
+		return execx.Result{}, errors.New("unexpected " + c.Name)
+	}}
+	b := Builder{Runner: fake, Cache: t.TempDir(), Mirror: "http://deb.debian.org/debian"}
+	results, err := b.Build(context.Background(), rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		if r.Built {
+			t.Errorf("%s rebuilt although its label matches", r.Recipe)
+		}
+	}
+	if n := len(fake.Calls()); n != len(rs) {
+		t.Errorf("%d commands for %d up-to-date images, want one inspect each", n, len(rs))
+	}
+}
+
+// TestAptErrorNamesThePackage: a package apt cannot fetch is named.
+func TestAptErrorNamesThePackage(t *testing.T) {
+	for log, pkg := range map[string]string{
+		"Reading package lists...\nE: Unable to locate package keystonee\n":                      "keystonee",
+		"E: Package 'nova-api' has no installation candidate\n":                                  "nova-api",
+		"E: Failed to fetch http://deb.debian.org/debian/pool/main/n/nova/nova-api_26.2_all.deb": "nova-api",
+	} {
+		err := aptError("podman build", log, errors.New("exit status 100"))
+		if !strings.Contains(err.Error(), "package "+pkg+" cannot be installed") {
+			t.Errorf("%q: error %q does not name package %s", log, err, pkg)
+		}
+	}
+}
+
+// TestBaseCreatesImageUsersFirst: the base creates every image user with
+// its fixed id.
+func TestBaseCreatesImageUsersFirst(t *testing.T) {
+	setup := baseSetup()
+	for _, u := range stack.ImageUsers() {
+		if !strings.Contains(setup, "--uid "+strconv.Itoa(u.ID)+" --gid "+strconv.Itoa(u.ID)) || !strings.Contains(setup, " "+u.Name+"\n") {
+			t.Errorf("base setup does not create %s with id %d", u.Name, u.ID)
+		}
+	}
+}

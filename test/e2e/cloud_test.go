@@ -1,0 +1,137 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotstack-os/hotstack-os/internal/settings"
+)
+
+// TestRealCloud is the real-stack tier: the images `mage images` builds
+// from Debian's packages (on the host, cached between runs), then in a
+// booted box: install, up, smoke; down, up again (the databases are
+// populated now), smoke again; uninstall with purge. It logs the figures
+// the README reports: image build, both bring-ups with their critical
+// path, smoke, and the containers' memory at rest.
+func TestRealCloud(t *testing.T) {
+	s, err := settings.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.E2ECloud {
+		t.Skip("HOTSTACK_E2E_CLOUD=0")
+	}
+	repo, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.LookPath("mmdebstrap"); err != nil {
+		t.Skip("mmdebstrap is not installed")
+	}
+
+	// The images, on the host: the box reads the host's store.
+	start := time.Now()
+	build := exec.Command("go", "run", "mage.go", "images")
+	build.Dir = repo
+	out, err := build.CombinedOutput()
+	if err != nil {
+		t.Fatalf("mage images: %v\n%s", err, tail(string(out), 40))
+	}
+	t.Logf("mage images: %s: %s", time.Since(start).Round(100*time.Millisecond), lastLine(string(out)))
+
+	b := BootWith(t, BootOptions{HostImages: true, Libvirt: true})
+	c := &Stack{Box: b, MageBin: compileMage(t), EnvFile: "/etc/hotstack-os-e2e.env"}
+	c.WriteFile(t, c.EnvFile, baseEnv, 0o600)
+	c.MustMage(t, nil, "install")
+
+	up := func(name string) {
+		out, took, err := c.Mage(nil, "up")
+		if err != nil {
+			t.Fatalf("%s: mage up: %v\n%s", name, err, tail(out, 80))
+		}
+		t.Logf("%s: mage up %s: %s", name, took.Round(100*time.Millisecond), upSummary(out))
+	}
+	smoke := func(name string) {
+		out, took, err := c.Mage(nil, "smoke")
+		t.Logf("%s: mage smoke %s:\n%s", name, took.Round(100*time.Millisecond), out)
+		if err != nil {
+			t.Fatalf("%s: mage smoke failed: %v\n%s", name, err, c.journalTails(t))
+		}
+	}
+
+	step(t, "first up", func(t *testing.T) { up("first up") })
+	step(t, "smoke", func(t *testing.T) { smoke("first smoke") })
+	step(t, "memory at rest", func(t *testing.T) {
+		time.Sleep(10 * time.Second) // let the services settle after the smoke
+		total, rows := c.containerMemory(t)
+		t.Logf("container memory at rest: %.2f GiB in %d containers", total/(1<<30), rows)
+		if total > 4*(1<<30) {
+			t.Errorf("containers use %.2f GiB at rest, above the 4 GiB goal", total/(1<<30))
+		}
+	})
+	step(t, "down and up again", func(t *testing.T) {
+		out := c.MustMage(t, nil, "down")
+		t.Logf("mage down: %s", lastLine(out))
+		c.requireAllInactive(t)
+		up("second up")
+	})
+	step(t, "smoke again", func(t *testing.T) { smoke("second smoke") })
+	step(t, "uninstall with purge", func(t *testing.T) {
+		out, _, err := c.Mage([]string{"HOTSTACK_PURGE=1"}, "uninstall")
+		if err != nil {
+			t.Fatalf("uninstall: %v\n%s", err, out)
+		}
+		if left := strings.TrimSpace(c.MustExec(t, "sh", "-c", "podman ps -a --format '{{.Names}}' | grep hotstack-os || true")); left != "" {
+			t.Errorf("containers left after purge: %s", left)
+		}
+		if _, err := c.Exec("test", "-e", "/var/lib/hotstack-os"); err == nil {
+			t.Errorf("the data directory survived the purge")
+		}
+	})
+}
+
+// upSummary is up's last line: services, time, critical path and ratio.
+func upSummary(out string) string {
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if strings.Contains(l, "up: ") {
+			out = l
+		}
+	}
+	return strings.TrimSpace(out)
+}
+
+// containerMemory sums the memory every container uses, as podman stats
+// reports it.
+func (s *Stack) containerMemory(t *testing.T) (bytes float64, containers int) {
+	t.Helper()
+	out := s.MustExec(t, "podman", "stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}}")
+	size := regexp.MustCompile(`^([0-9.]+)([kMG]?B)$`)
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.HasPrefix(f[0], "hotstack-os-") {
+			continue
+		}
+		m := size.FindStringSubmatch(f[1])
+		if m == nil {
+			t.Fatalf("cannot read podman stats line %q", line)
+		}
+		v, _ := strconv.ParseFloat(m[1], 64)
+		bytes += v * map[string]float64{"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9}[m[2]]
+		containers++
+	}
+	return bytes, containers
+}
+
+// journalTails is the last journal lines of every hotstack-os unit, for
+// a failure report.
+func (s *Stack) journalTails(t *testing.T) string {
+	out, _ := s.Exec("journalctl", "--no-pager", "-n", "300", "-u", "hotstack-os*")
+	return out
+}
