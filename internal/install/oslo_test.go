@@ -117,7 +117,10 @@ func validate(t *testing.T, f osloFile, text string) (string, error) {
 	if err := os.WriteFile(filepath.Join(dir, "service.conf"), []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"run", "--rm", "--network=none", "--entrypoint=", "--volume", dir + ":/check:ro", f.image, "oslo-config-validator", "--input-file", "/check/service.conf"}
+	// Explicit limits: podman's defaults exceed the hard limits of hosts
+	// that deny it CAP_SYS_RESOURCE (this CI's machines).
+	args := []string{"run", "--rm", "--network=none", "--entrypoint=", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
+		"--volume", dir + ":/check:ro", f.image, "oslo-config-validator", "--input-file", "/check/service.conf"}
 	for _, ns := range f.namespaces {
 		args = append(args, "--namespace", ns)
 	}

@@ -45,7 +45,7 @@ fi
 mkdir -p "./$repo" && mount --bind "$repo" "./$repo"
 # podman on this machine: no CAP_SYS_RESOURCE, cgroupfs manager.
 mkdir -p etc/containers
-printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\ncgroup_manager = "cgroupfs"\n' > etc/containers/containers.conf
+printf '[containers]\ndefault_ulimits = ["nofile=16384:16384", "nproc=16384:16384"]\n[engine]\ncgroup_manager = "cgroupfs"\n' > etc/containers/containers.conf
 if [ "${HOTSTACK_E2E_HOST_IMAGES:-}" = 1 ]; then
   printf '[storage]\ndriver = "overlay"\nrunroot = "/run/containers/storage"\ngraphroot = "/var/lib/containers/storage"\n[storage.options]\nadditionalimagestores = ["/var/lib/host-containers"]\n' > etc/containers/storage.conf
 fi
