@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -18,15 +17,12 @@ func main() { os.Exit(run()) }
 func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := func() error {
-		a, err := app.FromEnv()
-		if err != nil {
-			return err
-		}
-		return a.Helper(ctx, os.Args[1:])
-	}()
+	a, err := app.FromEnv()
+	if err == nil {
+		err = a.Helper(ctx, os.Args[1:])
+	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "hotstack-os:", err)
+		app.PrintError(os.Stderr, a, err, "hotstack-os: ")
 	}
 	return app.ExitCode(err)
 }

@@ -40,7 +40,7 @@ func LogsTarget(service *string) Target {
 		}
 		err := a.Logs(ctx, arg)
 		if err != nil {
-			fmt.Fprintln(a.o.Stderr, "Error:", err)
+			PrintError(a.o.Stderr, a, err, "Error: ")
 		}
 		a.o.Exit(ExitCode(err))
 		return err // when Exit returns (tests)
