@@ -66,16 +66,28 @@ func pathProblem(v string, system []string) string {
 	if filepath.Clean(v) != v {
 		return fmt.Sprintf("%q is not clean; write %q", v, filepath.Clean(v))
 	}
-	const why = "hotstack-os creates this directory and deletes it on purge: pick a dedicated one, such as /var/lib/hotstack-os"
+	if msg := systemDirProblem(v, system); msg != "" {
+		return msg + "; hotstack-os creates this directory and deletes it on purge: pick a dedicated one, such as /var/lib/hotstack-os"
+	}
+	return ""
+}
+
+func systemDirProblem(v string, system []string) string {
 	if slices.Contains(system, v) || filepath.Dir(v) == "/home" {
-		return fmt.Sprintf("%q is a system or home directory; %s", v, why)
+		return fmt.Sprintf("%q is a system or home directory", v)
 	}
 	for _, s := range system {
 		if strings.HasPrefix(s, v+"/") {
-			return fmt.Sprintf("%q holds the system or home directory %s; %s", v, s, why)
+			return fmt.Sprintf("%q holds the system or home directory %s", v, s)
 		}
 	}
 	return ""
+}
+
+// SystemDirProblem says why hotstack-os may not delete the directory p: it
+// is, or holds, a system or home directory of this host; "" when it may.
+func SystemDirProblem(p string) string {
+	return systemDirProblem(filepath.Clean(p), systemDirs(passwdHomes()))
 }
 
 // systemDirs are the directories a path key may neither be nor hold: the
