@@ -22,9 +22,14 @@ type Config struct {
 	schema Schema
 	values map[string]string
 	lines  map[string]int
+	// refs are the keys each key's value references with ${KEY}.
+	refs map[string][]string
 	// Shadowed lists keys set both in the file and in the process
 	// environment with another value; the file wins (see README).
 	Shadowed []string
+	// Warnings are problems that do not stop loading (a key set twice),
+	// each located as file:line: KEY: message.
+	Warnings []string
 }
 
 // Options adjusts loading.
@@ -37,6 +42,9 @@ type Options struct {
 	// Environ is consulted only to warn about shadowed keys; os.Environ
 	// when nil.
 	Environ func() []string
+	// HomeDirs lists the home directories a path key may not be or hold;
+	// the home directories of /etc/passwd when nil.
+	HomeDirs func() []string
 }
 
 // Load reads path and validates it against schema. A missing file is an
@@ -66,8 +74,8 @@ func LoadOrDefaults(path string, schema Schema, opt Options) (cfg *Config, usedD
 
 // Parse validates the .env content data, named file in messages.
 func Parse(file string, data []byte, schema Schema, opt Options) (*Config, error) {
-	entries, errs := parseDotenv(file, data)
-	c := &Config{File: file, schema: schema, values: map[string]string{}, lines: map[string]int{}}
+	entries, errs, warnings := parseDotenv(file, data)
+	c := &Config{File: file, schema: schema, values: map[string]string{}, lines: map[string]int{}, refs: map[string][]string{}, Warnings: warnings}
 
 	raw := map[string]entry{}
 	for _, e := range entries {
@@ -101,7 +109,7 @@ func Parse(file string, data []byte, schema Schema, opt Options) (*Config, error
 		raw[k.Name] = entry{Key: k.Name, Value: def}
 	}
 
-	r := resolver{raw: raw, out: c.values, file: file, state: map[string]int{}}
+	r := resolver{raw: raw, out: c.values, refs: c.refs, file: file, state: map[string]int{}}
 	for _, k := range schema {
 		if err := r.resolve(k.Name); err != nil {
 			errs = append(errs, err)
@@ -145,6 +153,7 @@ var refPattern = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 type resolver struct {
 	raw   map[string]entry
 	out   map[string]string
+	refs  map[string][]string
 	file  string
 	state map[string]int // 1 resolving, 2 done
 }
@@ -163,6 +172,7 @@ func (r *resolver) resolve(key string) *Error {
 		var firstErr *Error
 		val = refPattern.ReplaceAllStringFunc(e.Value, func(m string) string {
 			ref := refPattern.FindStringSubmatch(m)[1]
+			r.refs[key] = append(r.refs[key], ref)
 			if _, ok := r.raw[ref]; !ok {
 				if firstErr == nil {
 					firstErr = &Error{File: r.file, Line: e.Line, Key: key, Msg: fmt.Sprintf("references unknown key ${%s}", ref)}
@@ -242,4 +252,55 @@ func shadowed(c *Config, environ func() []string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// DefaultSecrets returns the secret keys whose value is the built-in
+// default (the published passwords of .env.example).
+func (c *Config) DefaultSecrets() []string {
+	var out []string
+	for _, k := range c.schema {
+		if k.Kind == Secret && c.values[k.Name] == k.Default {
+			out = append(out, k.Name)
+		}
+	}
+	return out
+}
+
+// origin is the key the user wrote that key's value comes from: key itself
+// when it is in the file, else the first written key its default refers to
+// (NOVA_INSTANCES_PATH=${HOTSTACK_DATA_DIR}/... comes from HOTSTACK_DATA_DIR).
+// "" when neither is in the file.
+func (c *Config) origin(key string, seen map[string]bool) string {
+	if c.lines[key] > 0 {
+		return key
+	}
+	if seen[key] {
+		return ""
+	}
+	seen[key] = true
+	for _, ref := range c.refs[key] {
+		if o := c.origin(ref, seen); o != "" {
+			return o
+		}
+	}
+	return ""
+}
+
+// secretSource returns the secret key's value flows from into key by
+// ${...} references, and the reference of key's own value it comes
+// through; "" when none.
+func (c *Config) secretSource(key string, seen map[string]bool) (secret, through string) {
+	if seen[key] {
+		return "", ""
+	}
+	seen[key] = true
+	for _, ref := range c.refs[key] {
+		if c.IsSecret(ref) {
+			return ref, ref
+		}
+		if s, _ := c.secretSource(ref, seen); s != "" {
+			return s, ref
+		}
+	}
+	return "", ""
 }

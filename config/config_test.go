@@ -66,7 +66,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown ref", "HOTSTACK_DATA_DIR=${NOPE}/x\n", ".env:1: HOTSTACK_DATA_DIR: references unknown key ${NOPE}"},
 		{"cycle", "HOTSTACK_DATA_DIR=${NOVA_INSTANCES_PATH}\n", "cycle"},
 		{"syntax", "just words\n", ".env:1: expected KEY=VALUE"},
-		{"unclosed quote", "DB_PASSWORD=\"abc\n", ".env:1: DB_PASSWORD: opening quote has no closing quote"},
+		{"unclosed quote", "DB_PASSWORD=\"abc\n", `.env:1: DB_PASSWORD: opening " has no closing "`},
 		{"bool", "DEBUG_LOGGING=yes\n", ".env:1: DEBUG_LOGGING: \"yes\" must be true or false"},
 		{"datapath", "OVS_DATAPATH_TYPE=dpdk\n", "must be one of system, netdev"},
 		{"host bits", "CONTAINER_NETWORK=172.31.0.5/25\n", "has host bits set"},

@@ -1,11 +1,17 @@
 package config
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"strings"
 )
+
+// MaxLine is the longest .env line accepted, in bytes: far beyond any
+// password, and far below what systemd accepts on a unit line.
+const MaxLine = 4096
+
+// bom is the UTF-8 byte order mark some editors put at the start of a file.
+const bom = "\ufeff"
 
 // entry is one KEY=VALUE assignment as written in a file.
 type entry struct {
@@ -17,19 +23,31 @@ type entry struct {
 }
 
 // parseDotenv reads KEY=VALUE lines. Blank lines and lines starting with #
-// are skipped; an optional "export " prefix is allowed. A value wrapped in
-// matching double or single quotes loses the quotes; nothing else is
-// unescaped, and # inside a value is part of the value (passwords may hold
-// it). A later assignment of the same key wins, as in a shell.
-func parseDotenv(file string, data []byte) ([]entry, []*Error) {
-	var out []entry
-	var errs []*Error
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for n := 1; sc.Scan(); n++ {
-		raw := sc.Text()
+// are skipped; an optional "export " prefix is allowed; a line may end in
+// CRLF. A value wrapped in matching double or single quotes loses the
+// quotes; nothing else is unescaped, and # inside a value is part of the
+// value (passwords may hold it). A later assignment of the same key wins,
+// as in a shell, with a warning naming both lines.
+func parseDotenv(file string, data []byte) (entries []entry, errs []*Error, warnings []string) {
+	if bytes.HasPrefix(data, []byte(bom)) {
+		errs = append(errs, &Error{File: file, Line: 1, Msg: "the file starts with a UTF-8 byte order mark (BOM); save it without one"})
+		data = data[len(bom):]
+	}
+	first := map[string]int{}
+	lines := bytes.Split(data, []byte("\n"))
+	if len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
+		lines = lines[:len(lines)-1] // the final newline ends the last line
+	}
+	for i, b := range lines {
+		n := i + 1
+		raw := strings.TrimSuffix(string(b), "\r")
+		if len(raw) > MaxLine {
+			errs = append(errs, &Error{File: file, Line: n, Key: keyOf(raw[:min(len(raw), 256)]),
+				Msg: fmt.Sprintf("line is %d bytes long; a line may hold at most %d bytes", len(raw), MaxLine)})
+			continue
+		}
 		if strings.ContainsRune(raw, '\r') {
-			errs = append(errs, &Error{File: file, Line: n, Key: keyOf(raw), Msg: "value holds a carriage return (CR); save the file with Unix line endings"})
+			errs = append(errs, &Error{File: file, Line: n, Key: keyOf(raw), Msg: "value holds a carriage return (CR)"})
 			continue
 		}
 		if strings.ContainsRune(raw, 0) {
@@ -49,20 +67,30 @@ func parseDotenv(file string, data []byte) ([]entry, []*Error) {
 		}
 		e := entry{Key: key, Line: n}
 		value = strings.TrimSpace(value)
-		if len(value) >= 2 && (value[0] == '"' || value[0] == '\'') && value[len(value)-1] == value[0] {
-			e.Literal = value[0] == '\''
-			value = value[1 : len(value)-1]
-		} else if len(value) > 0 && (value[0] == '"' || value[0] == '\'') {
-			errs = append(errs, &Error{File: file, Line: n, Key: key, Msg: "opening quote has no closing quote on the same line (values cannot span lines)"})
-			continue
+		if len(value) > 0 && (value[0] == '"' || value[0] == '\'') {
+			q := value[:1]
+			last := strings.LastIndex(value, q)
+			switch {
+			case last == 0:
+				errs = append(errs, &Error{File: file, Line: n, Key: key, Msg: fmt.Sprintf("opening %s has no closing %s on the same line (values cannot span lines)", q, q)})
+				continue
+			case last != len(value)-1:
+				errs = append(errs, &Error{File: file, Line: n, Key: key,
+					Msg: fmt.Sprintf("text follows the closing quote (%q); put the whole value inside the quotes", value[last+1:])})
+				continue
+			}
+			e.Literal = q == "'"
+			value = value[1:last]
 		}
 		e.Value = value
-		out = append(out, e)
+		if at, seen := first[key]; seen {
+			warnings = append(warnings, fmt.Sprintf("%s:%d: %s: set again (first on line %d); the value on line %d is used", file, n, key, at, n))
+		} else {
+			first[key] = n
+		}
+		entries = append(entries, e)
 	}
-	if err := sc.Err(); err != nil {
-		errs = append(errs, &Error{File: file, Msg: err.Error()})
-	}
-	return out, errs
+	return entries, errs, warnings
 }
 
 func keyOf(raw string) string {

@@ -59,13 +59,13 @@ func kindText(k Key) string {
 	case Network:
 		return "IPv4 CIDR"
 	case Path:
-		return "absolute path"
+		return "absolute path: letters, digits, / . _ - + @; not a system or home directory"
 	case Int:
 		return fmt.Sprintf("integer %d..%d", k.Min, k.Max)
 	case Bool:
 		return "true/false"
 	case Image:
-		return "image reference"
+		return "image reference (distribution grammar)"
 	case Enum:
 		return strings.Join(k.Choices, " or ")
 	}

@@ -3,38 +3,65 @@ package config
 import (
 	"fmt"
 	"net/netip"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 )
 
-// validate checks every key's value and the relations between keys.
+// validate checks every key's value and the relations between keys. A
+// problem with a key the file does not set, whose default derives from one
+// it does (NOVA_INSTANCES_PATH from HOTSTACK_DATA_DIR), is reported on the
+// key and line the user wrote, once.
 func (c *Config) validate(opt Options) []*Error {
 	var errs []*Error
 	bad := func(key, format string, a ...any) {
-		errs = append(errs, &Error{File: c.File, Line: c.lines[key], Key: key, Msg: fmt.Sprintf(format, a...)})
+		msg := fmt.Sprintf(format, a...)
+		if o := c.origin(key, map[string]bool{}); o != "" && o != key {
+			for _, e := range errs {
+				if e.Key == o {
+					return // the written key's own problem covers it
+				}
+			}
+			msg = fmt.Sprintf("makes %s %q, which %s", key, c.values[key], msg)
+			key = o
+		}
+		errs = append(errs, &Error{File: c.File, Line: c.lines[key], Key: key, Msg: msg})
 	}
 	addrs := map[string]netip.Addr{}
 	nets := map[string]netip.Prefix{}
+	homes := opt.HomeDirs
+	if homes == nil {
+		homes = passwdHomes
+	}
+	system := systemDirs(homes())
 
 	for _, k := range c.schema {
 		v, ok := c.values[k.Name]
 		if !ok {
 			continue // resolution already reported it
 		}
-		if strings.ContainsAny(v, "\n\r\x00") {
-			bad(k.Name, "value holds a newline, CR or NUL")
+		if msg := textProblem(v); msg != "" {
+			bad(k.Name, "%s", msg)
 			continue
+		}
+		if k.Kind != Secret {
+			if secret, through := c.secretSource(k.Name, map[string]bool{}); secret != "" {
+				bad(k.Name, "takes the value of the secret %s (through ${%s}); a setting that is not a secret is written to world-readable files, so it may not hold one", secret, through)
+				continue
+			}
 		}
 		switch k.Kind {
 		case Secret:
 			if v == "" && !opt.AllowEmptySecrets {
 				bad(k.Name, "secret must not be empty")
 			}
-		case String, Image:
+		case String:
 			if v == "" {
 				bad(k.Name, "must not be empty")
+			}
+		case Image:
+			if msg := imageProblem(v); msg != "" {
+				bad(k.Name, "%q is not an image reference: %s", v, msg)
 			}
 		case HostIP, ServiceIP:
 			a, err := netip.ParseAddr(v)
@@ -59,10 +86,8 @@ func (c *Config) validate(opt Options) []*Error {
 			}
 			nets[k.Name] = p
 		case Path:
-			if !filepath.IsAbs(v) {
-				bad(k.Name, "%q is not an absolute path", v)
-			} else if filepath.Clean(v) != v {
-				bad(k.Name, "%q is not clean; write %q", v, filepath.Clean(v))
+			if msg := pathProblem(v, system); msg != "" {
+				bad(k.Name, "%s", msg)
 			}
 		case Int:
 			n, err := strconv.Atoi(v)

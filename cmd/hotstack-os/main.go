@@ -38,15 +38,12 @@ func run() int {
 			return 0
 		}
 	}
-	err := func() error {
-		a, err := app.FromEnv()
-		if err != nil {
-			return err
-		}
-		return a.Helper(ctx, os.Args[1:])
-	}()
+	a, err := app.FromEnv()
+	if err == nil {
+		err = a.Helper(ctx, os.Args[1:])
+	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "hotstack-os:", err)
+		app.PrintError(os.Stderr, a, err, "hotstack-os: ")
 	}
 	return app.ExitCode(err)
 }

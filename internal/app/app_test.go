@@ -83,8 +83,8 @@ func newHarness(t *testing.T, env string) *harness {
 			EnvFile:        envFile,
 			Root:           filepath.Join(dir, "root"),
 			SkipImageCheck: true,
-			ConfigsDir:     filepath.Join(dir, "no-configs"),
-			ScriptsDir:     filepath.Join(dir, "no-scripts"),
+			ConfigsDir:     repoPath(t, "templates/configs"),
+			ScriptsDir:     repoPath(t, "templates/scripts"),
 			LogsLines:      50,
 		},
 		Paths:       units.DefaultPaths(),
@@ -99,8 +99,21 @@ func newHarness(t *testing.T, env string) *harness {
 		RunLock:     filepath.Join(dir, "run.lock"),
 		Exit:        func(code int) { h.exits = append(h.exits, code) },
 	}
+	if err := os.Mkdir(h.o.Root, 0o755); err != nil { // HOTSTACK_ROOT must exist
+		t.Fatal(err)
+	}
 	h.rebuild()
 	return h
+}
+
+// repoPath is a path of this checkout, from the package directory.
+func repoPath(t *testing.T, rel string) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("..", "..", rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // rebuild makes a new app from h.o: a new run, which reads the .env again.

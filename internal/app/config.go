@@ -6,41 +6,59 @@ import (
 	"github.com/hotstack-os/hotstack-os/config"
 	"github.com/hotstack-os/hotstack-os/internal/install"
 	"github.com/hotstack-os/hotstack-os/internal/step"
+	"github.com/hotstack-os/hotstack-os/units"
 )
 
 // Config checks (as Check), then renders the configuration templates into
-// the data directory's runtime/ tree. All templates are checked before any
-// is written; unchanged files are not touched.
+// the data directory's runtime/ tree, recording them in the manifest. All
+// templates are checked before any is written, all are written or none,
+// and unchanged files are not touched.
 func (a *App) Config(ctx context.Context) error {
 	cfg, _, err := a.checked(ctx)
 	if err != nil {
 		return err
 	}
-	return a.renderConfig(ctx, cfg)
+	files, err := a.configFiles(cfg)
+	if err != nil {
+		return err
+	}
+	sum, err := a.write(ctx, files)
+	if err != nil {
+		return err
+	}
+	a.summary("config", sum)
+	return nil
 }
 
 func (a *App) templates() install.Templates {
 	return install.Templates{ConfigsDir: a.o.ConfigsDir, ScriptsDir: a.o.ScriptsDir}
 }
 
-func (a *App) renderConfig(ctx context.Context, cfg *config.Config) error {
-	files, missing, err := install.ConfigFiles(cfg, a.templates())
+// configFiles renders the templates, and checks that they provide every
+// file the units mount.
+func (a *App) configFiles(cfg *config.Config) ([]units.File, error) {
+	files, err := install.ConfigFiles(cfg, a.templates())
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, dir := range missing {
-		a.o.Log.Warn().Msgf("config: template directory %s does not exist; skipped", dir)
+	if err := install.CheckMounted(cfg, a.o.Stack, files, a.templates()); err != nil {
+		return nil, err
 	}
-	sum, err := step.Run(ctx, install.Steps(a.o.Root, files), a.logWritten)
-	if err != nil {
-		return err
-	}
+	return files, nil
+}
+
+// write installs files with the manifest and the record, all or nothing.
+func (a *App) write(ctx context.Context, files []units.File) (step.Summary, error) {
+	return install.Install(ctx, a.o.Root, files, a.o.Paths.ManifestFile(), install.RecordFile(a.o.Paths), a.logWritten)
+}
+
+// summary logs what a write did.
+func (a *App) summary(what string, sum step.Summary) {
 	if len(sum.Changed) == 0 {
-		a.o.Log.Info().Msgf("config: unchanged (%d files already up to date)", len(sum.Unchanged))
+		a.o.Log.Info().Msgf("%s: unchanged (%d files already up to date)", what, len(sum.Unchanged))
 	} else {
-		a.o.Log.Info().Msgf("config: %d written, %d unchanged", len(sum.Changed), len(sum.Unchanged))
+		a.o.Log.Info().Msgf("%s: %d written, %d unchanged", what, len(sum.Changed), len(sum.Unchanged))
 	}
-	return nil
 }
 
 // logWritten reports each file a step wrote.

@@ -4,48 +4,54 @@ import (
 	"context"
 	"strings"
 
-	"github.com/hotstack-os/hotstack-os/internal/install"
 	"github.com/hotstack-os/hotstack-os/internal/step"
 	"github.com/hotstack-os/hotstack-os/units"
 )
 
 // Install checks (as Check) and renders the configuration (as Config),
-// then writes the units, the installed config, the secrets file and the
-// helper binary, reloading systemd when a unit changed on the live system.
-// The .env is loaded and the images checked once. A repeated install with
-// the same input writes nothing.
+// then writes the units, the installed config, the secrets file, the
+// rendered templates and the helper binary, all or nothing, reloading
+// systemd when a unit changed on the live system. The .env is loaded and
+// the images checked once. A repeated install with the same input writes
+// nothing.
 func (a *App) Install(ctx context.Context) error {
 	_, err := a.install(ctx)
 	return err
 }
 
 func (a *App) install(ctx context.Context) (step.Summary, error) {
-	cfg, files, err := a.checked(ctx)
+	files, err := a.installFiles(ctx)
 	if err != nil {
 		return step.Summary{}, err
 	}
-	if err := a.renderConfig(ctx, cfg); err != nil {
-		return step.Summary{}, err
-	}
-	if files, err = a.withHelper(ctx, files); err != nil {
-		return step.Summary{}, err
-	}
-	sum, err := install.Install(ctx, a.o.Root, files, a.o.Paths.ManifestFile(), a.logWritten)
+	sum, err := a.write(ctx, files)
 	if err != nil {
 		return sum, err
 	}
-	if len(sum.Changed) == 0 {
-		a.o.Log.Info().Msgf("install: unchanged (%d files already up to date)", len(sum.Unchanged))
-		return sum, nil
-	}
-	a.o.Log.Info().Msgf("install: %d written, %d unchanged", len(sum.Changed), len(sum.Unchanged))
-	if a.o.Live() && a.unitsChanged(sum) {
+	a.summary("install", sum)
+	if len(sum.Changed) > 0 && a.o.Live() && a.unitsChanged(sum) {
 		if err := a.reload(ctx); err != nil {
 			return sum, err
 		}
 		a.o.Log.Info().Msg("systemd reloaded")
 	}
 	return sum, nil
+}
+
+// installFiles renders, in memory, everything install writes besides the
+// manifest and the record: units, installed config, secrets, rendered
+// templates and the helper binary. Nothing is written before all of it is
+// ready.
+func (a *App) installFiles(ctx context.Context) ([]units.File, error) {
+	cfg, files, err := a.checked(ctx)
+	if err != nil {
+		return nil, err
+	}
+	configFiles, err := a.configFiles(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return a.withHelper(ctx, append(files, configFiles...))
 }
 
 // withHelper adds the helper binary to the files install writes.

@@ -25,10 +25,10 @@ func TestInstallIsIdempotentAndUninstallRemovesAll(t *testing.T) {
 			unitFiles++
 		}
 	}
-	if unitFiles != 24 || len(sum.Changed) != 28 {
-		t.Fatalf("%d unit files, %d written; want 24 and 28 (units, config, secrets, helper, manifest)", unitFiles, len(sum.Changed))
+	if unitFiles != 24 || len(sum.Changed) != 51 {
+		t.Fatalf("%d unit files, %d written; want 24 and 51 (units, config, secrets, helper, manifest, record, 22 rendered templates)", unitFiles, len(sum.Changed))
 	}
-	if !strings.Contains(h.logs.String(), "check: "+h.o.EnvFile+" is valid") || !strings.Contains(h.logs.String(), "install: 28 written, 0 unchanged") {
+	if !strings.Contains(h.logs.String(), "check: "+h.o.EnvFile+" is valid") || !strings.Contains(h.logs.String(), "install: 51 written, 0 unchanged") {
 		t.Fatalf("logs:\n%s", h.logs.String())
 	}
 
@@ -45,7 +45,7 @@ func TestInstallIsIdempotentAndUninstallRemovesAll(t *testing.T) {
 	if err != nil || len(sum.Changed) != 0 {
 		t.Fatalf("second install changed %v (err %v)", sum.Changed, err)
 	}
-	if !strings.Contains(h.logs.String(), "install: unchanged (28 files already up to date)") {
+	if !strings.Contains(h.logs.String(), "install: unchanged (51 files already up to date)") {
 		t.Fatalf("second install did not say unchanged: %s", h.logs.String())
 	}
 	for p, fi := range listFiles(t, h.o.Root) {
@@ -88,7 +88,6 @@ func TestInstallIsIdempotentAndUninstallRemovesAll(t *testing.T) {
 func TestInstallChecksImagesOnceAndRendersTheTemplates(t *testing.T) {
 	h := newHarness(t, secretEnv)
 	h.o.SkipImageCheck = false
-	h.o.ConfigsDir, h.o.ScriptsDir = "../../templates/configs", "../../templates/scripts"
 	h.rebuild()
 	h.install()
 	checks := 0
@@ -122,7 +121,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), h.o.EnvFile+":1:") {
 				t.Fatalf("error %v does not name %s:1", err, h.o.EnvFile)
 			}
-			if _, statErr := os.Stat(h.o.Root); statErr == nil {
+			if entries, _ := os.ReadDir(h.o.Root); len(entries) != 0 {
 				t.Fatalf("install wrote under %s despite bad input", h.o.Root)
 			}
 		})
@@ -143,7 +142,7 @@ func TestMissingImagesStopInstall(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "localhost/hotstack-os_keystone:latest (used by keystone)") || ExitCode(err) != 1 {
 		t.Fatalf("error %v does not list the missing image", err)
 	}
-	if _, statErr := os.Stat(h.o.Root); statErr == nil {
+	if entries, _ := os.ReadDir(h.o.Root); len(entries) != 0 {
 		t.Fatal("install wrote despite missing images")
 	}
 }

@@ -21,7 +21,7 @@ func (a *App) Logs(ctx context.Context, service string) error {
 		}
 		units = []string{stack.UnitName(service)}
 	}
-	return systemd.Follow(ctx, a.o.Runner, a.o.Stdout, systemd.FollowOptions{Units: units, Lines: a.o.LogsLines, Follow: a.o.LogsFollow})
+	return systemd.Follow(ctx, a.o.Runner, a.o.Stdout, systemd.FollowOptions{Units: units, Lines: a.o.LogsLines, Follow: a.o.LogsFollow, Notes: a.o.Stderr})
 }
 
 // LogsTarget is `mage logs`: the service is mage's optional flag
@@ -40,7 +40,7 @@ func LogsTarget(service *string) Target {
 		}
 		err := a.Logs(ctx, arg)
 		if err != nil {
-			fmt.Fprintln(a.o.Stderr, "Error:", err)
+			PrintError(a.o.Stderr, a, err, "Error: ")
 		}
 		a.o.Exit(ExitCode(err))
 		return err // when Exit returns (tests)

@@ -18,11 +18,16 @@ func TestMageInstallStaged(t *testing.T) {
 		t.Skip("builds mage and the helper; skipped with -short")
 	}
 	root := t.TempDir()
+	// An empty .env: the built-in defaults, whatever ./.env the checkout has.
+	env := filepath.Join(t.TempDir(), "empty.env")
+	if err := os.WriteFile(env, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	mage := func(target string) string {
 		t.Helper()
 		cmd := exec.Command("go", "run", "mage.go", target)
 		cmd.Dir = "../.."
-		cmd.Env = append(os.Environ(), "HOTSTACK_ROOT="+root, "HOTSTACK_SKIP_IMAGE_CHECK=1", "HOTSTACK_ENV="+filepath.Join(root, "no.env"))
+		cmd.Env = append(os.Environ(), "HOTSTACK_ROOT="+root, "HOTSTACK_SKIP_IMAGE_CHECK=1", "HOTSTACK_ENV="+env)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("mage %s: %v\n%s", target, err, out)

@@ -8,9 +8,11 @@ package app
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -120,19 +122,45 @@ type Target func(a *App, ctx context.Context) error
 // Run runs target on the app build returns (mage shares one app between
 // the targets of a run), with a context that Ctrl-C or SIGTERM cancels:
 // mage forwards neither to targets. The error carries the exit status
-// mage exits with (see ExitError).
+// mage exits with (see ExitError). In the JSON modes the error is written
+// as one JSON object on stderr and the process ends there, so mage does
+// not print it again as text.
 func Run(build func() (*App, error), target Target) error {
+	return run(build, target, os.Stderr, os.Exit)
+}
+
+func run(build func() (*App, error), target Target, stderr io.Writer, exitFn func(int)) error {
 	a, err := build()
-	if err != nil {
-		return exit(err)
+	if err == nil {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		err = target(a, ctx)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return exit(target(a, ctx))
+	if err == nil {
+		return nil
+	}
+	if jsonErrors(a, err) {
+		if !errors.Is(err, ErrChangesPending) { // plan's exit 2 is a result, not an error
+			WriteErrorJSON(stderr, err)
+		}
+		exitFn(ExitCode(err))
+	}
+	return exit(err)
+}
+
+// jsonErrors reports whether the run asked for JSON (HOTSTACK_LOG_FORMAT
+// or HOTSTACK_OUTPUT), also when the switches themselves were wrong.
+func jsonErrors(a *App, err error) bool {
+	if a != nil {
+		return a.o.JSONLogs || a.o.JSONOutput
+	}
+	var se *settings.Error
+	return errors.As(err, &se) && se.JSON
 }
 
 // loadConfig reads the .env (or the built-in defaults, saying so) and
-// validates it against the stack's schema.
+// validates it against the stack's schema. It runs once per run, so each
+// warning is printed once.
 func (a *App) loadConfig() (*config.Config, error) {
 	cfg, usedDefaults, err := config.LoadOrDefaults(a.o.EnvFile, a.o.Stack.Schema(), config.Options{Environ: a.o.Environ})
 	if err != nil {
@@ -141,8 +169,15 @@ func (a *App) loadConfig() (*config.Config, error) {
 	if usedDefaults {
 		a.o.Log.Info().Msgf("no %s found: using the built-in defaults (see .env.example)", a.o.EnvFile)
 	}
+	for _, w := range cfg.Warnings {
+		a.o.Log.Warn().Msg(w)
+	}
 	for _, k := range cfg.Shadowed {
 		a.o.Log.Warn().Str("key", k).Msgf("%s is set in the process environment too; the value from %s is used", k, cfg.File)
+	}
+	if keys := cfg.DefaultSecrets(); len(keys) > 0 {
+		a.o.Log.Warn().Msgf("%s uses the built-in default passwords, published in .env.example, for %s; set your own in %s",
+			cfg.File, strings.Join(keys, ", "), a.o.EnvFile)
 	}
 	return cfg, nil
 }

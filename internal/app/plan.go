@@ -34,17 +34,17 @@ func (a *App) plan(ctx context.Context) (*step.Plan, error) {
 	}
 	p := &step.Plan{Secrets: cfg.SecretValues()}
 
-	if files, err = a.withHelper(ctx, files); err != nil {
-		return nil, err
-	}
-	if files, err = install.WithManifest(a.o.Root, files, a.o.Paths.ManifestFile()); err != nil {
-		return nil, err
-	}
-	configFiles, _, err := install.ConfigFiles(cfg, a.templates())
+	configFiles, err := a.configFiles(cfg)
 	if err != nil {
 		return nil, err
 	}
-	changes, err := step.Changes(ctx, install.Steps(a.o.Root, append(files, configFiles...)))
+	if files, err = a.withHelper(ctx, append(files, configFiles...)); err != nil {
+		return nil, err
+	}
+	if files, err = install.Files(a.o.Root, files, a.o.Paths.ManifestFile(), install.RecordFile(a.o.Paths)); err != nil {
+		return nil, err
+	}
+	changes, err := step.Changes(ctx, install.Steps(a.o.Root, files))
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/hotstack-os/hotstack-os/config"
 	"github.com/hotstack-os/hotstack-os/internal/install"
@@ -10,9 +11,11 @@ import (
 )
 
 // Uninstall stops and disables the stack (live system only), removes
-// exactly the files the manifest lists, and reloads systemd. Data under
-// HOTSTACK_DATA_DIR stays unless HOTSTACK_PURGE=1, which also removes the
-// containers, the podman network and the bridges.
+// exactly the files the manifest lists and the directories install created
+// once empty, and reloads systemd. Data under HOTSTACK_DATA_DIR stays
+// unless HOTSTACK_PURGE=1, which also removes the containers, the podman
+// network, the bridges, and the data directories infra:setup created (and
+// nothing it did not: see internal/record).
 func (a *App) Uninstall(ctx context.Context) error {
 	o := a.o
 	manifest := o.Paths.ManifestFile()
@@ -20,16 +23,23 @@ func (a *App) Uninstall(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(paths) == 0 && !o.Purge {
+	recordPath := install.RecordFile(o.Paths)
+	if _, statErr := os.Stat(install.Rooted(o.Root, recordPath)); len(paths) == 0 && !o.Purge && statErr != nil {
 		o.Log.Info().Msg("uninstall: nothing installed (no manifest); nothing to do")
 		return nil
 	}
-	var dataDir string
+	var dataDirs []string
 	if o.Purge {
-		// The installed config names the data directory the stack used.
-		if cfg, err := a.installedConfig(); err == nil {
-			dataDir = cfg.Get("HOTSTACK_DATA_DIR")
+		if err := install.CheckPurge(o.Root, recordPath); err != nil {
+			return err
 		}
+		// The installed config names the directories the stack used; a
+		// config that no longer validates stops the purge here.
+		cfg, err := a.installedConfig()
+		if err != nil {
+			return fmt.Errorf("purge: %w", err)
+		}
+		dataDirs = a.host(cfg).DataDirs()
 	}
 	if o.Live() && len(paths) > 0 {
 		if err := a.stopAndDisable(ctx); err != nil {
@@ -41,7 +51,7 @@ func (a *App) Uninstall(ctx context.Context) error {
 			return err
 		}
 	}
-	removed, err := install.Uninstall(o.Root, manifest)
+	removed, err := install.Remove(o.Root, manifest, recordPath, o.Purge, dataDirs, o.Log)
 	if err != nil {
 		return err
 	}
@@ -50,9 +60,6 @@ func (a *App) Uninstall(ctx context.Context) error {
 		if err := a.reload(ctx); err != nil {
 			return err
 		}
-	}
-	if o.Purge && dataDir != "" {
-		return install.PurgeData(o.Root, dataDir, o.Log)
 	}
 	return nil
 }

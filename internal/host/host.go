@@ -31,6 +31,11 @@ type Host struct {
 	Root   string
 	System bool
 	Purge  bool
+	// Record is the file (before the root prefix) where setup notes the
+	// directories and host files it creates, so that uninstall and purge
+	// remove those and nothing else (see internal/record); "" records
+	// nothing.
+	Record string
 }
 
 // Paths of the host files the steps edit (before the root prefix).

@@ -17,6 +17,9 @@ type fileEdit struct {
 	path          string
 	before, after []byte
 	exists        bool
+	// remove: the edit leaves a file setup created with nothing in it;
+	// it is deleted rather than left empty.
+	remove bool
 }
 
 // readEdit reads the file at path (a missing file reads as empty) and
@@ -36,6 +39,9 @@ func readEdit(path string, edit func([]byte) ([]byte, error)) (fileEdit, error) 
 // change is the edit for the plan; nil when it changes nothing. A missing
 // file is created only if the edit gives it content.
 func (e fileEdit) change() *step.Change {
+	if e.remove {
+		return &step.Change{Section: step.Host, Action: "remove", Target: e.path, Detail: step.Diff(e.path, e.before, nil)}
+	}
 	if bytes.Equal(e.before, e.after) && (e.exists || len(e.after) == 0) {
 		return nil
 	}
@@ -50,6 +56,9 @@ func (e fileEdit) change() *step.Change {
 // owner and SELinux label (a symlink's target is edited; a bind-mounted
 // file is rewritten in place).
 func (e fileEdit) write() error {
+	if e.remove {
+		return os.Remove(e.path)
+	}
 	if err := os.MkdirAll(filepath.Dir(e.path), 0o755); err != nil {
 		return err
 	}

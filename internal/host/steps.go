@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 
+	"github.com/hotstack-os/hotstack-os/internal/record"
 	"github.com/hotstack-os/hotstack-os/internal/step"
 )
 
@@ -174,21 +175,83 @@ func (h *Host) networkRemovalStep() step.Step {
 // blockStep keeps the managed block of a host file holding body (removes it
 // when body is nil).
 func (h *Host) blockStep(name, file string, b Block, body []string) step.Step {
-	path := h.path(file)
 	return observe(name,
-		func(context.Context) (fileEdit, error) { return readBlockEdit(path, b, body) },
+		func(context.Context) (fileEdit, error) { return h.readBlockEdit(file, b, body) },
 		fileEdit.change,
-		func(_ context.Context, e fileEdit) error { return e.write() })
+		func(_ context.Context, e fileEdit) error {
+			if err := h.recordCreatedFile(file, e); err != nil {
+				return err
+			}
+			if err := e.write(); err != nil {
+				return err
+			}
+			return h.forgetRemovedFile(file, e)
+		})
 }
 
 // exportsStep is blockStep for /etc/exports, re-exporting after a change
 // (on the live system) and restoring the file if exportfs rejects it.
 func (h *Host) exportsStep(body []string) step.Step {
-	path := h.path(ExportsFile)
 	return observe(ExportsFile+" export",
-		func(context.Context) (fileEdit, error) { return readBlockEdit(path, exportsBlock(), body) },
+		func(context.Context) (fileEdit, error) { return h.readBlockEdit(ExportsFile, exportsBlock(), body) },
 		fileEdit.change,
-		func(ctx context.Context, e fileEdit) error { return applyExports(ctx, h.Runner, e, h.systemSteps()) })
+		func(ctx context.Context, e fileEdit) error {
+			if err := h.recordCreatedFile(ExportsFile, e); err != nil {
+				return err
+			}
+			if err := applyExports(ctx, h.Runner, e, h.systemSteps()); err != nil {
+				return err
+			}
+			return h.forgetRemovedFile(ExportsFile, e)
+		})
+}
+
+// readBlockEdit reads file (before the root prefix) for a block edit. A
+// file that setup created and that holds nothing once the block is gone
+// is to be deleted, not left empty.
+func (h *Host) readBlockEdit(file string, b Block, body []string) (fileEdit, error) {
+	e, err := readBlockEdit(h.path(file), b, body)
+	if err != nil || body != nil || !e.exists || len(e.after) > 0 || h.Record == "" {
+		return e, err
+	}
+	rec, err := record.Read(h.path(h.Record))
+	if err != nil {
+		return e, err
+	}
+	if k, ok := rec.Has(file); ok && k == record.File {
+		e.remove = true
+	}
+	return e, nil
+}
+
+// recordCreatedFile notes a host file setup is about to create.
+func (h *Host) recordCreatedFile(file string, e fileEdit) error {
+	if e.exists || h.Record == "" {
+		return nil
+	}
+	return record.Update(h.Root, h.Record, func(r *record.Record) {
+		for _, d := range record.Missing(h.Root, filepath.Dir(file)) {
+			r.Add(record.Dir, d)
+		}
+		r.Add(record.File, file)
+	})
+}
+
+// forgetRemovedFile drops a host file cleanup deleted from the record.
+func (h *Host) forgetRemovedFile(file string, e fileEdit) error {
+	if !e.remove || h.Record == "" {
+		return nil
+	}
+	return record.Update(h.Root, h.Record, func(r *record.Record) { r.Remove(file) })
+}
+
+// DataDirs are the directories setup keeps (before the root prefix).
+func (h *Host) DataDirs() []string {
+	var out []string
+	for _, d := range h.dataDirs() {
+		out = append(out, d.Path)
+	}
+	return out
 }
 
 func (h *Host) dirStep(d dataDir) step.Step {
@@ -205,7 +268,25 @@ func (h *Host) dirStep(d dataDir) step.Step {
 			}
 			return nil
 		},
-		func(_ context.Context, s dirDiff) error { return fixDir(path, d, s) })
+		func(_ context.Context, s dirDiff) error {
+			if s.missing && h.Record != "" {
+				// Recorded first: a directory we create is never unknown to
+				// purge, even if creating it fails half way.
+				err := record.Update(h.Root, h.Record, func(r *record.Record) {
+					for _, m := range record.Missing(h.Root, d.Path) {
+						if m == d.Path {
+							r.Add(record.Data, m)
+						} else {
+							r.Add(record.Dir, m)
+						}
+					}
+				})
+				if err != nil {
+					return err
+				}
+			}
+			return fixDir(path, d, s)
+		})
 }
 
 func (h *Host) labelStep(dataDir string) step.Step {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/hotstack-os/hotstack-os/internal/atomicfile"
 	"github.com/hotstack-os/hotstack-os/internal/step"
@@ -44,7 +45,7 @@ func fileStep(root string, f units.File) step.Step {
 // diff of a secret file (secrets.env) shows no value.
 func fileChange(path string, f units.File) (*step.Change, error) {
 	cur, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) { // ENOTDIR: a parent is a file; the write says so
 		return &step.Change{Section: step.Files, Action: "create", Target: path, Detail: fmt.Sprintf("mode %04o, %d bytes", f.Mode.Perm(), len(f.Data))}, nil
 	}
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rs/zerolog"
+
 	"github.com/hotstack-os/hotstack-os/internal/step"
 	"github.com/hotstack-os/hotstack-os/units"
 )
@@ -80,26 +82,52 @@ func TestInstallWritesOnceAndUninstallRemovesAll(t *testing.T) {
 	root := t.TempDir()
 	ctx := context.Background()
 	files := []units.File{{Path: "/etc/hs/a", Data: []byte("a\n"), Mode: 0o644}, {Path: "/usr/bin/hs", Data: []byte("#!/bin/sh\n"), Mode: 0o755}}
-	sum, err := Install(ctx, root, files, "/etc/hs/manifest", nil)
-	if err != nil || len(sum.Changed) != 3 {
+	sum, err := Install(ctx, root, files, "/etc/hs/manifest", "/etc/hs/created", nil)
+	if err != nil || len(sum.Changed) != 4 {
 		t.Fatalf("first install: %+v %v", sum, err)
 	}
 	manifest, err := os.ReadFile(filepath.Join(root, "etc/hs/manifest"))
 	if err != nil || !strings.HasSuffix(string(manifest), "\n/etc/hs/a\n/etc/hs/manifest\n/usr/bin/hs\n") {
 		t.Fatalf("manifest %q %v", manifest, err)
 	}
-	if sum, err := Install(ctx, root, files, "/etc/hs/manifest", nil); err != nil || len(sum.Changed) != 0 || len(sum.Unchanged) != 3 {
+	created, err := os.ReadFile(filepath.Join(root, "etc/hs/created"))
+	if err != nil || !strings.HasSuffix(string(created), "\ndir /etc\ndir /etc/hs\ndir /usr\ndir /usr/bin\n") {
+		t.Fatalf("record %q %v", created, err)
+	}
+	if sum, err := Install(ctx, root, files, "/etc/hs/manifest", "/etc/hs/created", nil); err != nil || len(sum.Changed) != 0 || len(sum.Unchanged) != 4 {
 		t.Fatalf("second install: %+v %v", sum, err)
 	}
 	// A file dropped from the set stays in the manifest until uninstall.
-	if _, err := Install(ctx, root, files[:1], "/etc/hs/manifest", nil); err != nil {
+	if _, err := Install(ctx, root, files[:1], "/etc/hs/manifest", "/etc/hs/created", nil); err != nil {
 		t.Fatal(err)
 	}
-	removed, err := Uninstall(root, "/etc/hs/manifest")
+	removed, err := Remove(root, "/etc/hs/manifest", "/etc/hs/created", false, nil, zerolog.Nop())
 	if err != nil || len(removed) != 3 {
 		t.Fatalf("uninstall removed %v (%v)", removed, err)
 	}
-	if _, err := os.Stat(filepath.Join(root, "etc/hs")); !os.IsNotExist(err) {
-		t.Fatalf("directory left: %v", err)
+	if entries, err := os.ReadDir(root); err != nil || len(entries) != 0 {
+		t.Fatalf("uninstall left %v (%v)", entries, err)
+	}
+}
+
+// TestUninstallKeepsDirectoriesItDidNotCreate: a directory that existed
+// before install stays, even when uninstall leaves it empty.
+func TestUninstallKeepsDirectoriesItDidNotCreate(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "usr/local/bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := []units.File{{Path: "/usr/local/bin/hs", Data: []byte("x"), Mode: 0o755}}
+	if _, err := Install(context.Background(), root, files, "/etc/hs/manifest", "/etc/hs/created", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Remove(root, "/etc/hs/manifest", "/etc/hs/created", false, nil, zerolog.Nop()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "usr/local/bin")); err != nil {
+		t.Fatalf("uninstall removed a directory it did not create: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "etc")); !os.IsNotExist(err) {
+		t.Fatalf("uninstall left the directories it created: %v", err)
 	}
 }

@@ -3,8 +3,6 @@ package install
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -26,20 +24,5 @@ func RemoveContainers(ctx context.Context, r execx.Runner, log zerolog.Logger) e
 			log.Info().Str("container", name).Msg("removed container")
 		}
 	}
-	return nil
-}
-
-// PurgeData deletes the data directory dir under root. It refuses paths
-// that could not be a dedicated data directory (/, or one level below it).
-func PurgeData(root, dir string, log zerolog.Logger) error {
-	clean := filepath.Clean(dir)
-	if !filepath.IsAbs(clean) || strings.Count(clean, "/") < 2 {
-		return fmt.Errorf("refusing to purge %q: not a dedicated data directory", dir)
-	}
-	target := Rooted(root, clean)
-	if err := os.RemoveAll(target); err != nil {
-		return fmt.Errorf("purge %s: %w", target, err)
-	}
-	log.Info().Str("path", target).Msg("purged data directory")
 	return nil
 }

@@ -1,14 +1,15 @@
 package install
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/hotstack-os/hotstack-os/config"
+	"github.com/hotstack-os/hotstack-os/stack"
 	"github.com/hotstack-os/hotstack-os/units"
 )
 
@@ -20,10 +21,10 @@ type RenderedFile struct {
 }
 
 // RenderTemplates renders every file below src, replacing __KEY__ with the
-// config's values. Any unknown placeholder is an error naming the file and
-// line; all errors are collected before returning. It does no writing.
-// A file that references a secret is rendered mode 0600 (0700 when
-// executable), so secrets never land in a world-readable file.
+// config's values. An unknown placeholder, or one naming a secret, is an
+// error naming the file and line; all errors are collected before
+// returning. It does no writing. Secrets never reach a rendered file: the
+// services read them from their container environment.
 func RenderTemplates(cfg *config.Config, src string) ([]RenderedFile, error) {
 	var out []RenderedFile
 	var problems []string
@@ -39,14 +40,11 @@ func RenderTemplates(cfg *config.Config, src string) ([]RenderedFile, error) {
 		if err != nil {
 			return err
 		}
-		rendered, secret, errs := renderTemplate(cfg, path, string(data))
+		rendered, errs := renderTemplate(cfg, path, string(data))
 		problems = append(problems, errs...)
 		mode := fs.FileMode(0o644)
-		if secret {
-			mode = 0o600
-		}
 		if info.Mode()&0o111 != 0 {
-			mode |= (mode & 0o444) >> 2 // add x where r is set
+			mode = 0o755
 		}
 		rel, _ := filepath.Rel(src, path)
 		out = append(out, RenderedFile{Rel: rel, Data: []byte(rendered), Mode: mode})
@@ -61,15 +59,19 @@ func RenderTemplates(cfg *config.Config, src string) ([]RenderedFile, error) {
 	return out, nil
 }
 
-func renderTemplate(cfg *config.Config, path, text string) (string, bool, []string) {
+func renderTemplate(cfg *config.Config, path, text string) (string, []string) {
 	var problems []string
-	secret := false
 	lines := strings.SplitAfter(text, "\n")
 	for i, line := range lines {
+		secret := false
 		for _, key := range config.Placeholders(line) {
 			if cfg.IsSecret(key) {
+				problems = append(problems, fmt.Sprintf("%s:%d: __%s__ is a secret; secrets reach the services through their container environment only, never a rendered file", path, i+1, key))
 				secret = true
 			}
+		}
+		if secret {
+			continue
 		}
 		expanded, err := cfg.Expand(line)
 		if err != nil {
@@ -78,7 +80,7 @@ func renderTemplate(cfg *config.Config, path, text string) (string, bool, []stri
 		}
 		lines[i] = expanded
 	}
-	return strings.Join(lines, ""), secret, problems
+	return strings.Join(lines, ""), problems
 }
 
 // Templates are the template trees `mage config` renders.
@@ -89,25 +91,59 @@ type Templates struct {
 // ConfigFiles renders every template for the data directory's runtime/
 // tree (configs into runtime/config, scripts into runtime/scripts), each
 // file with its absolute path. All templates are checked before any is
-// returned. A template directory that does not exist is skipped and named
-// in missing.
-func ConfigFiles(cfg *config.Config, t Templates) (files []units.File, missing []string, err error) {
-	runtime := filepath.Join(cfg.Get("HOTSTACK_DATA_DIR"), "runtime")
-	for _, tree := range []struct{ src, dst string }{
-		{t.ConfigsDir, filepath.Join(runtime, "config")},
-		{t.ScriptsDir, filepath.Join(runtime, "scripts")},
+// returned. A template directory that does not exist is an error naming
+// the switch that chose it.
+func ConfigFiles(cfg *config.Config, t Templates) ([]units.File, error) {
+	runtime := RuntimeDir(cfg)
+	var files []units.File
+	for _, tree := range []struct{ src, dst, variable string }{
+		{t.ConfigsDir, filepath.Join(runtime, "config"), "HOTSTACK_CONFIGS_DIR"},
+		{t.ScriptsDir, filepath.Join(runtime, "scripts"), "HOTSTACK_SCRIPTS_DIR"},
 	} {
-		if _, err := os.Stat(tree.src); errors.Is(err, fs.ErrNotExist) {
-			missing = append(missing, tree.src)
-			continue
+		if fi, err := os.Stat(tree.src); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("%s: template directory %s does not exist or is not a directory "+
+				"(run mage in the checkout, or set %s)", tree.variable, tree.src, tree.variable)
 		}
 		rendered, err := RenderTemplates(cfg, tree.src)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for _, r := range rendered {
 			files = append(files, units.File{Path: filepath.Join(tree.dst, r.Rel), Data: r.Data, Mode: r.Mode})
 		}
 	}
-	return files, missing, nil
+	return files, nil
+}
+
+// RuntimeDir is where the rendered configuration goes.
+func RuntimeDir(cfg *config.Config) string {
+	return filepath.Join(cfg.Get("HOTSTACK_DATA_DIR"), "runtime")
+}
+
+// CheckMounted fails when a container mounts a file of the runtime tree
+// that no template renders: the unit would start on a missing file.
+func CheckMounted(cfg *config.Config, st *stack.Stack, files []units.File, t Templates) error {
+	rendered := map[string]bool{}
+	for _, f := range files {
+		rendered[f.Path] = true
+	}
+	runtime := RuntimeDir(cfg) + "/"
+	var missing []string
+	for _, svc := range st.Containers() {
+		for _, v := range svc.Container.Volumes {
+			v, err := cfg.Expand(v)
+			if err != nil {
+				return err
+			}
+			src, _, _ := strings.Cut(v, ":")
+			if strings.HasPrefix(src, runtime) && !rendered[src] && !slices.Contains(missing, src) {
+				missing = append(missing, src)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the units mount %d file(s) that no template renders (templates: %s, %s):\n  %s",
+			len(missing), t.ConfigsDir, t.ScriptsDir, strings.Join(missing, "\n  "))
+	}
+	return nil
 }

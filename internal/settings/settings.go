@@ -5,8 +5,12 @@
 package settings
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -14,7 +18,7 @@ import (
 // Settings are the HOTSTACK_* switches, with their defaults applied.
 type Settings struct {
 	EnvFile        string // HOTSTACK_ENV: the .env to read (default .env)
-	Root           string // HOTSTACK_ROOT: prefix for every path written (default /)
+	Root           string // HOTSTACK_ROOT: prefix for every path written (default /), absolute and clean
 	SkipImageCheck bool   // HOTSTACK_SKIP_IMAGE_CHECK=1
 	Purge          bool   // HOTSTACK_PURGE=1
 	StrictLayers   bool   // HOTSTACK_STRICT_LAYERS=1
@@ -26,49 +30,121 @@ type Settings struct {
 	LogsFollow     bool   // HOTSTACK_LOGS_FOLLOW (default on; 0 turns it off)
 	E2E            bool   // HOTSTACK_E2E (default on; 0 skips the e2e tier of `mage test`)
 	E2EFocus       []string
-	E2ECloud       bool   // HOTSTACK_E2E_CLOUD (default on; 0 skips the real-cloud tier)
-	ForceImages    bool   // HOTSTACK_FORCE_IMAGES=1: rebuild images whose recipe did not change
-	DebianMirror   string // HOTSTACK_DEBIAN_MIRROR (default http://deb.debian.org/debian)
-	ImageCache     string // HOTSTACK_IMAGE_CACHE: apt lists and .debs kept between builds (default /var/cache/hotstack-os/apt)
+	// EnvFileExplicit: HOTSTACK_ENV was set, so the file must exist (the
+	// built-in defaults stand in only for a missing ./.env).
+	EnvFileExplicit bool
+	E2ECloud        bool   // HOTSTACK_E2E_CLOUD (default on; 0 skips the real-cloud tier)
+	ForceImages     bool   // HOTSTACK_FORCE_IMAGES=1: rebuild images whose recipe did not change
+	DebianMirror    string // HOTSTACK_DEBIAN_MIRROR (default http://deb.debian.org/debian)
+	ImageCache      string // HOTSTACK_IMAGE_CACHE: apt lists and .debs kept between builds (default /var/cache/hotstack-os/apt)
 }
 
-// FromEnv reads the settings from the process environment.
-func FromEnv() (Settings, error) { return Parse(os.Getenv) }
+// Error lists every problem with the switches, each naming its variable.
+// JSON tells whether the run asked for JSON output, so that even this
+// error can be reported as JSON.
+type Error struct {
+	Problems []string
+	JSON     bool
+}
 
-// Parse reads the settings through getenv. An unparsable value is an error
-// naming the variable.
-func Parse(getenv func(string) string) (Settings, error) {
+func (e *Error) Error() string { return strings.Join(e.Problems, "; ") }
+
+// FromEnv reads the settings from the process environment.
+func FromEnv() (Settings, error) { return ParseWith(os.Getenv, os.Stat) }
+
+// Parse reads the settings through getenv without looking at the file
+// system: explicit paths are not checked (see ParseWith).
+func Parse(getenv func(string) string) (Settings, error) { return ParseWith(getenv, nil) }
+
+// ParseWith reads the settings through getenv and checks, through stat
+// (unless nil), that the paths given explicitly exist and are of the right
+// kind. Every problem is reported at once, each naming its variable; a
+// value that is not one of a switch's values is a problem, not a default.
+func ParseWith(getenv func(string) string, stat func(string) (fs.FileInfo, error)) (Settings, error) {
+	var problems []string
+	bad := func(key, val, format string, a ...any) {
+		problems = append(problems, fmt.Sprintf("%s=%s: %s", key, val, fmt.Sprintf(format, a...)))
+	}
 	or := func(key, def string) string {
 		if v := getenv(key); v != "" {
 			return v
 		}
 		return def
 	}
+	// oneOf returns the value of key, which must be one of values ("" is
+	// the default, always allowed).
+	oneOf := func(key string, values ...string) string {
+		v := getenv(key)
+		if v != "" && !slices.Contains(values, v) {
+			bad(key, v, "must be %s (or unset)", strings.Join(values, " or "))
+		}
+		return v
+	}
 	s := Settings{
-		EnvFile:        or("HOTSTACK_ENV", ".env"),
-		Root:           or("HOTSTACK_ROOT", "/"),
-		SkipImageCheck: getenv("HOTSTACK_SKIP_IMAGE_CHECK") == "1",
-		Purge:          getenv("HOTSTACK_PURGE") == "1",
-		StrictLayers:   getenv("HOTSTACK_STRICT_LAYERS") == "1",
-		JSONLogs:       getenv("HOTSTACK_LOG_FORMAT") == "json",
-		JSONOutput:     getenv("HOTSTACK_OUTPUT") == "json",
-		ConfigsDir:     or("HOTSTACK_CONFIGS_DIR", "templates/configs"),
-		ScriptsDir:     or("HOTSTACK_SCRIPTS_DIR", "templates/scripts"),
-		LogsFollow:     getenv("HOTSTACK_LOGS_FOLLOW") != "0",
-		E2E:            getenv("HOTSTACK_E2E") != "0",
-		E2ECloud:       getenv("HOTSTACK_E2E_CLOUD") != "0",
-		ForceImages:    getenv("HOTSTACK_FORCE_IMAGES") == "1",
-		DebianMirror:   or("HOTSTACK_DEBIAN_MIRROR", "http://deb.debian.org/debian"),
-		ImageCache:     or("HOTSTACK_IMAGE_CACHE", "/var/cache/hotstack-os/apt"),
+		EnvFile:         or("HOTSTACK_ENV", ".env"),
+		EnvFileExplicit: getenv("HOTSTACK_ENV") != "",
+		Root:            or("HOTSTACK_ROOT", "/"),
+		SkipImageCheck:  oneOf("HOTSTACK_SKIP_IMAGE_CHECK", "0", "1") == "1",
+		Purge:           oneOf("HOTSTACK_PURGE", "0", "1") == "1",
+		StrictLayers:    oneOf("HOTSTACK_STRICT_LAYERS", "0", "1") == "1",
+		JSONLogs:        oneOf("HOTSTACK_LOG_FORMAT", "console", "json") == "json",
+		JSONOutput:      oneOf("HOTSTACK_OUTPUT", "text", "json") == "json",
+		ConfigsDir:      or("HOTSTACK_CONFIGS_DIR", "templates/configs"),
+		ScriptsDir:      or("HOTSTACK_SCRIPTS_DIR", "templates/scripts"),
+		LogsFollow:      oneOf("HOTSTACK_LOGS_FOLLOW", "0", "1") != "0",
+		E2E:             oneOf("HOTSTACK_E2E", "0", "1") != "0",
+		E2ECloud:        oneOf("HOTSTACK_E2E_CLOUD", "0", "1") != "0",
+		ForceImages:     oneOf("HOTSTACK_FORCE_IMAGES", "0", "1") == "1",
+		DebianMirror:    or("HOTSTACK_DEBIAN_MIRROR", "http://deb.debian.org/debian"),
+		ImageCache:      or("HOTSTACK_IMAGE_CACHE", "/var/cache/hotstack-os/apt"),
+		LogsLines:       50,
 	}
 	if f := getenv("HOTSTACK_E2E_FOCUS"); f != "" {
 		s.E2EFocus = strings.Split(f, ",")
 	}
-	n, err := strconv.Atoi(or("HOTSTACK_LOGS_LINES", "50"))
-	if err != nil {
-		return s, fmt.Errorf("HOTSTACK_LOGS_LINES: %w", err)
+	if v := getenv("HOTSTACK_LOGS_LINES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			bad("HOTSTACK_LOGS_LINES", v, "not a whole number of lines (0 or more)")
+		} else {
+			s.LogsLines = n
+		}
 	}
-	s.LogsLines = n
+	if root, err := filepath.Abs(s.Root); err != nil {
+		bad("HOTSTACK_ROOT", s.Root, "%v", err)
+	} else {
+		s.Root = root // clean: "//" is "/", the live system
+	}
+	if stat != nil {
+		check := func(key string, wantDir bool) {
+			v := getenv(key)
+			if v == "" {
+				return
+			}
+			path := v
+			if key == "HOTSTACK_ROOT" {
+				path = s.Root
+			}
+			fi, err := stat(path)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+				bad(key, v, "does not exist")
+			case err != nil:
+				bad(key, v, "%v", err)
+			case wantDir && !fi.IsDir():
+				bad(key, v, "is not a directory")
+			case !wantDir && fi.IsDir():
+				bad(key, v, "is a directory, not a file")
+			}
+		}
+		check("HOTSTACK_ENV", false)
+		check("HOTSTACK_ROOT", true)
+		check("HOTSTACK_CONFIGS_DIR", true)
+		check("HOTSTACK_SCRIPTS_DIR", true)
+	}
+	if len(problems) > 0 {
+		return s, &Error{Problems: problems, JSON: s.JSONLogs || s.JSONOutput}
+	}
 	return s, nil
 }
 

@@ -113,17 +113,53 @@ func Diff(name string, old, new []byte) string {
 	return text
 }
 
-// Mask replaces every secret value in text with ********. Longer values go
-// first, so a secret containing another is masked whole.
+// MinMasked is the shortest secret Mask substitutes. A shorter one would
+// match inside unrelated text (DB_PASSWORD=1 in 172.31.0.0/25), garbling
+// it and showing where the secret's characters are; such a secret shows
+// only in secrets.env's diff, as a changed value (MaskEnvFile).
+const MinMasked = 4
+
+// Mask replaces every whole occurrence of a secret value in text with
+// ********: one not run together with letters or digits on either side
+// (s3cret in pw=s3cret or user:s3cret@host, not in s3cretary). Longer
+// values go first, so a secret containing another is masked whole.
 func Mask(text string, secrets []string) string {
 	sorted := slices.Clone(secrets)
 	slices.SortStableFunc(sorted, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
 	for _, s := range sorted {
-		if s != "" {
-			text = strings.ReplaceAll(text, s, "********")
+		if len(s) < MinMasked {
+			continue
 		}
+		var b strings.Builder
+		rest := text
+		for {
+			i := strings.Index(rest, s)
+			if i < 0 {
+				break
+			}
+			j := i + len(s)
+			before, after := len(text)-len(rest)+i, len(text)-len(rest)+j
+			if whole(text, before, after) {
+				b.WriteString(rest[:i] + "********")
+			} else {
+				b.WriteString(rest[:j])
+			}
+			rest = rest[j:]
+		}
+		b.WriteString(rest)
+		text = b.String()
 	}
 	return text
+}
+
+// whole reports whether text[i:j] stands apart: no word character joins
+// it on either side where its own edge is a word character.
+func whole(text string, i, j int) bool {
+	return (i == 0 || !word(text[i-1]) || !word(text[i])) && (j == len(text) || !word(text[j]) || !word(text[j-1]))
+}
+
+func word(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 }
 
 // MaskEnvFile masks every value of a KEY=VALUE file. A value that differs

@@ -116,3 +116,30 @@ func TestLogged(t *testing.T) {
 		t.Fatalf("got %s", out.String())
 	}
 }
+
+// TestMaskReplacesWholeValuesOnly: a short secret is never substituted
+// (DB_PASSWORD=1 must not garble 172.31.0.0/25 and show where the 1s are),
+// and a longer one only where it stands as a whole value.
+func TestMaskReplacesWholeValuesOnly(t *testing.T) {
+	text := "CONTAINER_NETWORK='172.31.0.0/25'\nurl=mysql://nova:s3cret@db/nova\npw=s3cret\nuser=s3cretary\n"
+	got := Mask(text, []string{"1", "s3cret"})
+	want := "CONTAINER_NETWORK='172.31.0.0/25'\nurl=mysql://nova:********@db/nova\npw=********\nuser=s3cretary\n"
+	if got != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestPlanShowsAShortSecretAsChanged: a secret too short to mask safely is
+// never printed; its change shows as a change.
+func TestPlanShowsAShortSecretAsChanged(t *testing.T) {
+	p := &Plan{Secrets: []string{"1"}}
+	p.Add(Change{Section: Files, Action: "update", Target: "/etc/hotstack-os/hotstack-os.env",
+		Detail: "-CONTAINER_NETWORK='172.31.0.0/25'\n+CONTAINER_NETWORK='172.31.0.0/24'\n"},
+		Change{Section: Files, Action: "update", Target: "/etc/hotstack-os/secrets.env",
+			Detail: string(MaskEnvFile([]byte("DB_PASSWORD=\"1\"\n"), []byte("DB_PASSWORD=\"2\"\n")))})
+	var out strings.Builder
+	p.Print(&out)
+	if !strings.Contains(out.String(), "172.31.0.0/25") || !strings.Contains(out.String(), "DB_PASSWORD=******** (value changed)") || strings.Contains(out.String(), "\"1\"") {
+		t.Fatalf("plan:\n%s", out.String())
+	}
+}

@@ -28,8 +28,10 @@ var ErrNoJournal = errors.New("no systemd journal on this host (looked in /run/l
 	"hotstack-os logs to the journal of the systemd that runs its units")
 
 // JournalAvailable reports whether a journal exists.
-func JournalAvailable() bool {
-	for _, d := range journalDirs() {
+func JournalAvailable() bool { return journalIn(journalDirs()) }
+
+func journalIn(dirs []string) bool {
+	for _, d := range dirs {
 		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
 			return true
 		}
@@ -42,29 +44,63 @@ type FollowOptions struct {
 	Units  []string // unit names or globs
 	Lines  int      // history lines to show first
 	Follow bool
+	// JournalDirs are where to look for a journal (default journalDirs()).
+	JournalDirs []string
+	// Notes gets remarks for the operator (units that never logged).
+	Notes io.Writer
 }
 
 // Follow prints the journal of the units, interleaved by time as the
 // journal stores them, each line as "15:04:05.000 service | message".
 // It returns when ctx ends (or, without Follow, at the end of the history).
+// Without a journal it says so; units that never logged are named in
+// Notes rather than waited on in silence.
 func Follow(ctx context.Context, r execx.Runner, out io.Writer, o FollowOptions) error {
-	if !JournalAvailable() {
+	dirs := o.JournalDirs
+	if dirs == nil {
+		dirs = journalDirs()
+	}
+	if !journalIn(dirs) {
 		return ErrNoJournal
+	}
+	var unitArgs []string
+	for _, u := range o.Units {
+		unitArgs = append(unitArgs, "-u", u)
+	}
+	if o.Notes != nil {
+		var probe bytes.Buffer
+		if _, err := r.Run(ctx, execx.Command{Name: "journalctl", Args: append([]string{"--no-pager", "-o", "json", "-n", "1"}, unitArgs...), Stdout: &probe}); err == nil && !hasEntry(probe.Bytes()) {
+			note := strings.Join(o.Units, ", ") + " has no journal entries yet (has it ever run?)"
+			if o.Follow {
+				note += "; waiting for its first line (Ctrl-C to stop)"
+			}
+			fmt.Fprintln(o.Notes, note)
+		}
 	}
 	args := []string{"--no-pager", "-o", "json", "-n", strconv.Itoa(o.Lines)}
 	if o.Follow {
 		args = append(args, "-f")
 	}
-	for _, u := range o.Units {
-		args = append(args, "-u", u)
-	}
 	w := &lineFormatter{out: out}
-	_, err := r.Run(ctx, execx.Command{Name: "journalctl", Args: args, Stdout: w})
+	_, err := r.Run(ctx, execx.Command{Name: "journalctl", Args: append(args, unitArgs...), Stdout: w})
 	w.flush()
 	if ctx.Err() != nil {
 		return nil // Ctrl-C ends a follow; that is success
 	}
-	return err
+	if err != nil {
+		return fmt.Errorf("read the journal: %w", err)
+	}
+	return nil
+}
+
+// hasEntry reports whether journalctl's JSON output holds an entry.
+func hasEntry(out []byte) bool {
+	for line := range bytes.SplitSeq(out, []byte("\n")) {
+		if _, ok := FormatEntry(line); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // lineFormatter turns journalctl's JSON lines into prefixed text lines.

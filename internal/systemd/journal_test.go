@@ -3,6 +3,8 @@ package systemd
 import (
 	"bytes"
 	"context"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/hotstack-os/hotstack-os/internal/execx"
@@ -42,5 +44,29 @@ func TestFollowStreamsThroughTheSeam(t *testing.T) {
 	}
 	if got := out.String(); !bytes.Contains(out.Bytes(), []byte("heat-api           | one\n")) || !bytes.Contains(out.Bytes(), []byte("mariadb            | two\n")) {
 		t.Fatalf("got %q", got)
+	}
+}
+
+func TestFollowSaysWhatIsWrong(t *testing.T) {
+	silent := &execx.Fake{Handler: func(context.Context, execx.Command) (execx.Result, error) { return execx.Result{}, nil }}
+	var out, notes bytes.Buffer
+	dirs := []string{t.TempDir()}
+	// No journal at all.
+	err := Follow(context.Background(), silent, &out, FollowOptions{Units: []string{"x.service"}, JournalDirs: []string{"/nonexistent/journal"}})
+	if !errors.Is(err, ErrNoJournal) || !strings.Contains(err.Error(), "no systemd journal on this host") {
+		t.Fatalf("no journal: %v", err)
+	}
+	// A unit that never logged: said, not a silent wait.
+	err = Follow(context.Background(), silent, &out, FollowOptions{Units: []string{"hotstack-os-keystone.service"}, JournalDirs: dirs, Notes: &notes})
+	if err != nil || !strings.Contains(notes.String(), "hotstack-os-keystone.service has no journal entries yet (has it ever run?)") {
+		t.Fatalf("never logged: %v %q", err, notes.String())
+	}
+	// journalctl itself failing: said in words, with its own message.
+	broken := &execx.Fake{Handler: func(_ context.Context, c execx.Command) (execx.Result, error) {
+		return execx.Result{}, &execx.Error{Cmd: c, ExitCode: 1, Stderr: "Failed to open journal: Permission denied"}
+	}}
+	err = Follow(context.Background(), broken, &out, FollowOptions{Units: []string{"x.service"}, JournalDirs: dirs, Notes: &notes})
+	if err == nil || !strings.HasPrefix(err.Error(), "read the journal: ") || !strings.Contains(err.Error(), "Permission denied") {
+		t.Fatalf("broken journalctl: %v", err)
 	}
 }

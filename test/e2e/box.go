@@ -19,20 +19,46 @@ import (
 	"time"
 )
 
-// initScript becomes PID 1 of the new namespaces. It never lets systemd see
-// the host's root filesystem writable: systemd-tmpfiles wipes /tmp of
-// whatever root it boots on, so it boots on an overlay whose upper layer is
-// a tmpfs.
+// BoxRepo is where the box sees this checkout, read-only, wherever it
+// lives on the host: a fixed path, so nothing depends on the checkout's own
+// (it may hold spaces, or lie under a directory the box mounts over). It is
+// under /var/tmp on purpose: the tree there is world-readable, as in a
+// checkout under /tmp or /var, and the secrets check searches it.
+const BoxRepo = "/var/tmp/hotstack-os-e2e-src"
+
+// initScript becomes PID 1 of the new namespaces, with the checkout, a
+// fresh empty scratch directory (on the host) and BoxRepo as arguments. It
+// never lets systemd see the host's root filesystem writable:
+// systemd-tmpfiles wipes /tmp of whatever root it boots on, so it boots on
+// an overlay whose upper layer is a tmpfs mounted over the scratch
+// directory. Paths with spaces, commas or colons are fine: the overlay's
+// options name its layers relative to the scratch directory.
+//
+// systemd also gets a /sys/fs/cgroup of its own: a tmpfs holding bind
+// mounts of the host's controller hierarchies under their own names (and
+// its symlinks). What systemd creates there at boot (directories for the
+// controllers it would mount jointly, symlinks) stays in the box; on the
+// host's /sys/fs/cgroup it made podman fail afterwards.
 const initScript = `#!/bin/bash
 set -euo pipefail
-repo="$1"
+repo="$1" scratch="$2" boxrepo="$3"
 mount --make-rprivate /
-mount -t tmpfs -o size=8g tmpfs /mnt
-mkdir -p /mnt/upper /mnt/work /mnt/root
-mount -t overlay overlay -o lowerdir=/,upperdir=/mnt/upper,workdir=/mnt/work /mnt/root
-cd /mnt/root
+mount -t tmpfs -o size=8g tmpfs "$scratch"
+cd "$scratch"
+mkdir upper work root
+mount -t overlay overlay -o lowerdir=/,upperdir=upper,workdir=work root
+cd root
 mount -t proc proc proc
 mount --rbind /sys sys
+mount -t tmpfs -o mode=755 cgroup sys/fs/cgroup
+for c in /sys/fs/cgroup/*; do
+  n="${c##*/}"
+  if [ -L "$c" ]; then
+    ln -s "$(readlink "$c")" "sys/fs/cgroup/$n"
+  elif mountpoint -q "$c"; then
+    mkdir "sys/fs/cgroup/$n" && mount --bind "$c" "sys/fs/cgroup/$n"
+  fi
+done
 mount --rbind /dev dev
 mount -t tmpfs tmpfs run
 mount -t tmpfs tmpfs tmp
@@ -41,8 +67,7 @@ if [ "${HOTSTACK_E2E_HOST_IMAGES:-}" = 1 ]; then
   # The images mage images built on the host, read-only: no copy needed.
   mkdir -p var/lib/host-containers && mount --bind -o ro /var/lib/containers/storage var/lib/host-containers
 fi
-# The checkout may live under /tmp, which the box replaces: bind it back.
-mkdir -p "./$repo" && mount --bind "$repo" "./$repo"
+mkdir -p "./$boxrepo" && mount --bind "$repo" "./$boxrepo" && mount -o remount,bind,ro "./$boxrepo"
 # podman on this machine: no CAP_SYS_RESOURCE, cgroupfs manager.
 mkdir -p etc/containers
 printf '[containers]\ndefault_ulimits = ["nofile=16384:16384", "nproc=16384:16384"]\n[engine]\ncgroup_manager = "cgroupfs"\n' > etc/containers/containers.conf
@@ -55,6 +80,26 @@ pivot_root . oldroot
 umount -l /oldroot
 exec /lib/systemd/systemd --system --unit=multi-user.target
 `
+
+// cgroupListing describes the host's /sys/fs/cgroup: each entry's name,
+// type and, for a symlink, target.
+func cgroupListing(t *testing.T) string {
+	t.Helper()
+	entries, err := os.ReadDir("/sys/fs/cgroup")
+	if err != nil {
+		t.Fatalf("list /sys/fs/cgroup: %v", err)
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		fmt.Fprintf(&b, "%s %v", e.Name(), e.Type())
+		if e.Type()&os.ModeSymlink != 0 {
+			target, _ := os.Readlink(filepath.Join("/sys/fs/cgroup", e.Name()))
+			fmt.Fprintf(&b, " -> %s", target)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
 
 // Box is a running systemd in its own namespaces.
 type Box struct {
@@ -103,7 +148,7 @@ func BootWith(t *testing.T, o BootOptions) *Box {
 		}
 	}
 	prepareHost(t)
-	repo, err := filepath.Abs("../..")
+	repo, err := repoDir()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,11 +157,24 @@ func BootWith(t *testing.T, o BootOptions) *Box {
 	if err := os.WriteFile(script, []byte(initScript), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	b := &Box{t: t, Repo: repo}
+	scratch := filepath.Join(dir, "box")
+	if err := os.Mkdir(scratch, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	b := &Box{t: t, Repo: BoxRepo}
+	// The box must leave the host's cgroup tree as it found it: checked
+	// once it has booted, and again after it is killed (cleanups run last
+	// registered first, so this one runs after Kill).
+	cgroups := cgroupListing(t)
+	t.Cleanup(func() {
+		if after := cgroupListing(t); after != cgroups {
+			t.Errorf("the box changed the host's /sys/fs/cgroup:\nbefore:\n%safter it was killed:\n%s", cgroups, after)
+		}
+	})
 	// --kill-child and Pdeathsig: if this test process dies without its
 	// cleanup, unshare is killed and takes the box's PID 1 (and with it
 	// the whole namespace) along, so no box outlives its test.
-	b.cmd = exec.Command("unshare", "--pid", "--fork", "--kill-child=SIGKILL", "--mount", "--net", "--propagation", "private", script, repo)
+	b.cmd = exec.Command("unshare", "--pid", "--fork", "--kill-child=SIGKILL", "--mount", "--net", "--propagation", "private", script, repo, scratch, BoxRepo)
 	b.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if o.HostImages {
 		b.cmd.Env = append(os.Environ(), "HOTSTACK_E2E_HOST_IMAGES=1")
@@ -142,6 +200,9 @@ func BootWith(t *testing.T, o BootOptions) *Box {
 	if b.pid == 0 {
 		t.Fatalf("box did not boot:\n%s", b.log.String())
 	}
+	if after := cgroupListing(t); after != cgroups {
+		t.Errorf("booting the box changed the host's /sys/fs/cgroup:\nbefore:\n%safter:\n%s", cgroups, after)
+	}
 	b.MustExec(t, "systemctl", "start", "openvswitch-switch.service")
 	if o.Libvirt {
 		b.MustExec(t, "systemctl", "start", "libvirtd.service")
@@ -151,6 +212,10 @@ func BootWith(t *testing.T, o BootOptions) *Box {
 	b.MustExec(t, "mkdir", "-p", "/run/libvirt", "/etc/iscsi", "/var/lib/iscsi")
 	return b
 }
+
+// repoDir is the checkout on the host: the module root, two levels up from
+// this package.
+func repoDir() (string, error) { return filepath.Abs(filepath.Join("..", "..")) }
 
 // findChild returns the PID of unshare's forked child (PID 1 inside).
 func findChild(parent int) int {
@@ -181,7 +246,8 @@ func (b *Box) Kill() {
 	}
 }
 
-// Command returns a command that runs inside the box, in the checkout.
+// Command returns a command that runs inside the box, in the checkout
+// (BoxRepo).
 func (b *Box) Command(env []string, name string, args ...string) *exec.Cmd {
 	// cd inside the box: nsenter --wd would open the directory in the
 	// host's mount namespace, leaving a cwd the box cannot name.

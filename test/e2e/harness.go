@@ -16,35 +16,38 @@ import (
 // Stack is a box with hotstack-os installed from this checkout.
 type Stack struct {
 	*Box
-	MageBin string // the compiled mage binary (inside the checkout, visible in the box)
+	MageBin string // the compiled mage binary, as the box sees it (below BoxRepo)
 	EnvFile string // the .env used, inside the box
 	images  []string
 	tarball []byte
 }
 
+// mageBin is where the compiled magefile goes, relative to the checkout
+// (ignored by git).
+const mageBin = "test/e2e/.bin/mage"
+
 // mageBinary compiles the magefile into the checkout (which the box sees
-// through its bind mount), once per test run.
-var mageBinary = sync.OnceValues(func() (string, error) {
-	repo, err := filepath.Abs("../..")
+// at BoxRepo), once per test run.
+var mageBinary = sync.OnceValue(func() error {
+	repo, err := repoDir()
 	if err != nil {
-		return "", err
+		return err
 	}
-	bin := filepath.Join(repo, "test/e2e/.bin/mage")
-	cmd := exec.Command("go", "run", "mage.go", "-f", "-compile", bin)
+	cmd := exec.Command("go", "run", "mage.go", "-f", "-compile", filepath.Join(repo, mageBin))
 	cmd.Dir = repo
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("%w\n%s", err, out)
+		return fmt.Errorf("%w\n%s", err, out)
 	}
-	return bin, nil
+	return nil
 })
 
+// compileMage returns the mage binary as the box sees it.
 func compileMage(t *testing.T) string {
 	t.Helper()
-	bin, err := mageBinary()
-	if err != nil {
+	if err := mageBinary(); err != nil {
 		t.Fatalf("compile mage: %v", err)
 	}
-	return bin
+	return BoxRepo + "/" + mageBin
 }
 
 // baseEnv is the .env of the e2e stack: the defaults, with the userspace
@@ -62,6 +65,7 @@ func NewStack(t *testing.T, env string, standinEnv ...string) *Stack {
 	s := &Stack{Box: b, MageBin: compileMage(t), EnvFile: "/etc/hotstack-os-e2e.env"}
 	s.WriteFile(t, s.EnvFile, baseEnv+env, 0o600)
 	// Stage once to read the image names and entrypoints from the units.
+	b.MustExec(t, "mkdir", "-p", "/tmp/stage")
 	s.MustMage(t, []string{"HOTSTACK_ROOT=/tmp/stage", "HOTSTACK_SKIP_IMAGE_CHECK=1"}, "install")
 	images, entrypoints := b.unitImages(t, "/tmp/stage/etc/systemd/system")
 	s.images = images

@@ -3,21 +3,39 @@
 package e2e
 
 import (
+	"crypto/rand"
 	"strings"
 	"testing"
 )
 
-// Passwords full of characters that quoting, specifiers and env files get
-// wrong; each is unique so a leak can be traced.
-// Each starts with a token found nowhere else, so a leak can be searched for.
-func secretValues() map[string]string {
-	return map[string]string{
-		"KEYSTONE_ADMIN_PASSWORD": `zqAdm1nzq p@ss w%rd$HOME"'\;#`,
-		"MYSQL_ROOT_PASSWORD":     `zqR00tzq %n $$ "x" 'y' \\ z`,
-		"DB_PASSWORD":             `zqDbzq-${DB} %% \"q\" tail `,
-		"SERVICE_PASSWORD":        `zqSvczq $(id) ` + "`id`" + ` \n 'end`,
-		"RABBITMQ_DEFAULT_PASS":   `zqRabzq %i%I$1 "'\`,
+// secretSet is one run's secrets: fresh random values, so no file (this
+// source, a copy of the test's .env, the build cache, a checkout anywhere)
+// can hold them unless the product leaked them. Each value starts with a
+// random token found nowhere else, which the leak search looks for, and
+// goes on with the characters that quoting, specifiers and env files get
+// wrong.
+type secretSet struct {
+	values map[string]string // .env key -> value
+	tokens map[string]string // .env key -> its value's distinctive token
+}
+
+// token is a random word of letters, distinctive enough to search for.
+func token() string { return "zq" + strings.ToLower(rand.Text()[:16]) + "zq" }
+
+func newSecrets() secretSet {
+	tails := map[string]string{
+		"KEYSTONE_ADMIN_PASSWORD": ` p@ss w%rd$HOME"'\;#`,
+		"MYSQL_ROOT_PASSWORD":     ` %n $$ "x" 'y' \\ z`,
+		"DB_PASSWORD":             `-${DB} %% \"q\" tail `,
+		"SERVICE_PASSWORD":        ` $(id) ` + "`id`" + ` \n 'end`,
+		"RABBITMQ_DEFAULT_PASS":   ` %i%I$1 "'\`,
 	}
+	s := secretSet{values: map[string]string{}, tokens: map[string]string{}}
+	for k, tail := range tails {
+		s.tokens[k] = token()
+		s.values[k] = s.tokens[k] + tail
+	}
+	return s
 }
 
 // regionValue is not a secret: it is rendered into the unit's command line.
@@ -27,9 +45,17 @@ const regionValue = `Reg%ion %n $HOME $$ "dq" \\ ;# end`
 // parser strips only the outer pair, so inner quotes survive.
 func envQuote(v string) string { return "'" + v + "'" }
 
+// nonRootSearch is the leak search over files: grep as nobody (so the
+// permissions of every directory on the way count) over where the stack
+// writes, for the patterns given on stdin (never on a command line). It
+// prints file:match for each hit.
+const nonRootSearch = "setpriv --reuid=65534 --regid=65534 --clear-groups grep -r -o -F -f - --exclude-dir=proc " +
+	"/etc /run /var /usr/local /tmp /root 2>/dev/null; true"
+
 func (s *Stack) checkSecrets(t *testing.T) {
+	secrets := newSecrets()
 	var env strings.Builder
-	for k, v := range secretValues() {
+	for k, v := range secrets.values {
 		env.WriteString(k + "=" + envQuote(v) + "\n")
 	}
 	// A plain setting full of specials travels on the ExecStart line: it
@@ -75,7 +101,7 @@ func (s *Stack) checkSecrets(t *testing.T) {
 				got, found = v, true
 			}
 		}
-		want := secretValues()[c[1]]
+		want := secrets.values[c[1]]
 		if c[1] == "REGION_NAME" {
 			want = regionValue
 		}
@@ -84,28 +110,40 @@ func (s *Stack) checkSecrets(t *testing.T) {
 		}
 	}
 
-	haystacks := map[string]string{
-		"ps during start": psSeen,
-		"systemctl show":  s.MustExec(t, "sh", "-c", "systemctl show 'hotstack-os*'"),
-		"the journal":     s.MustExec(t, "journalctl", "--no-pager", "-o", "verbose"),
-		// Files a non-root user can read (permissions of every directory on
-		// the way included): grep runs as nobody over where the stack writes.
-		"files readable by a non-root user": s.MustExec(t, "sh", "-c",
-			"setpriv --reuid=65534 --regid=65534 --clear-groups grep -rl --exclude-dir=proc "+
-				"-e zqAdm1nzq -e zqR00tzq -e zqDbzq -e zqSvczq -e zqRabzq /etc /run /var /usr/local /tmp /root 2>/dev/null | "+
-				"sed 's/$/: zqAdm1nzq zqR00tzq zqDbzq zqSvczq zqRabzq/'; true"),
+	// The file search must find a leak (a value in a world-readable file)
+	// and only a leak (a value in a file only root may read is none).
+	public, private := token(), token()
+	s.WriteFile(t, "/var/tmp/hotstack-control-public", public+"\n", 0o644)
+	s.WriteFile(t, "/var/tmp/hotstack-control-private", private+"\n", 0o600)
+	var patterns strings.Builder
+	for _, tok := range secrets.tokens {
+		patterns.WriteString(tok + "\n")
 	}
-	// The file search must be able to find a leak: a planted control is seen.
-	s.WriteFile(t, "/var/tmp/hotstack-control", "zqCtlzq\n", 0o644)
-	if out := s.MustExec(t, "sh", "-c", "setpriv --reuid=65534 --regid=65534 --clear-groups grep -rl zqCtlzq /var/tmp; true"); !strings.Contains(out, "hotstack-control") {
-		t.Fatalf("the non-root file search misses a planted world-readable file: %q", out)
+	patterns.WriteString(public + "\n" + private + "\n")
+	cmd := s.Command(nil, "sh", "-c", nonRootSearch)
+	cmd.Stdin = strings.NewReader(patterns.String())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("non-root file search: %v\n%s", err, out)
+	}
+	files := string(out)
+	if !strings.Contains(files, "/var/tmp/hotstack-control-public:"+public) {
+		t.Fatalf("the non-root file search misses a planted world-readable file:\n%s", files)
+	}
+	if strings.Contains(files, private) {
+		t.Fatalf("the non-root file search reports a file only root may read:\n%s", files)
+	}
+
+	haystacks := map[string]string{
+		"ps during start":                   psSeen,
+		"systemctl show":                    s.MustExec(t, "sh", "-c", "systemctl show 'hotstack-os*'"),
+		"the journal":                       s.MustExec(t, "journalctl", "--no-pager", "-o", "verbose"),
+		"files readable by a non-root user": files,
 	}
 	for where, text := range haystacks {
-		for key, v := range secretValues() {
-			// The distinctive prefix of each value is enough to trace it.
-			needle := strings.Fields(v)[0]
-			if strings.Contains(text, needle) {
-				t.Errorf("%s leaks %s (%q):\n%s", where, key, needle, linesWith(text, needle))
+		for key, tok := range secrets.tokens {
+			if strings.Contains(text, tok) {
+				t.Errorf("%s leaks %s (%q):\n%s", where, key, tok, linesWith(text, tok))
 			}
 		}
 	}
