@@ -141,6 +141,13 @@ func (s *Supervisor) Start(p Proc) (*Started, error) {
 		}
 		return nil, fmt.Errorf("start %s: %w", p.Argv[0], err)
 	}
+	if p.User != "" {
+		// Go starts the child with CLONE_VM, so its setuid before exec marks
+		// the memory it still shares with us not dumpable: /proc/1/exe
+		// would then be unreadable in the container, and the health
+		// command `test -f /proc/1/exe` fail. Undo that.
+		_, _, _ = syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_DUMPABLE, 1, 0)
+	}
 	st := &Started{Proc: p, Pid: cmd.Process.Pid, exited: make(chan struct{})}
 	if ws, ok := s.orphans[st.Pid]; ok {
 		delete(s.orphans, st.Pid)

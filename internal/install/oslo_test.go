@@ -40,7 +40,7 @@ func osloFiles() []osloFile {
 		{"localhost/hotstack-os-neutron:latest", []string{"neutron/neutron.conf", "neutron/neutron.secrets.conf"},
 			append([]string{"neutron", "neutron.agent", "neutron.db", "neutron.extensions", "nova.auth", "ironic.auth", "oslo.db",
 				"oslo.concurrency", "oslo.messaging", "oslo.middleware.cors", "oslo.middleware.http_proxy_to_wsgi",
-				"oslo.service.sslutils", "oslo.service.wsgi"}, common...), nil},
+				"oslo.service.sslutils", "oslo.service.wsgi", "oslo.service.service"}, common...), nil},
 		{"localhost/hotstack-os-neutron:latest", []string{"neutron/plugins/ml2/ml2_conf.ini"},
 			[]string{"neutron.ml2", "neutron.ml2.ovn", "oslo.log"}, nil},
 		{"localhost/hotstack-os-neutron:latest", []string{"neutron/neutron_ovn_metadata_agent.ini", "neutron/neutron_ovn_metadata_agent.secrets.conf"},
