@@ -156,8 +156,12 @@ func Services() []Service {
 					"__NOVA_INSTANCES_PATH__:__NOVA_INSTANCES_PATH__:shared",
 					"__NOVA_NFS_MOUNT_POINT_BASE__:__NOVA_NFS_MOUNT_POINT_BASE__:shared",
 					"/sys/fs/cgroup:/sys/fs/cgroup:ro"},
-				Secrets: []string{novaSecrets}, ExtraVolumes: []string{nfsExport},
-				AddHosts: backendHosts()},
+				Secrets: []string{novaSecrets},
+				// libvirt gives a guest's serial console a pty of the host;
+				// nova-compute checks that it exists before reading the
+				// console log.
+				ExtraVolumes: []string{nfsExport, "/dev/pts:/dev/pts"},
+				AddHosts:     backendHosts()},
 			Health: health(10*s, 5*s, 5, 30*s, "/usr/local/bin/nova-compute-healthcheck.sh")},
 		{Name: "nova-novncproxy", Layer: 6, Description: "HotStack-OS Nova NoVNC Proxy Service", DependsOn: []string{"nova-api"},
 			Container: Container{Image: "localhost/hotstack-os-nova:latest", Hostname: "nova-novncproxy", Network: defaultNetwork, IPKey: "NOVA_NOVNCPROXY_IP",
