@@ -62,7 +62,8 @@ func (c *Container) Env(name string) string {
 	return v
 }
 
-// Recipe starts one service. It returns the exit code of the container.
+// Recipe starts one service; an *ExitError carries the main process's
+// exit status.
 type Recipe func(ctx context.Context, c *Container) error
 
 // Run is `hotstack-os entrypoint SERVICE [ARGS...]`. It returns the exit
@@ -234,6 +235,10 @@ func (c *Container) Run(ctx context.Context, p Proc) error {
 // container ends with the main process; a helper process that ends first
 // takes the others down with it, so systemd restarts the whole container.
 func (c *Container) Serve(ctx context.Context, after func(context.Context) error, procs ...Proc) error {
+	return c.serve(ctx, after, ReadyFile, procs...)
+}
+
+func (c *Container) serve(ctx context.Context, after func(context.Context) error, readyFile string, procs ...Proc) error {
 	var running []*Started
 	for _, p := range procs {
 		c.Logf("starting %s", p)
@@ -250,8 +255,8 @@ func (c *Container) Serve(ctx context.Context, after func(context.Context) error
 			return err
 		}
 	}
-	if err := MarkReady(); err != nil {
-		c.Logf("cannot write %s: %v", ReadyFile, err)
+	if err := markReady(readyFile); err != nil {
+		c.Logf("cannot write %s: %v", readyFile, err)
 	}
 	c.Logf("ready")
 	ended := make(chan *Started, len(running))
@@ -281,12 +286,12 @@ func (c *Container) Serve(ctx context.Context, after func(context.Context) error
 	return &ExitError{Code: code}
 }
 
-// MarkReady writes ReadyFile.
-func MarkReady() error {
-	if err := os.MkdirAll(filepath.Dir(ReadyFile), 0o755); err != nil {
+// markReady writes the ready file.
+func markReady(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(ReadyFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+	return os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 }
 
 // WaitTCP waits until addr accepts connections, saying every ten seconds

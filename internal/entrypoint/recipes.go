@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -48,125 +49,141 @@ func oslo(project string, files ...string) []string {
 
 // Recipes maps every service to how its container starts.
 func Recipes() map[string]Recipe {
-	nova := []string{"/etc/nova/nova.conf"}
-	novaArgs := oslo("nova", nova...)
-	neutron := []string{"/etc/neutron/neutron.conf", "/etc/neutron/plugins/ml2/ml2_conf.ini"}
-	cinder := []string{"/etc/cinder/cinder.conf"}
-	heat := []string{"/etc/heat/heat.conf"}
+	nova := daemonOf("nova", "/etc/nova/nova.conf")
+	neutron := daemonOf("neutron", "/etc/neutron/neutron.conf", "/etc/neutron/plugins/ml2/ml2_conf.ini")
+	cinder := daemonOf("cinder", "/etc/cinder/cinder.conf")
+	heat := daemonOf("heat", "/etc/heat/heat.conf")
 	return map[string]Recipe{
-		"mariadb":   mariadb,
-		"rabbitmq":  rabbitmq,
-		"keystone":  keystone,
-		"glance":    glance,
-		"placement": placement,
-		"nova-api": openstackAPI("nova", nova, "nova",
-			api{"nova", "compute", "OpenStack Compute", 8774, "/v2.1", "nova"},
-			func(ctx context.Context, c *Container) error { return novaCells(ctx, c, novaArgs) },
-			Proc{Argv: append([]string{"nova-api"}, novaArgs...), User: "nova"}),
-		"nova-conductor":  openstackWorker("nova", nova, "nova", true, Proc{Argv: append([]string{"nova-conductor"}, novaArgs...), User: "nova"}),
-		"nova-scheduler":  openstackWorker("nova", nova, "nova", true, Proc{Argv: append([]string{"nova-scheduler"}, novaArgs...), User: "nova"}),
-		"nova-novncproxy": openstackWorker("nova", nova, "", false, Proc{Argv: append([]string{"nova-novncproxy", "--web", "/usr/share/novnc"}, novaArgs...), User: "nova"}),
+		"mariadb":  mariadb,
+		"rabbitmq": rabbitmq,
+		"keystone": keystone,
+		"glance": apiService{daemon: daemonOf("glance", "/etc/glance/glance-api.conf").as("glance-api", "database", false),
+			api: api{"glance", "image", "OpenStack Image", 9292, "", "glance"}, schema: glanceSchema}.run,
+		"placement": apiService{daemon: daemonOf("placement", "/etc/placement/placement.conf").as("placement-api", "placement_database", false),
+			api:    api{"placement", "placement", "OpenStack Placement", 8778, "", "placement"},
+			schema: manage("placement-manage", "db", "sync"), server: ptr(uwsgi("placement", "/usr/bin/placement-api", 8778))}.run,
+		"nova-api": apiService{daemon: nova.as("nova-api", "database", true),
+			api: api{"nova", "compute", "OpenStack Compute", 8774, "/v2.1", "nova"}, schema: novaCells}.run,
+		"nova-conductor":  nova.as("nova-conductor", "database", true).run,
+		"nova-scheduler":  nova.as("nova-scheduler", "database", true).run,
+		"nova-novncproxy": nova.as("nova-novncproxy", "", false).with("--web", "/usr/share/novnc").run,
 		"nova-compute":    novaCompute,
 		"ovn-northd":      ovnNorthd,
 		"ovn-controller":  ovnController,
-		"neutron-server": openstackAPI("neutron", neutron, "neutron",
-			api{"neutron", "network", "OpenStack Networking", 9696, "", "neutron"},
-			func(ctx context.Context, c *Container) error {
-				if err := c.Run(ctx, Proc{Argv: append(append([]string{"neutron-db-manage"}, oslo("neutron", neutron...)...), "upgrade", "heads"), User: "neutron"}); err != nil {
-					return err
-				}
-				addr, err := URLHost(strings.Replace(c.Conf("ovn", "ovn_nb_connection"), "tcp:", "tcp://", 1), "6641")
-				if err != nil {
-					return err
-				}
-				return c.WaitTCP(ctx, "OVN northbound database", addr)
-			},
-			Proc{Argv: append([]string{"neutron-server"}, oslo("neutron", neutron...)...), User: "neutron"}),
+		"neutron-server": apiService{daemon: neutron.as("neutron-server", "database", false),
+			api: api{"neutron", "network", "OpenStack Networking", 9696, "", "neutron"}, schema: neutronSchema}.run,
 		"neutron-metadata": neutronMetadata,
-		"cinder-api": openstackAPI("cinder", cinder, "cinder",
-			api{"cinderv3", "volumev3", "OpenStack Block Storage", 8776, "/v3/%(project_id)s", "cinder"},
-			manage("cinder", "cinder-manage", "db", "sync"),
-			Proc{Argv: append([]string{"cinder-api"}, oslo("cinder", cinder...)...), User: "cinder"}),
-		"cinder-scheduler": openstackWorker("cinder", cinder, "cinder", true, Proc{Argv: append([]string{"cinder-scheduler"}, oslo("cinder", cinder...)...), User: "cinder"}),
+		"cinder-api": apiService{daemon: cinder.as("cinder-api", "database", true),
+			api:    api{"cinderv3", "volumev3", "OpenStack Block Storage", 8776, "/v3/%(project_id)s", "cinder"},
+			schema: manage("cinder-manage", "db", "sync")}.run,
+		"cinder-scheduler": cinder.as("cinder-scheduler", "database", true).run,
 		"cinder-volume":    cinderVolume,
-		"heat-api": openstackAPIWith("heat", heat, "heat",
-			api{"heat", "orchestration", "OpenStack Orchestration", 8004, "/v1/%(tenant_id)s", "heat"},
-			manage("heat", "heat-manage", "db_sync"), heatDomain,
-			Proc{Argv: append([]string{"heat-api"}, oslo("heat", heat...)...), User: "heat"}),
-		"heat-engine": openstackWorker("heat", heat, "heat", true, Proc{Argv: append([]string{"heat-engine"}, oslo("heat", heat...)...), User: "heat"}),
+		"heat-api": apiService{daemon: heat.as("heat-api", "database", true),
+			api:    api{"heat", "orchestration", "OpenStack Orchestration", 8004, "/v1/%(tenant_id)s", "heat"},
+			schema: manage("heat-manage", "db_sync"), keystone: heatDomain}.run,
+		"heat-engine": heat.as("heat-engine", "database", true).run,
 	}
 }
 
-func configFiles(files []string) []string {
-	var out []string
-	for _, f := range files {
-		out = append(out, "--config-file", f)
+// daemon is an OpenStack daemon: its project, configuration and command.
+type daemon struct {
+	project string
+	configs []string // the public configuration files, in order
+	command []string
+	user    string
+	// database is the section holding its connection ("" for none to wait
+	// for); rpc waits for the message bus too.
+	database string
+	rpc      bool
+}
+
+func daemonOf(project string, configs ...string) daemon {
+	return daemon{project: project, configs: configs, user: project}
+}
+
+// as returns the daemon running command.
+func (d daemon) as(command, database string, rpc bool) daemon {
+	d.command, d.database, d.rpc = []string{command}, database, rpc
+	return d
+}
+
+// with adds arguments to the command.
+func (d daemon) with(args ...string) daemon {
+	d.command = append(slices.Clone(d.command), args...)
+	return d
+}
+
+// proc is the daemon's process: its command with the configuration.
+func (d daemon) proc() Proc {
+	return Proc{Argv: append(slices.Clone(d.command), oslo(d.project, d.configs...)...), User: d.user}
+}
+
+// prepare completes the secrets and waits for the database and message
+// bus.
+func (d daemon) prepare(ctx context.Context, c *Container) error {
+	if err := c.Secrets(d.project, d.configs...); err != nil {
+		return err
 	}
-	return out
-}
-
-// manage returns a bootstrap step running a project's manage command as the
-// project's user with the project's configuration.
-func manage(project, command string, args ...string) func(context.Context, *Container) error {
-	return func(ctx context.Context, c *Container) error {
-		argv := append([]string{command}, oslo(project, "/etc/"+project+"/"+project+".conf")...)
-		return c.Run(ctx, Proc{Argv: append(argv, args...), User: project})
+	if d.database != "" {
+		if err := c.WaitDatabase(ctx, d.database); err != nil {
+			return err
+		}
 	}
-}
-
-// openstackAPI is the common shape of an API service: secrets, database,
-// schema, Keystone registration, then the server.
-func openstackAPI(project string, configs []string, dbSection string, a api, prepare func(context.Context, *Container) error, server Proc) Recipe {
-	return openstackAPIWith(project, configs, dbSection, a, prepare, nil, server)
-}
-
-func openstackAPIWith(project string, configs []string, dbSection string, a api, prepare func(context.Context, *Container) error,
-	extra func(context.Context, *openstack.Identity) error, server Proc) Recipe {
-	return func(ctx context.Context, c *Container) error {
-		if err := c.Secrets(project, configs...); err != nil {
-			return err
-		}
-		section := "database"
-		if dbSection == "placement" {
-			section = "placement_database"
-		}
-		if err := c.WaitDatabase(ctx, section); err != nil {
-			return err
-		}
-		if prepare != nil {
-			if err := prepare(ctx, c); err != nil {
-				return err
-			}
-		}
-		reg, err := a.registration(c)
-		if err != nil {
-			return err
-		}
-		if err := c.Register(ctx, reg, extra); err != nil {
-			return err
-		}
-		return c.Serve(ctx, nil, server)
+	if d.rpc {
+		return c.WaitRabbit(ctx)
 	}
+	return nil
 }
 
-// openstackWorker runs a daemon without an API: secrets, then wait for the
-// database and (rpc) the message bus, then the daemon.
-func openstackWorker(project string, configs []string, dbSection string, rpc bool, daemon Proc) Recipe {
-	return func(ctx context.Context, c *Container) error {
-		if err := c.Secrets(project, configs...); err != nil {
+func (d daemon) run(ctx context.Context, c *Container) error {
+	if err := d.prepare(ctx, c); err != nil {
+		return err
+	}
+	return c.Serve(ctx, nil, d.proc())
+}
+
+// apiService is an API daemon: it creates or upgrades its schema and
+// registers in Keystone before serving.
+type apiService struct {
+	daemon
+	api    api
+	schema func(context.Context, *Container, daemon) error
+	// keystone is more Keystone set-up than the registration (Heat's
+	// domain).
+	keystone func(context.Context, *openstack.Identity) error
+	// server replaces the daemon's own process (uwsgi for placement).
+	server *Proc
+}
+
+func (s apiService) run(ctx context.Context, c *Container) error {
+	if err := s.prepare(ctx, c); err != nil {
+		return err
+	}
+	if s.schema != nil {
+		if err := s.schema(ctx, c, s.daemon); err != nil {
 			return err
 		}
-		if dbSection != "" {
-			if err := c.WaitDatabase(ctx, "database"); err != nil {
-				return err
-			}
-		}
-		if rpc {
-			if err := c.WaitRabbit(ctx); err != nil {
-				return err
-			}
-		}
-		return c.Serve(ctx, nil, daemon)
+	}
+	reg, err := s.api.registration(c)
+	if err != nil {
+		return err
+	}
+	if err := c.Register(ctx, reg, s.keystone); err != nil {
+		return err
+	}
+	server := s.proc()
+	if s.server != nil {
+		server = *s.server
+	}
+	return c.Serve(ctx, nil, server)
+}
+
+// manage returns a schema step: the project's manage command as its user
+// with its configuration.
+func manage(command string, args ...string) func(context.Context, *Container, daemon) error {
+	return func(ctx context.Context, c *Container, d daemon) error {
+		argv := append(append([]string{command}, oslo(d.project, d.configs...)...), args...)
+		return c.Run(ctx, Proc{Argv: argv, User: d.user})
 	}
 }
 
@@ -229,36 +246,34 @@ func uwsgi(user, script string, port int) Proc {
 		"--add-header", "Connection: close"}}
 }
 
-func glance(ctx context.Context, c *Container) error {
-	files := []string{"/etc/glance/glance-api.conf"}
-	return openstackAPI("glance", files, "glance",
-		api{"glance", "image", "OpenStack Image", 9292, "", "glance"},
-		func(ctx context.Context, c *Container) error {
-			for _, d := range []string{"/var/lib/glance/images", "/var/lib/glance/tmp"} {
-				if err := Own(d, "glance", 0o750); err != nil {
-					return err
-				}
-			}
-			return c.Run(ctx, Proc{Argv: append(append([]string{"glance-manage"}, oslo("glance", files...)...), "db_sync"), User: "glance"})
-		},
-		Proc{Argv: append([]string{"glance-api"}, oslo("glance", files...)...), User: "glance"})(ctx, c)
+func glanceSchema(ctx context.Context, c *Container, d daemon) error {
+	for _, dir := range []string{"/var/lib/glance/images", "/var/lib/glance/tmp"} {
+		if err := Own(dir, "glance", 0o750); err != nil {
+			return err
+		}
+	}
+	return manage("glance-manage", "db_sync")(ctx, c, d)
 }
 
-func placement(ctx context.Context, c *Container) error {
-	return openstackAPI("placement", []string{"/etc/placement/placement.conf"}, "placement",
-		api{"placement", "placement", "OpenStack Placement", 8778, "", "placement"},
-		func(ctx context.Context, c *Container) error {
-			return c.Run(ctx, Proc{Argv: append(append([]string{"placement-manage"}, oslo("placement", "/etc/placement/placement.conf")...), "db", "sync"), User: "placement"})
-		},
-		uwsgi("placement", "/usr/bin/placement-api", 8778))(ctx, c)
+func ptr[T any](v T) *T { return &v }
+
+func neutronSchema(ctx context.Context, c *Container, d daemon) error {
+	if err := manage("neutron-db-manage", "upgrade", "heads")(ctx, c, d); err != nil {
+		return err
+	}
+	addr, err := URLHost(strings.Replace(c.Conf("ovn", "ovn_nb_connection"), "tcp:", "tcp://", 1), "6641")
+	if err != nil {
+		return err
+	}
+	return c.WaitTCP(ctx, "OVN northbound database", addr)
 }
 
 // novaCells creates the API database schema, cell0 and cell1, and the
 // cells' schema. Each command is idempotent; create_cell exits 2 when the
 // cell exists already.
-func novaCells(ctx context.Context, c *Container, args []string) error {
+func novaCells(ctx context.Context, c *Container, d daemon) error {
 	run := func(ok func(error) bool, a ...string) error {
-		err := c.Run(ctx, Proc{Argv: append(append([]string{"nova-manage"}, args...), a...), User: "nova"})
+		err := manage("nova-manage", a...)(ctx, c, d)
 		if err != nil && ok != nil && ok(err) {
 			return nil
 		}

@@ -76,6 +76,20 @@ func (s *Supervisor) loop() {
 }
 
 func (s *Supervisor) reap() {
+	// As PID 1 every orphan of the container is ours to reap; elsewhere
+	// (tests) only our own children, so other waiters keep theirs.
+	if os.Getpid() != 1 {
+		s.mu.Lock()
+		for pid, st := range s.waiting {
+			var ws syscall.WaitStatus
+			if got, err := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil); got == pid && err == nil {
+				delete(s.waiting, pid)
+				st.exit(ws)
+			}
+		}
+		s.mu.Unlock()
+		return
+	}
 	for {
 		var ws syscall.WaitStatus
 		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
@@ -157,6 +171,8 @@ func (s *Supervisor) Start(p Proc) (*Started, error) {
 	}
 	s.children = append(s.children, cmd.Process)
 	s.mu.Unlock()
+	// Its SIGCHLD may have come before it was registered.
+	s.reap()
 	if stdin != nil {
 		go func() {
 			_, _ = stdin.WriteString(p.Stdin)

@@ -1,0 +1,162 @@
+package entrypoint
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func lookup(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+// TestRenderSecretsKeepsEveryByte: a whole-value secret is quoted with "$"
+// doubled, a URL one percent-encoded, and both read back byte-identical.
+func TestRenderSecretsKeepsEveryByte(t *testing.T) {
+	awkward := `p@ss w%rd$HOME"'\;#/:?&=` + "\t\u00e9"
+	tmpl := "[database]\nconnection = mysql+pymysql://openstack:${url:DB}@10.0.0.3/nova\n\n[keystone_authtoken]\npassword = ${PW}\n"
+	out, skipped, err := RenderSecrets("nova.secrets.conf", tmpl, lookup(map[string]string{"DB": awkward, "PW": awkward}))
+	if err != nil || len(skipped) != 0 {
+		t.Fatalf("render: %v %v", err, skipped)
+	}
+	ini := Ini{}
+	ini.Parse(out)
+	if got := ini.Get("keystone_authtoken", "password"); got != awkward {
+		t.Errorf("password reads back as %q, want %q\n%s", got, awkward, out)
+	}
+	conn := ini.Get("database", "connection")
+	if strings.ContainsAny(conn, " $\"'#") || !strings.Contains(conn, "p%40ss%20w%25rd%24HOME") {
+		t.Errorf("connection %q is not percent-encoded", conn)
+	}
+	if addr, err := URLHost(conn, "3306"); err != nil || addr != "10.0.0.3:3306" {
+		t.Errorf("URLHost(%q) = %q, %v", redact(conn), addr, err)
+	}
+}
+
+// TestRenderSecretsSkipsUnsetVariables: a line whose variable the
+// container lacks is left out and reported; the rest stays.
+func TestRenderSecretsSkipsUnsetVariables(t *testing.T) {
+	tmpl := "[neutron]\npassword = ${PW}\nmetadata_proxy_shared_secret = ${METADATA_SECRET}\n"
+	out, skipped, err := RenderSecrets("n", tmpl, lookup(map[string]string{"PW": "x"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "metadata_proxy_shared_secret") || !strings.Contains(out, `password = "x"`) {
+		t.Errorf("rendered:\n%s", out)
+	}
+	if len(skipped) != 1 || skipped[0].Line != 3 || skipped[0].Variable != "METADATA_SECRET" || skipped[0].Option != "metadata_proxy_shared_secret" {
+		t.Errorf("skipped = %+v", skipped)
+	}
+}
+
+func TestRenderSecretsRefusesMalformedTemplates(t *testing.T) {
+	env := lookup(map[string]string{"A": "a", "NL": "x\ny"})
+	for tmpl, want := range map[string]string{
+		"password = pre-${A}\n":  "t:1: password: ${NAME} must be the whole value",
+		"password = ${A\n":       "t:1: malformed reference",
+		"[${A}]\n":               "t:1: a ${...} reference must be in an option's value",
+		"password = ${NL}\n":     "t:1: password: the value holds a line break",
+		"x = ${url:A} ${1bad}\n": "t:1: malformed reference",
+	} {
+		if _, _, err := RenderSecrets("t", tmpl, env); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", tmpl, err, want)
+		}
+	}
+}
+
+func TestIniLaterWinsAndUnquotes(t *testing.T) {
+	ini := Ini{}
+	ini.Parse("# comment\n[DEFAULT]\ndebug = false\n[database]\nconnection = a\n")
+	ini.Parse("[database]\nconnection = \"b$$c\"\n; other\n")
+	if ini.Get("database", "connection") != "b$c" || ini.Get("DEFAULT", "debug") != "false" || ini.Get("x", "y") != "" {
+		t.Errorf("ini = %v", ini)
+	}
+}
+
+func TestDropSections(t *testing.T) {
+	in := "[DEFAULT]\nhost = a\n[database]\nconnection = x\n[api_database]\nconnection = y\n[placement]\npassword = p\n"
+	got := dropSections(in, []string{"database", "api_database"})
+	if got != "[DEFAULT]\nhost = a\n[placement]\npassword = p\n" {
+		t.Errorf("dropSections:\n%s", got)
+	}
+}
+
+func TestURLHostNamesNoSecret(t *testing.T) {
+	if _, err := URLHost("not a url with secret s3cr3t", "1"); err == nil || strings.Contains(err.Error(), "s3cr3t") && !strings.Contains(err.Error(), "not a url") {
+		t.Errorf("err %v", err)
+	}
+	if got := redact("rabbit://user:s3cr3t@10.0.0.4:5672/"); strings.Contains(got, "s3cr3t") {
+		t.Errorf("redact kept the password: %s", got)
+	}
+	if addr, err := URLHost("tcp://172.31.0.31:6641", "6641"); err != nil || addr != "172.31.0.31:6641" {
+		t.Errorf("URLHost = %q %v", addr, err)
+	}
+}
+
+func TestMountNFSRefusesWhatItCannotBind(t *testing.T) {
+	for args, want := range map[string]string{
+		"":                               "usage: mount.nfs",
+		"server /mnt":                    `"server" is not HOST:/PATH`,
+		"127.0.0.1:/no/such/export /mnt": "is not in this container",
+	} {
+		err := MountNFS(strings.Fields(args))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("mount.nfs %s: %v, want %q", args, err, want)
+		}
+	}
+}
+
+// TestSupervisorRunsAndReaps: exit codes, standard input and output, and
+// a command's failure named.
+func TestSupervisorRunsAndReaps(t *testing.T) {
+	s := NewSupervisor()
+	ctx := context.Background()
+	out, err := s.Output(ctx, Proc{Argv: []string{"sh", "-c", "read line; echo got:$line"}, Stdin: "secret-by-stdin\n"})
+	if err != nil || strings.TrimSpace(out) != "got:secret-by-stdin" {
+		t.Fatalf("output %q, %v", out, err)
+	}
+	if err := s.Run(ctx, Proc{Argv: []string{"sh", "-c", "exit 3"}}); err == nil || !strings.Contains(err.Error(), "sh -c exit 3 exited with code 3") {
+		t.Fatalf("run: %v", err)
+	}
+	st, err := s.Start(Proc{Argv: []string{"sleep", "30"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = syscall.Kill(st.Pid, syscall.SIGKILL)
+	if code := st.Wait(); code != 128+int(syscall.SIGKILL) {
+		t.Fatalf("killed process exit code %d", code)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if err := s.Run(ctx, Proc{Argv: []string{"sleep", "30"}}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("run past its context: %v", err)
+	}
+}
+
+// TestServeEndsWithTheMainProcess: the container's status is the main
+// process's; a helper process that ends first takes it down with 1.
+func TestServeEndsWithTheMainProcess(t *testing.T) {
+	c := &Container{Service: "test", sup: NewSupervisor(), env: os.LookupEnv, conf: Ini{}}
+	ready := t.TempDir() + "/ready"
+	err := c.serve(context.Background(), nil, ready, Proc{Argv: []string{"sh", "-c", "exit 7"}})
+	var exit *ExitError
+	if !errors.As(err, &exit) || exit.Code != 7 {
+		t.Fatalf("serve = %v, want exit 7", err)
+	}
+	if _, err := os.Stat(ready); err != nil {
+		t.Errorf("ready file: %v", err)
+	}
+	start := time.Now()
+	err = c.serve(context.Background(), nil, ready, Proc{Argv: []string{"sleep", "30"}}, Proc{Argv: []string{"sh", "-c", "exit 0"}})
+	if !errors.As(err, &exit) || exit.Code == 0 || time.Since(start) > 10*time.Second {
+		t.Fatalf("a helper process ending: %v after %s", err, time.Since(start))
+	}
+	err = c.serve(context.Background(), func(context.Context) error { return errors.New("users not set up") }, ready, Proc{Argv: []string{"sleep", "30"}})
+	if err == nil || !strings.Contains(err.Error(), "users not set up") {
+		t.Fatalf("a failing after step: %v", err)
+	}
+}
