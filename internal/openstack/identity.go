@@ -283,12 +283,11 @@ func (id *Identity) EnsureEndpoint(ctx context.Context, serviceID string, iface 
 	if err != nil {
 		return err
 	}
-	for _, e := range all {
-		if e.URL == url {
-			return nil
-		}
-		if _, err := endpoints.Update(ctx, id.client, e.ID, endpoints.UpdateOpts{URL: url}).Extract(); err != nil {
-			return fmt.Errorf("update %s endpoint %s: %w", iface, e.ID, err)
+	if len(all) > 0 {
+		if e := all[0]; e.URL != url {
+			if _, err := endpoints.Update(ctx, id.client, e.ID, endpoints.UpdateOpts{URL: url}).Extract(); err != nil {
+				return fmt.Errorf("update %s endpoint %s: %w", iface, e.ID, err)
+			}
 		}
 		return nil
 	}
