@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -147,6 +148,35 @@ func TestBaseCreatesImageUsersFirst(t *testing.T) {
 	for _, u := range stack.ImageUsers() {
 		if !strings.Contains(setup, "--uid "+strconv.Itoa(u.ID)+" --gid "+strconv.Itoa(u.ID)) || !strings.Contains(setup, " "+u.Name+"\n") {
 			t.Errorf("base setup does not create %s with id %d", u.Name, u.ID)
+		}
+	}
+}
+
+// TestBuildNamesThePackageAptCannotFetch builds a layer on the real base
+// image with a package Debian does not have: the error names the image and
+// the package. It needs root, podman and the base image (`mage images`).
+func TestBuildNamesThePackageAptCannotFetch(t *testing.T) {
+	if testing.Short() || os.Geteuid() != 0 {
+		t.Skip("integration test, as root")
+	}
+	if _, err := exec.LookPath("podman"); err != nil {
+		t.Skip("podman is not installed")
+	}
+	rs := testRecipes(t)
+	base := rs[0]
+	if err := exec.Command("podman", "image", "exists", base.Image).Run(); err != nil {
+		t.Skipf("%s is not built (mage images)", base.Image)
+	}
+	bad := Recipe{Name: "bad", Image: "localhost/hotstack-os-test-bad:latest", Parent: "base", Packages: []string{"hotstack-os-no-such-package"}}
+	b := Builder{Runner: execx.System{}, Cache: t.TempDir(), Mirror: "http://deb.debian.org/debian"}
+	_, err := b.Build(context.Background(), []Recipe{base, bad})
+	if err == nil {
+		_ = exec.Command("podman", "rmi", bad.Image).Run()
+		t.Fatal("a package Debian does not have was installed")
+	}
+	for _, want := range []string{"image bad (hotstack-os-test-bad:latest)", "package hotstack-os-no-such-package cannot be installed"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
 }

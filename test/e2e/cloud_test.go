@@ -80,6 +80,11 @@ func TestRealCloud(t *testing.T) {
 		out := c.MustMage(t, nil, "down")
 		t.Logf("mage down: %s", lastLine(out))
 		c.requireAllInactive(t)
+		// Every service stops on SIGTERM within its stop timeout: podman
+		// never had to kill one.
+		if killed := c.MustExec(t, "sh", "-c", "journalctl --no-pager -u 'hotstack-os*' | grep 'resorting to SIGKILL' || true"); strings.TrimSpace(killed) != "" {
+			t.Errorf("containers killed at their stop timeout:\n%s", killed)
+		}
 		up("second up")
 	})
 	step(t, "smoke again", func(t *testing.T) { smoke("second smoke") })
