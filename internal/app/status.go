@@ -14,6 +14,7 @@ import (
 	"github.com/hotstack-os/hotstack-os/internal/systemd"
 	"github.com/hotstack-os/hotstack-os/stack"
 	"github.com/hotstack-os/hotstack-os/tasks"
+	"github.com/hotstack-os/hotstack-os/units"
 )
 
 // ServiceStatus is one row of `mage status`.
@@ -25,7 +26,15 @@ type ServiceStatus struct {
 	Healthy bool      `json:"healthy"`
 	Health  string    `json:"health"` // probe output or reason
 	Since   time.Time `json:"since"`
-	Restart uint32    `json:"restarts"`
+	Restart uint32    `json:"restarts"` // automatic restarts since the last explicit start
+	// Retrying: systemd starts it again by itself, every RestartSec,
+	// after the failure LastExit and Result describe.
+	Retrying bool   `json:"retrying"`
+	Result   string `json:"result,omitempty"`    // the unit's last result: success, exit-code, signal, timeout, ...
+	LastExit string `json:"last_exit,omitempty"` // how its container process ended last: "exited 1", ...
+	// LastLog is the last line the service itself logged (its container
+	// or its health gate), when it is not healthy: usually the why.
+	LastLog string `json:"last_log,omitempty"`
 }
 
 // Status prints each service's unit state and health; it succeeds only
@@ -85,16 +94,37 @@ func serviceStatus(ctx context.Context, b *systemd.Backend, svc *stack.Service) 
 		return row
 	}
 	row.State, row.Since, row.Restart = us.Active+"/"+us.Sub, us.Since, us.Restarts
-	if us.Active != "active" {
-		row.Health = "-"
+	row.Retrying, row.Result, row.LastExit = us.Retrying(), us.Result, us.LastExit
+	if row.Result == "success" {
+		row.Result = ""
+	}
+	row.Health = "-"
+	// Active, or in its health gate (start-post): the probe says how it is.
+	if us.Active == "active" || us.Active == "activating" && us.Sub == "start-post" {
+		pctx, cancel := context.WithTimeout(ctx, b.Policy(svc.Name).ProbeTimeout)
+		defer cancel()
+		res := b.Probe(pctx, svc.Name)
+		row.Healthy, row.Health = res.Healthy && us.Active == "active", firstLine(res.Output)
+		if row.Healthy {
+			row.Health = "healthy"
+			return row
+		}
+	}
+	if svc.Oneshot {
 		return row
 	}
-	pctx, cancel := context.WithTimeout(ctx, b.Policy(svc.Name).ProbeTimeout)
-	defer cancel()
-	res := b.Probe(pctx, svc.Name)
-	row.Healthy, row.Health = res.Healthy, firstLine(res.Output)
-	if res.Healthy {
-		row.Health = "healthy"
+	if last, err := systemd.LastLine(ctx, b.Runner, unit, stack.ContainerName(svc.Name)); err == nil {
+		row.LastLog = last
+	}
+	if row.Retrying {
+		why := fmt.Sprintf("retrying every %s; last run %s", units.RestartDelay, row.LastExit)
+		if row.Result != "" {
+			why += " (" + row.Result + ")"
+		}
+		if row.Health != "-" && row.Health != "" {
+			why += "; probe: " + row.Health
+		}
+		row.Health = why
 	}
 	return row
 }
@@ -102,14 +132,24 @@ func serviceStatus(ctx context.Context, b *systemd.Backend, svc *stack.Service) 
 func printStatus(w io.Writer, rows []ServiceStatus, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "LAYER\tSERVICE\tUNIT STATE\tHEALTH\tSINCE\tRESTARTS")
+	var why []string
 	for _, r := range rows {
 		since := "-"
 		if !r.Since.IsZero() {
 			since = now.Sub(r.Since).Round(time.Second).String() + " ago"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\n", r.Layer, r.Service, r.State, r.Health, since, r.Restart)
+		if r.LastLog != "" {
+			why = append(why, fmt.Sprintf("%s: %s", r.Service, r.LastLog))
+		}
 	}
 	_ = tw.Flush()
+	if len(why) > 0 {
+		fmt.Fprintln(w, "\nLast line logged by each service that is not healthy:")
+		for _, line := range why {
+			fmt.Fprintln(w, "  "+line)
+		}
+	}
 }
 
 // firstLine shortens probe output for the table: its first line, or at most
