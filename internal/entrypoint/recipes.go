@@ -97,14 +97,6 @@ func Recipes() map[string]Recipe {
 	}
 }
 
-func configFiles(files []string) []string {
-	var out []string
-	for _, f := range files {
-		out = append(out, "--config-file", f)
-	}
-	return out
-}
-
 // manage returns a bootstrap step running a project's manage command as the
 // project's user with the project's configuration.
 func manage(project, command string, args ...string) func(context.Context, *Container) error {

@@ -283,7 +283,8 @@ func (id *Identity) EnsureEndpoint(ctx context.Context, serviceID string, iface 
 	if err != nil {
 		return err
 	}
-	for _, e := range all {
+	if len(all) > 0 {
+		e := all[0]
 		if e.URL == url {
 			return nil
 		}

@@ -251,6 +251,7 @@ func (s *smoke) name(role string) string { return s.run + "-" + role }
 func (s *smoke) login(ctx context.Context) (string, error) {
 	provider, err := openstack.NewClient(s.o.AuthURL)
 	if err != nil {
+		//lint:ignore ST1005 "Keystone" is a name.
 		return "", fmt.Errorf("Keystone URL %s: %w", s.o.AuthURL, err)
 	}
 	// Bound every request: a hung API must fail its check, not stall the
