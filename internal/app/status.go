@@ -32,8 +32,8 @@ type ServiceStatus struct {
 	Retrying bool   `json:"retrying"`
 	Result   string `json:"result,omitempty"`    // the unit's last result: success, exit-code, signal, timeout, ...
 	LastExit string `json:"last_exit,omitempty"` // how its container process ended last: "exited 1", ...
-	// LastLog is the last line the service itself logged (its container
-	// or its health gate), when it is not healthy: usually the why.
+	// LastLog is the last line the service's container logged, when it
+	// is not healthy: usually the why.
 	LastLog string `json:"last_log,omitempty"`
 }
 
@@ -73,11 +73,18 @@ func (a *App) Status(ctx context.Context) error {
 func collectStatus(ctx context.Context, b *systemd.Backend) []ServiceStatus {
 	services := b.Stack.Services()
 	rows := make([]ServiceStatus, len(services))
+	// The queued jobs, read in one call: a unit retrying behind its
+	// dependencies is inactive with a start job.
+	var names []string
+	for _, svc := range services {
+		names = append(names, stack.UnitName(svc.Name))
+	}
+	jobs, _ := b.Manager.States(ctx, names)
 	var g errgroup.Group
 	g.SetLimit(tasks.ProbeConcurrency)
 	for i, svc := range services {
 		g.Go(func() error {
-			rows[i] = serviceStatus(ctx, b, svc)
+			rows[i] = serviceStatus(ctx, b, svc, jobs[stack.UnitName(svc.Name)].Job)
 			return nil
 		})
 	}
@@ -85,7 +92,7 @@ func collectStatus(ctx context.Context, b *systemd.Backend) []ServiceStatus {
 	return rows
 }
 
-func serviceStatus(ctx context.Context, b *systemd.Backend, svc *stack.Service) ServiceStatus {
+func serviceStatus(ctx context.Context, b *systemd.Backend, svc *stack.Service, job string) ServiceStatus {
 	unit := stack.UnitName(svc.Name)
 	row := ServiceStatus{Layer: svc.Layer, Service: svc.Name, Unit: unit}
 	us, err := b.Manager.State(ctx, unit)
@@ -93,6 +100,7 @@ func serviceStatus(ctx context.Context, b *systemd.Backend, svc *stack.Service) 
 		row.State, row.Health = "unknown", err.Error()
 		return row
 	}
+	us.Job = job
 	row.State, row.Since, row.Restart = us.Active+"/"+us.Sub, us.Since, us.Restarts
 	row.Retrying, row.Result, row.LastExit = us.Retrying(), us.Result, us.LastExit
 	if row.Result == "success" {
@@ -110,16 +118,23 @@ func serviceStatus(ctx context.Context, b *systemd.Backend, svc *stack.Service) 
 			return row
 		}
 	}
-	if svc.Oneshot {
+	// Why it is not healthy, unless it was stopped on purpose.
+	if svc.Oneshot || !row.Retrying && us.Active != "failed" && us.Active != "active" {
 		return row
 	}
-	if last, err := systemd.LastLine(ctx, b.Runner, unit, stack.ContainerName(svc.Name)); err == nil {
+	if last, err := systemd.LastLine(ctx, b.Runner, unit, stack.ContainerName(svc.Name), us.MainPID); err == nil {
 		row.LastLog = last
 	}
 	if row.Retrying {
-		why := fmt.Sprintf("retrying every %s; last run %s", units.RestartDelay, row.LastExit)
-		if row.Result != "" {
-			why += " (" + row.Result + ")"
+		why := "retrying every " + units.RestartDelay.String()
+		if us.Active == "inactive" {
+			why += ", queued behind its dependencies"
+		}
+		if row.LastExit != "" {
+			why += "; last run " + row.LastExit
+			if row.Result != "" {
+				why += " (" + row.Result + ")"
+			}
 		}
 		if row.Health != "-" && row.Health != "" {
 			why += "; probe: " + row.Health

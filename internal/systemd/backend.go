@@ -102,11 +102,16 @@ func JournalTail(ctx context.Context, r execx.Runner, unit string, n int) (strin
 	return strings.TrimSpace(out), nil
 }
 
-// LastLine returns the last line a unit's service logged itself (its
-// container's output, its health gate) under identifier, the unit's
-// SyslogIdentifier; systemd's own lines about the unit are left out.
-func LastLine(ctx context.Context, r execx.Runner, unit, identifier string) (string, error) {
-	out, err := execx.Output(ctx, r, "journalctl", "--no-pager", "-o", "cat", "-n", "1", "-u", unit, "SYSLOG_IDENTIFIER="+identifier)
+// LastLine returns the last line a unit's main process wrote: for a
+// container unit, the container's own output (podman run relays it,
+// under the unit's SyslogIdentifier), not systemd's lines, nor those of
+// the podman commands around it, nor podman's events.
+func LastLine(ctx context.Context, r execx.Runner, unit, identifier string, mainPID uint32) (string, error) {
+	if mainPID == 0 {
+		return "", nil
+	}
+	out, err := execx.Output(ctx, r, "journalctl", "--no-pager", "-o", "cat", "-n", "1", "-u", unit,
+		"SYSLOG_IDENTIFIER="+identifier, "_PID="+strconv.FormatUint(uint64(mainPID), 10))
 	if err != nil {
 		return "", fmt.Errorf("read journal of %s: %w", unit, err)
 	}

@@ -131,6 +131,8 @@ func TestRetrying(t *testing.T) {
 		{UnitState{Active: "activating", Sub: "start-post"}, false},
 		{UnitState{Active: "active", Sub: "running", Restarts: 3}, false},
 		{UnitState{Active: "failed", Sub: "failed"}, false},
+		{UnitState{Active: "inactive", Sub: "dead", Restarts: 2, Job: "restart"}, true},
+		{UnitState{Active: "inactive", Sub: "dead", Restarts: 2}, false},
 	} {
 		if got := c.st.Retrying(); got != c.want {
 			t.Errorf("%+v: Retrying %v, want %v", c.st, got, c.want)

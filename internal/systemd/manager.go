@@ -27,13 +27,22 @@ type UnitState struct {
 	// "exited 1", "killed by signal 9"; "" before it ever ran).
 	Result   string
 	LastExit string
+	// MainPID is the main process of the last run (ExecMainPID; it stays
+	// set after the process exits), 0 before any.
+	MainPID uint32
+	// Job is the type of the job queued for the unit ("start",
+	// "restart", ...; "" for none). Read by States only.
+	Job string
 }
 
-// Retrying reports whether systemd will start the unit again by itself:
-// it is waiting out RestartSec after a failure, or starting again after
-// one (its Restart= policy at work).
+// Retrying reports whether systemd is starting the unit again by itself
+// after a failure (its Restart= policy at work): waiting out RestartSec,
+// starting, or queued behind its dependencies' own jobs.
 func (s UnitState) Retrying() bool {
-	return s.Sub == "auto-restart" || s.Active == "activating" && s.Restarts > 0
+	if s.Sub == "auto-restart" {
+		return true
+	}
+	return s.Restarts > 0 && (s.Active == "activating" || s.Active == "inactive" && (s.Job == "start" || s.Job == "restart"))
 }
 
 // Manager is what hotstack-os needs from systemd. Start and Stop return once
@@ -164,6 +173,7 @@ func (b *Bus) State(ctx context.Context, unit string) (UnitState, error) {
 		code, _ := svc["ExecMainCode"].(int32)
 		status, _ := svc["ExecMainStatus"].(int32)
 		st.LastExit = lastExit(code, status)
+		st.MainPID, _ = svc["ExecMainPID"].(uint32)
 	}
 	return st, nil
 }
@@ -195,7 +205,7 @@ func (b *Bus) States(ctx context.Context, units []string) (map[string]UnitState,
 	}
 	out := make(map[string]UnitState, len(list))
 	for _, u := range list {
-		out[u.Name] = UnitState{Name: u.Name, Load: u.LoadState, Active: u.ActiveState, Sub: u.SubState}
+		out[u.Name] = UnitState{Name: u.Name, Load: u.LoadState, Active: u.ActiveState, Sub: u.SubState, Job: u.JobType}
 	}
 	return out, nil
 }

@@ -346,7 +346,8 @@ func (b *Box) Poweroff(t *testing.T, timeout time.Duration) time.Duration {
 	select {
 	case <-done:
 	case <-time.After(timeout):
-		t.Fatalf("the box did not power off within %s:\n%s", timeout, tail(b.log.String(), 30))
+		out := b.log.String()
+		t.Fatalf("the box did not power off within %s:\n%s", timeout, out[max(0, len(out)-3000):])
 	}
 	b.pid = 0
 	took := time.Since(start)

@@ -178,20 +178,42 @@ func (s *Stack) checkOutage(t *testing.T) {
 	t.Logf("up with the new stand-ins (%d restarts): %s", len(restartLines(upRestartRe, out)), took.Round(time.Millisecond))
 	s.requireAllHealthy(t)
 
-	s.MustExec(t, "systemctl", "stop", stack.UnitName("mariadb"))
+	// MariaDB down and staying down: its unit's start is skipped while a
+	// flag exists (a drop-in condition), since every dependent's restart
+	// would otherwise start it again through Wants=, as systemd should.
+	unit := stack.UnitName("mariadb")
+	flag := "/run/hotstack-os-e2e-mariadb-down"
+	dropIn := "/run/systemd/system/" + unit + ".d/e2e-outage.conf"
+	s.WriteFile(t, dropIn, "[Unit]\nConditionPathExists=!"+flag+"\n", 0o644)
+	s.MustExec(t, "touch", flag)
+	s.MustExec(t, "systemctl", "daemon-reload")
+	defer func() {
+		s.MustExec(t, "rm", "-f", dropIn, flag)
+		s.MustExec(t, "systemctl", "daemon-reload")
+	}()
+	s.MustExec(t, "systemctl", "stop", unit)
 	down := time.Now()
 	// While MariaDB is down, status says who is retrying, and why.
-	time.Sleep(30 * time.Second)
-	statusOut, _, _ := s.Mage([]string{"HOTSTACK_OUTPUT=json"}, "status")
-	row := statusRow(t, statusOut, "keystone")
+	var row statusJSON
+	for time.Since(down) < 60*time.Second {
+		out, _, _ := s.Mage([]string{"HOTSTACK_OUTPUT=json"}, "status")
+		if row = statusRow(t, out, "keystone"); row.Retrying && row.Restarts >= 1 && strings.Contains(row.LastLog, addr) {
+			break
+		}
+		time.Sleep(2 * time.Second)
+	}
 	text, _, _ := s.Mage(nil, "status")
 	t.Logf("status %s into the outage:\n%s", time.Since(down).Round(time.Second), tail(text, 40))
 	if row.Healthy || !row.Retrying || row.Restarts < 1 || !strings.Contains(row.LastLog, addr) {
 		t.Errorf("status of keystone during the outage: %+v; want retrying, restarts >= 1, and its last line naming %s", row, addr)
 	}
+	if st := strings.TrimSpace(s.MustExec(t, "systemctl", "show", "-p", "ActiveState", unit)); st != "ActiveState=inactive" {
+		t.Fatalf("MariaDB came back during the outage: %s", st)
+	}
 	time.Sleep(time.Until(down.Add(outage)))
-	s.MustExec(t, "systemctl", "start", stack.UnitName("mariadb"))
+	s.MustExec(t, "rm", "-f", flag)
 	back := time.Now()
+	s.MustExec(t, "systemctl", "start", unit)
 	deadline := back.Add(3 * time.Minute)
 	for {
 		if _, _, err := s.Mage(nil, "status"); err == nil {
@@ -204,7 +226,7 @@ func (s *Stack) checkOutage(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 	healed := time.Since(back)
-	statusOut, _, _ = s.Mage([]string{"HOTSTACK_OUTPUT=json"}, "status")
+	statusOut, _, _ := s.Mage([]string{"HOTSTACK_OUTPUT=json"}, "status")
 	line := fmt.Sprintf("FIGURE MariaDB down %s, then healthy %.1fs after its return (keystone restarted %d times by systemd)",
 		outage, healed.Seconds(), statusRow(t, statusOut, "keystone").Restarts)
 	t.Log(line)
