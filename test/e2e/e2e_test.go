@@ -351,11 +351,21 @@ func (s *Stack) withEnv(t *testing.T, extra string) {
 	s.MustMage(t, nil, "install")
 }
 
+// requireAllHealthy fails unless mage status says every service is healthy
+// within 30 s: on a loaded machine one probe (a podman exec) may time out.
 func (s *Stack) requireAllHealthy(t *testing.T) {
 	t.Helper()
-	out, _, err := s.Mage(nil, "status")
-	if err != nil {
-		t.Fatalf("mage status: %v\n%s", err, out)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, _, err := s.Mage(nil, "status")
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mage status: %v\n%s", err, out)
+		}
+		t.Logf("not all healthy yet (%v); asking again", err)
+		time.Sleep(2 * time.Second)
 	}
 }
 
