@@ -40,11 +40,17 @@ func (Infra) Setup() error { return app.Run(hotstack, (*app.App).InfraSetup) }
 // Cleanup removes the hosts/exports entries; HOTSTACK_PURGE=1 also bridges and network.
 func (Infra) Cleanup() error { return app.Run(hotstack, (*app.App).InfraCleanup) }
 
-// Installed fails unless the installed units match what .env renders.
+// Installed fails unless the installed files match what .env renders.
 func Installed() error { return app.Run(hotstack, (*app.App).Installed) }
 
-// Up starts the stack (after installed): each service as soon as its dependencies are healthy.
-func Up() error { return app.Run(hotstack, (*app.App).Up) }
+// Up converges: builds missing images, installs what changed, sets up the host, restarts what changed, starts the rest.
+func Up() error {
+	mg.Deps(imagesMissing)
+	return app.Run(hotstack, (*app.App).Up)
+}
+
+// imagesMissing builds only the images podman lacks (up's first step); `mage images` rebuilds changed recipes.
+func imagesMissing() error { return app.Run(hotstack, (*app.App).ImagesMissing) }
 
 // Down stops the stack in reverse layer order, then cleans up the host infra.
 func Down() error { return app.Run(hotstack, (*app.App).Down) }

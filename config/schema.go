@@ -72,6 +72,7 @@ func BaseKeys() Schema {
 
 		{Name: "DEBUG_LOGGING", Kind: Bool, Default: "false", Group: "General", Doc: "Verbose logging in the OpenStack services."},
 		{Name: "REGION_NAME", Kind: String, Default: "RegionOne", Group: "General", Doc: "OpenStack region name."},
+		{Name: "KEYSTONE_TOKEN_EXPIRATION", Kind: Int, Default: "3600", Min: 300, Max: 86400, Optional: true, Group: "General", Doc: "Lifetime of a Keystone token, in seconds (keystone.conf [token] expiration)."},
 
 		{Name: "CONTAINER_NETWORK", Kind: Network, Default: "172.31.0.0/25", Group: "Networks", Doc: "Subnet of the hotstack-os podman network; every service IP lies in it."},
 		{Name: "PROVIDER_NETWORK", Kind: Network, Default: "172.31.0.128/25", Group: "Networks", Doc: "Provider network routed through the hot-ex bridge; must not overlap CONTAINER_NETWORK."},

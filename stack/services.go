@@ -14,8 +14,12 @@ func health(interval, timeout time.Duration, retries int, start time.Duration, c
 	return Health{Cmd: cmd, Interval: interval, Timeout: timeout, Retries: retries, StartPeriod: start}
 }
 
+// RuntimeDir is where `mage config` renders the templates: configs/ into
+// RuntimeConfig, scripts/ into runtime/scripts/.
+const RuntimeDir = "__HOTSTACK_DATA_DIR__/runtime/"
+
 // RuntimeConfig is where `mage config` renders templates/configs.
-const RuntimeConfig = "__HOTSTACK_DATA_DIR__/runtime/config/"
+const RuntimeConfig = RuntimeDir + "config/"
 
 func cfg(path string) string { return RuntimeConfig + path }
 

@@ -41,3 +41,10 @@ type HealthGatedStart interface {
 type Snapshotter interface {
 	Snapshot(ctx context.Context) (map[string]bool, error)
 }
+
+// Restarter is an optional Backend extension: restart a node that is up
+// in one step (for systemd: a restart job, which ends once the node is
+// healthy again). Without it the engine stops, then starts the node.
+type Restarter interface {
+	Restart(ctx context.Context, node string) error
+}

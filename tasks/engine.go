@@ -22,6 +22,16 @@ type Engine struct {
 	// its own dependencies are healthy.
 	StrictLayers bool
 	Observer     Observer
+	// Restart are nodes to restart although they are up (their definition
+	// changed). A node is restarted once each of its dependencies is
+	// healthy, after the dependency's own restart when it has one, so
+	// restarts go in dependency order, as starts do; a node that is up and
+	// not listed is left alone, whatever happens to its dependencies. A
+	// listed node that is not up is simply started.
+	Restart map[string]bool
+	// Known, when set, says which nodes are up now (the caller read it);
+	// otherwise Up asks the backend (Snapshotter, or one probe per node).
+	Known map[string]bool
 }
 
 // Failure is the first node that could not be brought up.
@@ -36,9 +46,10 @@ func (f *Failure) Unwrap() error { return f.Err }
 
 // Timing is what happened to one node during Up.
 type Timing struct {
-	Started time.Time // when Start was called (zero if it was already healthy)
-	Healthy time.Time // when health was confirmed
-	Skipped bool      // already healthy: not started
+	Started   time.Time // when Start (or Restart) was called (zero if it was already healthy)
+	Healthy   time.Time // when health was confirmed
+	Skipped   bool      // already healthy: not started
+	Restarted bool      // it was up, and was restarted
 }
 
 // Report is the outcome of Up.
@@ -47,11 +58,22 @@ type Report struct {
 	Nodes      map[string]Timing
 }
 
-// Started counts the nodes Up started.
+// Started counts the nodes Up started (restarts not included).
 func (r *Report) Started() int {
 	n := 0
 	for _, t := range r.Nodes {
-		if !t.Skipped && !t.Started.IsZero() {
+		if !t.Skipped && !t.Restarted && !t.Started.IsZero() {
+			n++
+		}
+	}
+	return n
+}
+
+// Restarted counts the nodes Up restarted.
+func (r *Report) Restarted() int {
+	n := 0
+	for _, t := range r.Nodes {
+		if t.Restarted {
 			n++
 		}
 	}
@@ -78,9 +100,12 @@ func (e *Engine) Up(ctx context.Context) (*Report, error) {
 		mu.Unlock()
 	}
 
-	already, err := e.healthyNow(ctx)
-	if err != nil {
-		return rep, err
+	already := e.Known
+	if already == nil {
+		var err error
+		if already, err = e.healthyNow(ctx); err != nil {
+			return rep, err
+		}
 	}
 	ready := make(map[string]chan struct{}, len(e.Graph.Nodes))
 	for _, n := range e.Graph.Nodes {
@@ -88,7 +113,8 @@ func (e *Engine) Up(ctx context.Context) (*Report, error) {
 	}
 
 	bringUp := func(ctx context.Context, n Node) error {
-		if already[n.Name] {
+		restart := already[n.Name] && e.Restart[n.Name]
+		if already[n.Name] && !restart {
 			record(n.Name, func(t *Timing) { t.Skipped, t.Healthy = true, time.Now() })
 			e.emit(n, AlreadyHealthy, "")
 			close(ready[n.Name])
@@ -105,10 +131,17 @@ func (e *Engine) Up(ctx context.Context) (*Report, error) {
 				return ctx.Err()
 			}
 		}
-		record(n.Name, func(t *Timing) { t.Started = time.Now() })
-		e.emit(n, Starting, "")
-		if err := e.Backend.Start(ctx, n.Name); err != nil {
-			return e.fail(ctx, n, err, "")
+		record(n.Name, func(t *Timing) { t.Started, t.Restarted = time.Now(), restart })
+		if restart {
+			e.emit(n, Restarting, "")
+			if err := e.restart(ctx, n.Name); err != nil {
+				return e.fail(ctx, n, err, "")
+			}
+		} else {
+			e.emit(n, Starting, "")
+			if err := e.Backend.Start(ctx, n.Name); err != nil {
+				return e.fail(ctx, n, err, "")
+			}
 		}
 		if g, ok := e.Backend.(HealthGatedStart); !ok || !g.StartWaitsForHealth() {
 			if err := e.waitHealthy(ctx, n); err != nil {
@@ -121,6 +154,7 @@ func (e *Engine) Up(ctx context.Context) (*Report, error) {
 		return nil
 	}
 
+	var err error
 	if e.StrictLayers {
 		// The literal barrier: a layer starts once the whole previous
 		// one is healthy.
@@ -147,6 +181,17 @@ func (e *Engine) Up(ctx context.Context) (*Report, error) {
 		return rep, fmt.Errorf("interrupted: %w", ctx.Err())
 	}
 	return rep, err
+}
+
+// restart restarts node through the backend, or stops and starts it.
+func (e *Engine) restart(ctx context.Context, node string) error {
+	if r, ok := e.Backend.(Restarter); ok {
+		return r.Restart(ctx, node)
+	}
+	if err := e.Backend.Stop(ctx, node); err != nil {
+		return err
+	}
+	return e.Backend.Start(ctx, node)
 }
 
 // waitHealthy polls the node's health under its policy.

@@ -219,3 +219,45 @@ func TestCriticalPath(t *testing.T) {
 		t.Fatalf("critical path %v, want 7s", cp)
 	}
 }
+
+// TestRestartsFollowDependencies: on a running stack, Up restarts exactly
+// the nodes it is told to, each once its dependencies are healthy again
+// (mariadb before keystone), and leaves the others, dependents included,
+// alone.
+func TestRestartsFollowDependencies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := realGraph(t)
+		m := tasks.NewMemory(uniform(g, 200*time.Millisecond), testPolicy)
+		known := map[string]bool{}
+		for _, n := range g.Nodes {
+			m.MarkRunning(n.Name)
+			known[n.Name] = true
+		}
+		restart := map[string]bool{"mariadb": true, "keystone": true, "heat-engine": true}
+		e := &tasks.Engine{Graph: g, Backend: m, Restart: restart, Known: known}
+		rep, err := e.Up(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Restarted() != 3 || rep.Started() != 0 {
+			t.Fatalf("restarted %d, started %d; want 3, 0", rep.Restarted(), rep.Started())
+		}
+		if stops := m.Stops(); len(stops) != 3 {
+			t.Fatalf("stopped %v, want the three restarted", stops)
+		}
+		mariadbStart, mariadbReady := m.Times("mariadb")
+		keystoneStart, _ := m.Times("keystone")
+		heatStart, _ := m.Times("heat-engine")
+		if keystoneStart.Before(mariadbReady) {
+			t.Errorf("keystone restarted %v before mariadb was healthy again", mariadbReady.Sub(keystoneStart))
+		}
+		if !heatStart.Equal(mariadbStart) {
+			t.Errorf("heat-engine, whose dependencies were not restarted, waited %v", heatStart.Sub(mariadbStart))
+		}
+		for _, n := range g.Nodes {
+			if !restart[n.Name] && !rep.Nodes[n.Name].Skipped {
+				t.Errorf("%s was touched", n.Name)
+			}
+		}
+	})
+}

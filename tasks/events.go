@@ -16,6 +16,7 @@ const (
 	Stopping
 	Stopped
 	Cancelled
+	Restarting
 )
 
 func (s State) String() string {
@@ -40,6 +41,8 @@ func (s State) String() string {
 		return "stopped"
 	case Cancelled:
 		return "cancelled"
+	case Restarting:
+		return "restarting"
 	}
 	return "unknown"
 }

@@ -30,9 +30,18 @@ func secretKeyOf(cfg *config.Config, svc, name, value string) (string, error) {
 	return "", nil
 }
 
+// podmanCommand is a service's `podman run` command line.
+type podmanCommand struct {
+	argv    []string
+	image   int               // index of the image in argv
+	secrets map[string]string // the secret variables it passes by name, with their values
+}
+
 // podmanRun builds the argv of `podman run` for svc, and records the secret
-// variables it passes by name.
-func podmanRun(cfg *config.Config, p Paths, svc *stack.Service, secrets secretEnv) ([]string, error) {
+// variables it passes by name (in secrets, shared by all services, and in
+// the command's own).
+func podmanRun(cfg *config.Config, p Paths, svc *stack.Service, secrets secretEnv) (podmanCommand, error) {
+	own := map[string]string{}
 	c := svc.Container
 	expand := func(what, s string) (string, error) {
 		v, err := cfg.Expand(s)
@@ -71,19 +80,20 @@ func podmanRun(cfg *config.Config, p Paths, svc *stack.Service, secrets secretEn
 	for _, e := range c.Env {
 		key, err := secretKeyOf(cfg, svc.Name, e.Name, e.Value)
 		if err != nil {
-			return nil, err
+			return podmanCommand{}, err
 		}
 		if key != "" {
 			if prev, ok := secrets[e.Name]; ok && prev != cfg.Get(key) {
-				return nil, fmt.Errorf("service %s: env %s carries %s, but another service passes a different secret under the same name", svc.Name, e.Name, key)
+				return podmanCommand{}, fmt.Errorf("service %s: env %s carries %s, but another service passes a different secret under the same name", svc.Name, e.Name, key)
 			}
 			secrets[e.Name] = cfg.Get(key)
+			own[e.Name] = cfg.Get(key)
 			add("--env", e.Name) // podman copies the value from its own environment
 			continue
 		}
 		v, err := expand("env "+e.Name, e.Value)
 		if err != nil {
-			return nil, err
+			return podmanCommand{}, err
 		}
 		add("--env", e.Name+"="+v)
 	}
@@ -101,13 +111,14 @@ func podmanRun(cfg *config.Config, p Paths, svc *stack.Service, secrets secretEn
 		for _, item := range list.items {
 			v, err := expand(strings.TrimPrefix(list.flag, "--"), item)
 			if err != nil {
-				return nil, err
+				return podmanCommand{}, err
 			}
 			add(list.flag, v)
 		}
 	}
+	image := len(argv)
 	argv = append(argv, Image(cfg, svc))
-	return append(argv, c.Args...), nil
+	return podmanCommand{argv: append(argv, c.Args...), image: image, secrets: own}, nil
 }
 
 // Where the image contract puts things inside a container.

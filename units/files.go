@@ -39,5 +39,8 @@ func (p Paths) ConfigFile() string { return p.ConfigDir + "/hotstack-os.env" }
 // SecretsFile holds the container environment variables that carry secrets.
 func (p Paths) SecretsFile() string { return p.ConfigDir + "/secrets.env" }
 
+// KeyFile holds the key of the containers' fingerprint labels (0600).
+func (p Paths) KeyFile() string { return p.ConfigDir + "/fingerprint.key" }
+
 // ManifestFile lists every path install wrote, for uninstall.
 func (p Paths) ManifestFile() string { return p.ConfigDir + "/manifest" }

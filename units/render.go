@@ -18,47 +18,120 @@ import (
 
 // Tunables of the rendered units.
 const (
-	// restartDelay: a crashed container comes back quickly; the start limit
-	// below ends a crash loop (5 starts in 2 minutes, ~30 s of retrying).
-	restartDelay        = 5 * time.Second
-	startLimitInterval  = 2 * time.Minute
-	startLimitBurst     = 5
+	// RestartDelay: a container that exits, or fails its health gate, is
+	// started again after this delay, forever (no start limit): after an
+	// outage of a dependency of any length every service is back within
+	// one delay plus its own start. A crash loop costs one start per delay.
+	RestartDelay        = 10 * time.Second
 	staleStopTimeout    = 2 // seconds given to a leftover container
 	startTimeoutSlack   = 30 * time.Second
 	stopTimeoutSlack    = 15 * time.Second
 	infraStartTimeout   = 2 * time.Minute
 	sigtermExitStatus   = "143"
-	hostPrerequisites   = "network-online.target openvswitch-switch.service openvswitch.service nfs-server.service"
 	onlineTarget        = "network-online.target"
 	installedConfigNote = "HOTSTACK_ENV="
+	// imageWord stands for the image in the unit the fingerprint covers:
+	// an image change is reported as such, not as a unit change.
+	imageWord = "IMAGE"
 )
 
-// Render returns every file install writes except the helper binary: the
-// units, the target, the installed config and the secrets file. It does no
-// I/O. Files come back sorted by path.
-func Render(cfg *config.Config, st *stack.Stack, p Paths) ([]File, error) {
+// hostPrerequisites are the host services the stack needs, under every
+// name Debian/Ubuntu and Fedora/RHEL/CentOS give them: Open vSwitch
+// (openvswitch-switch on Debian; openvswitch on Fedora; ovsdb-server and
+// ovs-vswitchd on both) and the NFS server (nfs-server; nfs-kernel-server
+// is its Debian alias). The infra unit wants and follows each: a name the
+// host lacks is ignored by systemd.
+func hostPrerequisites() []string {
+	return []string{"openvswitch-switch.service", "openvswitch.service", "ovsdb-server.service", "ovs-vswitchd.service",
+		"nfs-server.service", "nfs-kernel-server.service"}
+}
+
+// LibvirtUnits are libvirt's names: the monolithic daemon and the modular
+// QEMU daemon, with their sockets. The infra unit is ordered after all of
+// them but wants only those Inputs.Libvirt names: the modular units
+// declare Conflicts= with the monolithic ones, so wanting both flavours
+// would have systemd stop whichever the host runs.
+func LibvirtUnits() []string {
+	return []string{"libvirtd.service", "libvirtd.socket", "virtqemud.service", "virtqemud.socket"}
+}
+
+// DefaultLibvirt is the libvirt unit wanted on a host that has not enabled
+// the modular daemon (Debian and Ubuntu, and hosts without libvirt).
+func DefaultLibvirt() []string { return []string{"libvirtd.service"} }
+
+// Inputs are what rendering needs besides the config and the stack. Render
+// reads nothing itself: the caller gathers these.
+type Inputs struct {
+	// Key keys the fingerprint labels: KeySize random bytes, generated
+	// by the first install and kept in Paths.KeyFile.
+	Key []byte
+	// Configs are the rendered templates (`mage config`), with their
+	// absolute paths: the fingerprint of a container covers each one it
+	// mounts.
+	Configs []File
+	// Libvirt are the libvirt units the infra unit pulls in (a subset of
+	// LibvirtUnits; DefaultLibvirt when empty).
+	Libvirt []string
+}
+
+// Rendered is the output of Render.
+type Rendered struct {
+	// Files are every file install writes except the templates and the
+	// helper binary, sorted by path.
+	Files []File
+	// Fingerprints are what each container service's unit starts it
+	// from, by service name; its labels carry the same.
+	Fingerprints map[string]Fingerprint
+}
+
+// Render returns every file install writes except the rendered templates
+// and the helper binary: the units, the target, the installed config, the
+// secrets file and the fingerprint key file; and the fingerprint of each
+// container. It does no I/O.
+func Render(cfg *config.Config, st *stack.Stack, p Paths, in Inputs) (*Rendered, error) {
+	if len(in.Key) != KeySize {
+		return nil, fmt.Errorf("the fingerprint key has %d bytes, want %d", len(in.Key), KeySize)
+	}
+	libvirt := in.Libvirt
+	if len(libvirt) == 0 {
+		libvirt = DefaultLibvirt()
+	}
+	for _, u := range libvirt {
+		if !slices.Contains(LibvirtUnits(), u) {
+			return nil, fmt.Errorf("%s is not one of the libvirt units %s", u, strings.Join(LibvirtUnits(), ", "))
+		}
+	}
+	configs := map[string][]byte{}
+	for _, f := range in.Configs {
+		configs[f.Path] = f.Data
+	}
 	secrets := secretEnv{}
-	var files []File
+	out := &Rendered{Fingerprints: map[string]Fingerprint{}}
 	var wants []string
 	for _, svc := range st.Services() {
 		var opts []*unit.UnitOption
-		var err error
 		if svc.Oneshot {
-			opts = infraUnit(svc, p)
-		} else if opts, err = containerUnit(cfg, st, svc, p, secrets); err != nil {
-			return nil, err
+			opts = infraUnit(svc, p, libvirt)
+		} else {
+			var fp Fingerprint
+			var err error
+			if opts, fp, err = containerUnit(cfg, svc, p, in.Key, configs, secrets); err != nil {
+				return nil, err
+			}
+			out.Fingerprints[svc.Name] = fp
 		}
 		name := stack.UnitName(svc.Name)
 		wants = append(wants, name)
-		files = append(files, File{Path: p.UnitDir + "/" + name, Data: serialize(opts), Mode: 0o644})
+		out.Files = append(out.Files, File{Path: p.UnitDir + "/" + name, Data: serialize(opts), Mode: 0o644})
 	}
-	files = append(files,
+	out.Files = append(out.Files,
 		File{Path: p.UnitDir + "/" + stack.TargetName, Data: serialize(targetUnit(wants)), Mode: 0o644},
 		File{Path: p.ConfigFile(), Data: ConfigEnv(cfg), Mode: 0o644},
 		File{Path: p.SecretsFile(), Data: secrets.file(), Mode: 0o600, Secret: true},
+		File{Path: p.KeyFile(), Data: KeyFileData(in.Key), Mode: 0o600, Secret: true},
 	)
-	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
-	return files, nil
+	slices.SortFunc(out.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	return out, nil
 }
 
 func opt(section, name, value string) *unit.UnitOption {
@@ -67,12 +140,70 @@ func opt(section, name, value string) *unit.UnitOption {
 
 func seconds(d time.Duration) string { return strconv.Itoa(int(d / time.Second)) }
 
-func containerUnit(cfg *config.Config, st *stack.Stack, svc *stack.Service, p Paths, secrets secretEnv) ([]*unit.UnitOption, error) {
+// containerUnit renders svc's unit and its fingerprint. The unit's own
+// fingerprint covers the unit as it would be without its image and its
+// labels; the labels are then added to the podman command line.
+func containerUnit(cfg *config.Config, svc *stack.Service, p Paths, key []byte, configs map[string][]byte, secrets secretEnv) ([]*unit.UnitOption, Fingerprint, error) {
 	run, err := podmanRun(cfg, p, svc, secrets)
+	if err != nil {
+		return nil, Fingerprint{}, err
+	}
+	fp := Fingerprint{Image: run.argv[run.image], Secrets: secretsFingerprint(key, run.secrets), Configs: map[string]string{}}
+	mounted, err := mountedConfigs(cfg, svc)
+	if err != nil {
+		return nil, Fingerprint{}, err
+	}
+	for _, path := range mounted {
+		data, ok := configs[path]
+		if !ok {
+			return nil, Fingerprint{}, fmt.Errorf("service %s mounts %s, which no template renders", svc.Name, path)
+		}
+		name := path[strings.LastIndex(path, "/")+1:]
+		if _, dup := fp.Configs[name]; dup {
+			return nil, Fingerprint{}, fmt.Errorf("service %s mounts two rendered files named %s; their labels would clash", svc.Name, name)
+		}
+		fp.Configs[name] = fingerprint(key, "config", data)
+	}
+	usesSecrets := len(run.secrets) > 0
+	bare := slices.Clone(run.argv)
+	bare[run.image] = imageWord
+	fp.Unit = fingerprint(key, "unit", serialize(containerOptions(svc, p, bare, usesSecrets)))
+	var labels []string
+	for _, l := range fp.Labels() {
+		labels = append(labels, "--label", l)
+	}
+	argv := slices.Concat(run.argv[:run.image], labels, run.argv[run.image:])
+	return containerOptions(svc, p, argv, usesSecrets), fp, nil
+}
+
+// mountedConfigs are the rendered files svc mounts: its volumes below the
+// runtime directory, and its secrets templates.
+func mountedConfigs(cfg *config.Config, svc *stack.Service) ([]string, error) {
+	runtime, err := cfg.Expand(stack.RuntimeDir)
 	if err != nil {
 		return nil, err
 	}
-	usesSecrets := anySecret(cfg, svc)
+	var out []string
+	for _, v := range svc.Container.Volumes {
+		v, err := cfg.Expand(v)
+		if err != nil {
+			return nil, fmt.Errorf("service %s: volume: %w", svc.Name, err)
+		}
+		if src, _, _ := strings.Cut(v, ":"); strings.HasPrefix(src, runtime) {
+			out = append(out, src)
+		}
+	}
+	for _, tmpl := range svc.Container.Secrets {
+		path, err := cfg.Expand(stack.RuntimeConfig + tmpl)
+		if err != nil {
+			return nil, fmt.Errorf("service %s: secrets template: %w", svc.Name, err)
+		}
+		out = append(out, path)
+	}
+	return out, nil
+}
+
+func containerOptions(svc *stack.Service, p Paths, run []string, usesSecrets bool) []*unit.UnitOption {
 	infra := stack.UnitName(stack.InfraName)
 	after := []string{infra}
 	var wants []string
@@ -96,8 +227,9 @@ func containerUnit(cfg *config.Config, st *stack.Stack, svc *stack.Service, p Pa
 	}
 	u = append(u,
 		opt("Unit", "PartOf", stack.TargetName),
-		opt("Unit", "StartLimitIntervalSec", seconds(startLimitInterval)),
-		opt("Unit", "StartLimitBurst", strconv.Itoa(startLimitBurst)),
+		// No start limit: Restart= below retries every RestartDelay for
+		// as long as it takes (see README, "Self-healing").
+		opt("Unit", "StartLimitIntervalSec", "0"),
 		opt("Service", "Type", "simple"),
 		opt("Service", "Environment", installedConfigNote+p.ConfigFile()),
 	)
@@ -112,8 +244,11 @@ func containerUnit(cfg *config.Config, st *stack.Stack, svc *stack.Service, p Pa
 		opt("Service", "ExecStop", execLine(p.Podman, "stop", "-t", seconds(svc.StopTimeout), name)),
 		opt("Service", "ExecStopPost", "-"+execLine(p.Podman, "rm", "-f", name)),
 		opt("Service", "SuccessExitStatus", sigtermExitStatus),
-		opt("Service", "Restart", "on-failure"),
-		opt("Service", "RestartSec", seconds(restartDelay)),
+		// always, not on-failure: a container stopped behind systemd's
+		// back (podman stop: exit 0 or 143) comes back too; an operator's
+		// systemctl stop or mage down is never undone.
+		opt("Service", "Restart", "always"),
+		opt("Service", "RestartSec", seconds(RestartDelay)),
 		opt("Service", "TimeoutStartSec", seconds(svc.Health.Deadline()+startTimeoutSlack)),
 		opt("Service", "TimeoutStopSec", seconds(svc.StopTimeout+stopTimeoutSlack)),
 		opt("Service", "StandardOutput", "journal"),
@@ -121,25 +256,19 @@ func containerUnit(cfg *config.Config, st *stack.Stack, svc *stack.Service, p Pa
 		opt("Service", "SyslogIdentifier", name),
 		opt("Install", "WantedBy", stack.TargetName),
 	)
-	return u, nil
+	return u
 }
 
-func anySecret(cfg *config.Config, svc *stack.Service) bool {
-	for _, e := range svc.Container.Env {
-		if k, _ := secretKeyOf(cfg, svc.Name, e.Name, e.Value); k != "" {
-			return true
-		}
-	}
-	return false
-}
-
-func infraUnit(svc *stack.Service, p Paths) []*unit.UnitOption {
+func infraUnit(svc *stack.Service, p Paths, libvirt []string) []*unit.UnitOption {
+	wants := slices.Concat([]string{onlineTarget}, hostPrerequisites(), libvirt)
+	after := slices.Concat([]string{onlineTarget}, hostPrerequisites(), LibvirtUnits())
 	return []*unit.UnitOption{
 		opt("Unit", "Description", specifierSafe(svc.Description)),
-		opt("Unit", "Wants", onlineTarget),
-		// Ordering only: the OVS and NFS unit names differ between
-		// distributions, and setup itself reports a missing OVS clearly.
-		opt("Unit", "After", hostPrerequisites),
+		// Pulled in at boot under all their names (systemd ignores the
+		// ones this host lacks); setup waits a bounded time for Open
+		// vSwitch to answer, and says which service to start if not.
+		opt("Unit", "Wants", strings.Join(wants, " ")),
+		opt("Unit", "After", strings.Join(after, " ")),
 		opt("Unit", "PartOf", stack.TargetName),
 		opt("Service", "Type", "oneshot"),
 		opt("Service", "RemainAfterExit", "yes"),

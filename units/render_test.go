@@ -2,6 +2,7 @@ package units
 
 import (
 	"bytes"
+	"encoding/hex"
 	"flag"
 	"os"
 	"os/exec"
@@ -38,14 +39,46 @@ func loadTest(t *testing.T, env string) (*config.Config, *stack.Stack) {
 	return cfg, st
 }
 
-func TestGoldenUnits(t *testing.T) {
-	cfg, st := loadTest(t, testEnv)
-	files, err := Render(cfg, st, DefaultPaths())
+// testKey is the fingerprint key of the golden files: fixed, so they are
+// stable; a real install generates its own.
+func testKey() []byte { return bytes.Repeat([]byte{0x5a}, KeySize) }
+
+// testInputs are fixed rendering inputs: the test key, and a stand-in
+// content for every rendered file a container mounts.
+func testInputs(t *testing.T, cfg *config.Config, st *stack.Stack) Inputs {
+	t.Helper()
+	in := Inputs{Key: testKey()}
+	seen := map[string]bool{}
+	for _, svc := range st.Containers() {
+		paths, err := mountedConfigs(cfg, svc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range paths {
+			if !seen[p] {
+				seen[p] = true
+				in.Configs = append(in.Configs, File{Path: p, Data: []byte("rendered " + p + "\n"), Mode: 0o644})
+			}
+		}
+	}
+	return in
+}
+
+// render renders with the test inputs.
+func render(t *testing.T, cfg *config.Config, st *stack.Stack, p Paths) []File {
+	t.Helper()
+	r, err := Render(cfg, st, p, testInputs(t, cfg, st))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 23+1+2 {
-		t.Fatalf("%d files, want 23 units + target + 2 config files", len(files))
+	return r.Files
+}
+
+func TestGoldenUnits(t *testing.T) {
+	cfg, st := loadTest(t, testEnv)
+	files := render(t, cfg, st, DefaultPaths())
+	if len(files) != 23+1+3 {
+		t.Fatalf("%d files, want 23 units + target + 2 config files + key", len(files))
 	}
 	for _, f := range files {
 		golden := filepath.Join("testdata", filepath.Base(f.Path)+".golden")
@@ -70,10 +103,7 @@ func TestGoldenUnits(t *testing.T) {
 
 func TestSecretsOnlyInSecretsFile(t *testing.T) {
 	cfg, st := loadTest(t, testEnv)
-	files, err := Render(cfg, st, DefaultPaths())
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := render(t, cfg, st, DefaultPaths())
 	secrets := []string{"adminSecret1", "rootSecret2", "dbSecret3", "svcSecret4", "rabbitSecret5"}
 	for _, f := range files {
 		for _, s := range secrets {
@@ -89,19 +119,19 @@ func TestSecretsOnlyInSecretsFile(t *testing.T) {
 				t.Errorf("%s contains secret %s", f.Path, s)
 			}
 		}
+		if f.Path == DefaultPaths().KeyFile() && (f.Mode != 0o600 || !f.Secret) {
+			t.Errorf("the key file is mode %v, secret %v; want 0600, secret", f.Mode, f.Secret)
+		}
+		if f.Path != DefaultPaths().KeyFile() && bytes.Contains(f.Data, []byte(hex.EncodeToString(testKey()))) {
+			t.Errorf("%s contains the fingerprint key", f.Path)
+		}
 	}
 }
 
 func TestRenderIsDeterministic(t *testing.T) {
 	cfg, st := loadTest(t, testEnv)
-	a, err := Render(cfg, st, DefaultPaths())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := Render(cfg, st, DefaultPaths())
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := render(t, cfg, st, DefaultPaths())
+	b := render(t, cfg, st, DefaultPaths())
 	if len(a) != len(b) {
 		t.Fatalf("%d files, then %d", len(a), len(b))
 	}
@@ -152,10 +182,7 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	files, err := Render(cfg, st, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := render(t, cfg, st, p)
 	var names []string
 	for _, f := range files {
 		if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {

@@ -14,15 +14,11 @@ import (
 // templates are checked before any is written, all are written or none,
 // and unchanged files are not touched.
 func (a *App) Config(ctx context.Context) error {
-	cfg, _, err := a.checked(ctx)
+	r, err := a.checked(ctx)
 	if err != nil {
 		return err
 	}
-	files, err := a.configFiles(cfg)
-	if err != nil {
-		return err
-	}
-	sum, err := a.write(ctx, files)
+	sum, err := a.write(ctx, r.configs)
 	if err != nil {
 		return err
 	}

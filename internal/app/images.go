@@ -2,9 +2,13 @@ package app
 
 import (
 	"context"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hotstack-os/hotstack-os/internal/images"
+	"github.com/hotstack-os/hotstack-os/internal/install"
 )
 
 // Images builds every image the units name from Debian's packages
@@ -27,5 +31,49 @@ func (a *App) Images(ctx context.Context) error {
 	} else {
 		a.o.Log.Info().Msgf("images: %d built, %d up to date, in %s", built, len(results)-built, time.Since(start).Round(100*time.Millisecond))
 	}
+	return nil
+}
+
+// ImagesMissing builds the images the units name that podman does not have
+// (mage up's first step, through mg.Deps). An image podman has under a
+// unit's name is kept whatever its label: an operator's own image, or a
+// test's stand-in, is never rebuilt (`mage images` rebuilds those whose
+// recipe changed). A missing image no recipe builds is an error naming the
+// services that need it. One `podman image inspect` when nothing is
+// missing.
+func (a *App) ImagesMissing(ctx context.Context) error {
+	if a.o.SkipImageCheck {
+		return nil
+	}
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	missing, _, err := install.MissingImages(ctx, a.o.Runner, cfg, a.o.Stack)
+	if err != nil || len(missing) == 0 {
+		return err
+	}
+	recipes, unknown := images.For(images.Recipes(a.o.Stack), slices.Sorted(maps.Keys(missing)))
+	if len(unknown) > 0 {
+		only := map[string][]string{}
+		for _, img := range unknown {
+			only[img] = missing[img]
+		}
+		return install.MissingImagesError(only)
+	}
+	start := time.Now()
+	a.o.Log.Info().Msgf("images: %d missing (%s); building them", len(missing), strings.Join(slices.Sorted(maps.Keys(missing)), ", "))
+	b := images.Builder{Runner: a.o.Runner, Cache: a.o.ImageCache, Mirror: a.o.DebianMirror, OnlyMissing: true, Progress: a.o.Stderr}
+	results, err := b.Build(ctx, recipes)
+	if err != nil {
+		return err
+	}
+	built := 0
+	for _, r := range results {
+		if r.Built {
+			built++
+		}
+	}
+	a.o.Log.Info().Msgf("images: %d built in %s", built, time.Since(start).Round(100*time.Millisecond))
 	return nil
 }

@@ -5,22 +5,29 @@ import (
 	"strings"
 
 	"github.com/hotstack-os/hotstack-os/internal/step"
+	"github.com/hotstack-os/hotstack-os/stack"
 	"github.com/hotstack-os/hotstack-os/units"
 )
 
 // Install checks (as Check) and renders the configuration (as Config),
 // then writes the units, the installed config, the secrets file, the
-// rendered templates and the helper binary, all or nothing, reloading
-// systemd when a unit changed on the live system. The .env is loaded and
-// the images checked once. A repeated install with the same input writes
-// nothing.
+// fingerprint key, the rendered templates and the helper binary, all or
+// nothing, reloading systemd when a unit changed and enabling
+// hotstack-os.target (so the stack starts at boot) on the live system.
+// The .env is loaded and the images checked once. A repeated install with
+// the same input writes nothing.
 func (a *App) Install(ctx context.Context) error {
-	_, err := a.install(ctx)
+	r, err := a.checked(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = a.install(ctx, r)
 	return err
 }
 
-func (a *App) install(ctx context.Context) (step.Summary, error) {
-	files, err := a.installFiles(ctx)
+// install writes what r renders, with the helper binary (see Install).
+func (a *App) install(ctx context.Context, r *rendering) (step.Summary, error) {
+	files, err := a.withHelper(ctx, r.files())
 	if err != nil {
 		return step.Summary{}, err
 	}
@@ -29,29 +36,16 @@ func (a *App) install(ctx context.Context) (step.Summary, error) {
 		return sum, err
 	}
 	a.summary("install", sum)
-	if len(sum.Changed) > 0 && a.o.Live() && a.unitsChanged(sum) {
+	if !a.o.Live() {
+		return sum, nil
+	}
+	if len(sum.Changed) > 0 && a.unitsChanged(sum) {
 		if err := a.reload(ctx); err != nil {
 			return sum, err
 		}
 		a.o.Log.Info().Msg("systemd reloaded")
 	}
-	return sum, nil
-}
-
-// installFiles renders, in memory, everything install writes besides the
-// manifest and the record: units, installed config, secrets, rendered
-// templates and the helper binary. Nothing is written before all of it is
-// ready.
-func (a *App) installFiles(ctx context.Context) ([]units.File, error) {
-	cfg, files, err := a.checked(ctx)
-	if err != nil {
-		return nil, err
-	}
-	configFiles, err := a.configFiles(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return a.withHelper(ctx, append(files, configFiles...))
+	return sum, a.enableTarget(ctx)
 }
 
 // withHelper adds the helper binary to the files install writes.
@@ -80,4 +74,30 @@ func (a *App) reload(ctx context.Context) error {
 	}
 	defer mgr.Close()
 	return mgr.Reload(ctx)
+}
+
+// enableTarget enables hotstack-os.target (WantedBy=multi-user.target),
+// which wants every unit: the stack starts at boot. Nothing changes when
+// it is enabled already.
+func (a *App) enableTarget(ctx context.Context) error {
+	mgr, err := a.o.Systemd(ctx)
+	if err != nil {
+		return err
+	}
+	defer mgr.Close()
+	state, err := mgr.UnitFileState(ctx, stack.TargetName)
+	if err != nil || state == "enabled" {
+		return err
+	}
+	changed, err := mgr.Enable(ctx, stack.TargetName)
+	if err != nil {
+		return err
+	}
+	if changed {
+		if err := mgr.Reload(ctx); err != nil {
+			return err
+		}
+	}
+	a.o.Log.Info().Msgf("enabled %s: the stack starts at boot", stack.TargetName)
+	return nil
 }

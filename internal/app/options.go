@@ -97,12 +97,14 @@ func Production() (Options, error) {
 type App struct {
 	o      Options
 	config func() (*config.Config, error)
+	key    func() ([]byte, error) // the fingerprint key (loadKey)
 }
 
 // New returns the app for o.
 func New(o Options) *App {
 	a := &App{o: o}
 	a.config = sync.OnceValues(a.loadConfig)
+	a.key = sync.OnceValues(a.loadKey)
 	return a
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hotstack-os/hotstack-os/internal/install"
 	"github.com/hotstack-os/hotstack-os/internal/step"
+	"github.com/hotstack-os/hotstack-os/stack"
 )
 
 // Plan shows what install (and config), infra:setup and up would change,
@@ -25,20 +26,18 @@ func (a *App) Plan(ctx context.Context) error {
 }
 
 // plan collects the changes from the same steps install, config and
-// infra:setup apply, and the units up would start. With a staging root it
+// infra:setup apply, the restarts up would make (the same computation,
+// see restarts) and the units it would start. With a staging root it
 // covers files only, as install does.
 func (a *App) plan(ctx context.Context) (*step.Plan, error) {
-	cfg, files, err := a.prepare(ctx)
+	r, err := a.prepare(ctx)
 	if err != nil {
 		return nil, err
 	}
-	p := &step.Plan{Secrets: cfg.SecretValues()}
+	p := &step.Plan{Secrets: r.cfg.SecretValues()}
 
-	configFiles, err := a.configFiles(cfg)
+	files, err := a.withHelper(ctx, r.files())
 	if err != nil {
-		return nil, err
-	}
-	if files, err = a.withHelper(ctx, append(files, configFiles...)); err != nil {
 		return nil, err
 	}
 	if files, err = install.Files(a.o.Root, files, a.o.Paths.ManifestFile(), install.RecordFile(a.o.Paths)); err != nil {
@@ -50,7 +49,7 @@ func (a *App) plan(ctx context.Context) (*step.Plan, error) {
 	}
 	p.Add(changes...)
 
-	hostChanges, err := a.host(cfg).Plan(ctx)
+	hostChanges, err := a.host(r.cfg).Plan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("plan host infrastructure: %w", err)
 	}
@@ -59,15 +58,37 @@ func (a *App) plan(ctx context.Context) (*step.Plan, error) {
 	if !a.o.Live() {
 		return p, nil
 	}
+	unitChanges, err := a.planUnits(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	p.Add(unitChanges...)
+	return p, nil
+}
+
+// planUnits is what up would do to the units: enable the target, restart
+// the running containers whose inputs changed (the list up prints, from
+// the same computation), start what is not up.
+func (a *App) planUnits(ctx context.Context, r *rendering) ([]step.Change, error) {
 	b, closeBus, err := a.backend(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer closeBus()
-	up, err := b.Snapshot(ctx)
+	var out []step.Change
+	if state, err := b.Manager.UnitFileState(ctx, stack.TargetName); err != nil {
+		return nil, err
+	} else if state != "enabled" {
+		out = append(out, step.Change{Section: step.Units, Action: "enable", Target: stack.TargetName + " (the stack starts at boot)"})
+	}
+	obs, err := b.Observe(ctx)
 	if err != nil {
 		return nil, err
 	}
+	for _, rs := range a.restarts(r, obs) {
+		out = append(out, step.Change{Section: step.Units, Action: "restart", Target: rs.String()})
+	}
+	up := obs.Up(a.o.Stack)
 	for _, layer := range a.o.Stack.Graph().Layers() {
 		var down []string
 		for _, n := range layer {
@@ -76,8 +97,8 @@ func (a *App) plan(ctx context.Context) (*step.Plan, error) {
 			}
 		}
 		if len(down) > 0 {
-			p.Add(step.Change{Section: step.Units, Action: "start", Target: fmt.Sprintf("layer %d: %s", layer[0].Layer, strings.Join(down, ", "))})
+			out = append(out, step.Change{Section: step.Units, Action: "start", Target: fmt.Sprintf("layer %d: %s", layer[0].Layer, strings.Join(down, ", "))})
 		}
 	}
-	return p, nil
+	return out, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/hotstack-os/hotstack-os/internal/systemd"
 	"github.com/hotstack-os/hotstack-os/stack"
 	"github.com/hotstack-os/hotstack-os/tasks"
+	"github.com/hotstack-os/hotstack-os/units"
 )
 
 // ServiceStatus is one row of `mage status`.
@@ -25,7 +26,15 @@ type ServiceStatus struct {
 	Healthy bool      `json:"healthy"`
 	Health  string    `json:"health"` // probe output or reason
 	Since   time.Time `json:"since"`
-	Restart uint32    `json:"restarts"`
+	Restart uint32    `json:"restarts"` // automatic restarts since the last explicit start
+	// Retrying: systemd starts it again by itself, every RestartSec,
+	// after the failure LastExit and Result describe.
+	Retrying bool   `json:"retrying"`
+	Result   string `json:"result,omitempty"`    // the unit's last result: success, exit-code, signal, timeout, ...
+	LastExit string `json:"last_exit,omitempty"` // how its container process ended last: "exited 1", ...
+	// LastLog is the last line the service's container logged, when it
+	// is not healthy: usually the why.
+	LastLog string `json:"last_log,omitempty"`
 }
 
 // Status prints each service's unit state and health; it succeeds only
@@ -64,11 +73,18 @@ func (a *App) Status(ctx context.Context) error {
 func collectStatus(ctx context.Context, b *systemd.Backend) []ServiceStatus {
 	services := b.Stack.Services()
 	rows := make([]ServiceStatus, len(services))
+	// The queued jobs, read in one call: a unit retrying behind its
+	// dependencies is inactive with a start job.
+	var names []string
+	for _, svc := range services {
+		names = append(names, stack.UnitName(svc.Name))
+	}
+	jobs, _ := b.Manager.States(ctx, names)
 	var g errgroup.Group
 	g.SetLimit(tasks.ProbeConcurrency)
 	for i, svc := range services {
 		g.Go(func() error {
-			rows[i] = serviceStatus(ctx, b, svc)
+			rows[i] = serviceStatus(ctx, b, svc, jobs[stack.UnitName(svc.Name)].Job)
 			return nil
 		})
 	}
@@ -76,7 +92,7 @@ func collectStatus(ctx context.Context, b *systemd.Backend) []ServiceStatus {
 	return rows
 }
 
-func serviceStatus(ctx context.Context, b *systemd.Backend, svc *stack.Service) ServiceStatus {
+func serviceStatus(ctx context.Context, b *systemd.Backend, svc *stack.Service, job string) ServiceStatus {
 	unit := stack.UnitName(svc.Name)
 	row := ServiceStatus{Layer: svc.Layer, Service: svc.Name, Unit: unit}
 	us, err := b.Manager.State(ctx, unit)
@@ -84,17 +100,46 @@ func serviceStatus(ctx context.Context, b *systemd.Backend, svc *stack.Service) 
 		row.State, row.Health = "unknown", err.Error()
 		return row
 	}
+	us.Job = job
 	row.State, row.Since, row.Restart = us.Active+"/"+us.Sub, us.Since, us.Restarts
-	if us.Active != "active" {
-		row.Health = "-"
+	row.Retrying, row.Result, row.LastExit = us.Retrying(), us.Result, us.LastExit
+	if row.Result == "success" {
+		row.Result = ""
+	}
+	row.Health = "-"
+	// Active, or in its health gate (start-post): the probe says how it is.
+	if us.Active == "active" || us.Active == "activating" && us.Sub == "start-post" {
+		pctx, cancel := context.WithTimeout(ctx, b.Policy(svc.Name).ProbeTimeout)
+		defer cancel()
+		res := b.Probe(pctx, svc.Name)
+		row.Healthy, row.Health = res.Healthy && us.Active == "active", firstLine(res.Output)
+		if row.Healthy {
+			row.Health = "healthy"
+			return row
+		}
+	}
+	// Why it is not healthy, unless it was stopped on purpose.
+	if svc.Oneshot || !row.Retrying && us.Active != "failed" && us.Active != "active" {
 		return row
 	}
-	pctx, cancel := context.WithTimeout(ctx, b.Policy(svc.Name).ProbeTimeout)
-	defer cancel()
-	res := b.Probe(pctx, svc.Name)
-	row.Healthy, row.Health = res.Healthy, firstLine(res.Output)
-	if res.Healthy {
-		row.Health = "healthy"
+	if last, err := systemd.LastLine(ctx, b.Runner, unit, stack.ContainerName(svc.Name), us.MainPID); err == nil {
+		row.LastLog = last
+	}
+	if row.Retrying {
+		why := "retrying every " + units.RestartDelay.String()
+		if us.Active == "inactive" {
+			why += ", queued behind its dependencies"
+		}
+		if row.LastExit != "" {
+			why += "; last run " + row.LastExit
+			if row.Result != "" {
+				why += " (" + row.Result + ")"
+			}
+		}
+		if row.Health != "-" && row.Health != "" {
+			why += "; probe: " + row.Health
+		}
+		row.Health = why
 	}
 	return row
 }
@@ -102,14 +147,24 @@ func serviceStatus(ctx context.Context, b *systemd.Backend, svc *stack.Service) 
 func printStatus(w io.Writer, rows []ServiceStatus, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "LAYER\tSERVICE\tUNIT STATE\tHEALTH\tSINCE\tRESTARTS")
+	var why []string
 	for _, r := range rows {
 		since := "-"
 		if !r.Since.IsZero() {
 			since = now.Sub(r.Since).Round(time.Second).String() + " ago"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\n", r.Layer, r.Service, r.State, r.Health, since, r.Restart)
+		if r.LastLog != "" {
+			why = append(why, fmt.Sprintf("%s: %s", r.Service, r.LastLog))
+		}
 	}
 	_ = tw.Flush()
+	if len(why) > 0 {
+		fmt.Fprintln(w, "\nLast line logged by each service that is not healthy:")
+		for _, line := range why {
+			fmt.Fprintln(w, "  "+line)
+		}
+	}
 }
 
 // firstLine shortens probe output for the table: its first line, or at most

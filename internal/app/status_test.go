@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hotstack-os/hotstack-os/internal/systemd"
 	"github.com/hotstack-os/hotstack-os/stack"
 )
 
@@ -51,5 +52,46 @@ func TestStatusJSONAndExitCode(t *testing.T) {
 	}
 	if r := byName["glance"]; !r.Healthy || r.Health != "healthy" || r.Unit != "hotstack-os-glance.service" {
 		t.Errorf("glance: %+v", r)
+	}
+}
+
+// TestStatusShowsARetryingService: a service systemd keeps restarting
+// shows as retrying, with its restarts, how its last run ended, and the
+// last line it logged.
+func TestStatusShowsARetryingService(t *testing.T) {
+	h := newHarness(t, secretEnv)
+	h.setAll(true)
+	unit := stack.UnitName("keystone")
+	h.mgr.Units[unit] = systemd.UnitState{Name: unit, Load: "loaded", Active: "activating", Sub: "auto-restart",
+		Restarts: 7, Result: "exit-code", LastExit: "exited 1", MainPID: 4242}
+	h.mgr.Units[stack.UnitName("nova-api")] = systemd.UnitState{Load: "loaded", Active: "inactive", Sub: "dead", Restarts: 2, Job: "restart"}
+	if err := h.app.Status(context.Background()); ExitCode(err) != ExitFailure {
+		t.Fatalf("status: %v", err)
+	}
+	out := h.out.String()
+	for _, want := range []string{
+		"activating/auto-restart  retrying every 10s; last run exited 1 (exit-code)",
+		"keystone: journal of _PID=4242: line 1",
+		"nova-api          inactive/dead            retrying every 10s, queued behind its dependencies",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+	h.o.JSONOutput = true
+	h.rebuild()
+	h.out.Reset()
+	_ = h.app.Status(context.Background())
+	var rows []ServiceStatus
+	if err := json.Unmarshal([]byte(h.out.String()), &rows); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.Service == "keystone" && (!r.Retrying || r.Restart != 7 || r.Result != "exit-code" || r.LastExit != "exited 1" || r.LastLog == "") {
+			t.Errorf("keystone: %+v", r)
+		}
+		if r.Service != "keystone" && r.Service != "nova-api" && (r.Retrying || r.LastLog != "") {
+			t.Errorf("%s: %+v", r.Service, r)
+		}
 	}
 }

@@ -59,7 +59,7 @@ func (a *App) Test(ctx context.Context) error {
 		fmt.Fprintln(a.o.Stderr, "test: HOTSTACK_E2E=0: end-to-end suite skipped")
 		return nil
 	}
-	if err := a.gotest(ctx, "", nil, "-tags=e2e", "-timeout=25m", "-v", "-run", "TestOperatorJourney", "./test/e2e"); err != nil {
+	if err := a.gotest(ctx, "", nil, "-tags=e2e", "-timeout=35m", "-v", "-run", "^(TestOperatorJourney|TestReboot)$", "./test/e2e"); err != nil {
 		return err
 	}
 	if err := a.secretsFromVarTmp(ctx); err != nil {

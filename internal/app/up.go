@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,65 +8,132 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hotstack-os/hotstack-os/internal/converge"
+	"github.com/hotstack-os/hotstack-os/internal/host"
 	"github.com/hotstack-os/hotstack-os/internal/install"
 	"github.com/hotstack-os/hotstack-os/internal/lockfile"
+	"github.com/hotstack-os/hotstack-os/internal/step"
 	"github.com/hotstack-os/hotstack-os/internal/systemd"
 	"github.com/hotstack-os/hotstack-os/internal/ui"
 	"github.com/hotstack-os/hotstack-os/stack"
 	"github.com/hotstack-os/hotstack-os/tasks"
-	"github.com/hotstack-os/hotstack-os/units"
 )
 
 // journalLines is how much of a failed unit's journal the report shows.
 const journalLines = 20
 
-// Installed fails unless the units on disk are the ones the current .env
-// renders, so `up` never starts a stack that disagrees with its config.
-func (a *App) Installed(context.Context) error {
-	cfg, err := a.config()
+// Installed fails unless the installed files are the ones the current
+// .env renders (units, installed config, secrets, key, templates).
+func (a *App) Installed(ctx context.Context) error {
+	r, err := a.prepare(ctx)
 	if err != nil {
 		return err
 	}
-	files, err := units.Render(cfg, a.o.Stack, a.o.Paths)
+	stale, err := a.stale(ctx, r)
 	if err != nil {
 		return err
-	}
-	var stale []string
-	for _, f := range files {
-		cur, err := os.ReadFile(install.Rooted(a.o.Root, f.Path))
-		if err != nil || !bytes.Equal(cur, f.Data) {
-			stale = append(stale, f.Path)
-		}
 	}
 	if len(stale) > 0 {
-		return fmt.Errorf("%d installed file(s) are missing or differ from what %s renders (first: %s); run `mage install`", len(stale), cfg.File, stale[0])
+		return fmt.Errorf("%d installed file(s) are missing or differ from what %s renders (first: %s); run `mage install` (or `mage up`, which installs them)", len(stale), r.cfg.File, stale[0])
 	}
 	return nil
 }
 
-// Up checks that the installed units are current (as Installed), then
-// brings the stack up: each service as soon as its dependencies are
-// healthy (HOTSTACK_STRICT_LAYERS=1: layer by layer). On a healthy stack it
-// starts nothing.
-func (a *App) Up(ctx context.Context) error {
-	if err := a.Installed(ctx); err != nil {
-		return err
+// stale lists the installed files that are missing or differ from r, the
+// helper binary when it is missing. It builds nothing, so it is cheap
+// enough for every up.
+func (a *App) stale(ctx context.Context, r *rendering) ([]string, error) {
+	changes, err := step.Changes(ctx, install.Steps(a.o.Root, r.files()))
+	if err != nil {
+		return nil, err
 	}
-	return a.driveStack(ctx, a.up)
+	var out []string
+	for _, c := range changes {
+		out = append(out, c.Target)
+	}
+	if _, err := os.Stat(install.Rooted(a.o.Root, a.o.Paths.Helper)); err != nil {
+		out = append(out, install.Rooted(a.o.Root, a.o.Paths.Helper))
+	}
+	return out, nil
 }
 
-func (a *App) up(ctx context.Context, b *systemd.Backend) error {
+// Up converges the host to what .env says, from any state: it installs
+// when the installed files differ from what .env renders, sets up the
+// host infrastructure, restarts exactly the running containers whose
+// inputs changed (saying why), starts what is not running, each service as
+// soon as its dependencies are healthy (HOTSTACK_STRICT_LAYERS=1: layer by
+// layer), and leaves hotstack-os.target active. Missing images are built
+// before, by ImagesMissing (magefile: mg.Deps). On an unchanged, healthy
+// stack it changes and starts nothing.
+func (a *App) Up(ctx context.Context) error {
+	return a.driveStack(ctx, func(ctx context.Context, b *systemd.Backend) error {
+		r, err := a.prepare(ctx)
+		if err != nil {
+			return err
+		}
+		stale, err := a.stale(ctx, r)
+		if err != nil {
+			return err
+		}
+		if len(stale) > 0 {
+			a.o.Log.Info().Msgf("up: %d installed file(s) differ from what %s renders (first: %s); installing", len(stale), r.cfg.File, stale[0])
+			if _, err := a.install(ctx, r); err != nil {
+				return err
+			}
+		} else if a.o.Live() {
+			if err := a.enableTarget(ctx); err != nil {
+				return err
+			}
+		}
+		h := a.host(r.cfg)
+		h.WaitOVS, h.Quiet = host.DefaultOVSWait, true
+		if _, err := h.Setup(ctx); err != nil {
+			return err
+		}
+		return a.up(ctx, b, r)
+	})
+}
+
+// restarts are the running containers whose inputs changed, with why: the
+// one computation behind both up's restarts and plan's list of them.
+func (a *App) restarts(r *rendering, obs *systemd.Observation) []converge.Restart {
+	return converge.Restarts(a.o.Stack, r.units.Fingerprints, obs.Containers, r.imageIDs())
+}
+
+func (a *App) up(ctx context.Context, b *systemd.Backend, r *rendering) error {
+	obs, err := b.Observe(ctx)
+	if err != nil {
+		return err
+	}
+	restarts := a.restarts(r, obs)
+	for _, rs := range restarts {
+		a.o.Log.Info().Str("service", rs.Service).Strs("reasons", rs.Reasons).Msg("restart " + rs.String())
+	}
 	progress := ui.NewProgress(a.o.Log, a.o.Stderr, a.o.Stack.Graph(), a.o.LiveView)
-	rep, err := a.engine(b, progress).Up(ctx)
+	e := a.engine(b, progress)
+	e.Known, e.Restart = obs.Up(a.o.Stack), converge.Set(restarts)
+	rep, err := e.Up(ctx)
 	progress.Close()
 	if err != nil {
 		return a.report(b, err)
 	}
+	// The target last: it wants every unit, all active now, so starting it
+	// starts and restarts nothing; `systemctl status hotstack-os.target`
+	// then tells the truth.
+	if obs.Units[stack.TargetName].Active != "active" {
+		if err := b.Manager.Start(ctx, stack.TargetName); err != nil {
+			return err
+		}
+	}
 	took := rep.End.Sub(rep.Begin).Round(time.Millisecond)
-	if started := rep.Started(); started == 0 {
+	started, restarted := rep.Started(), rep.Restarted()
+	switch {
+	case started == 0 && restarted == 0:
 		a.o.Log.Info().Msgf("up: all %d services already healthy; nothing started (%s)", len(rep.Nodes), took)
-	} else {
-		a.o.Log.Info().Msgf("up: %d services healthy, %d started, in %s%s", len(rep.Nodes), started, took, a.criticalPath(rep))
+	case started == 0:
+		a.o.Log.Info().Msgf("up: %d services healthy, %d restarted, nothing else started, in %s", len(rep.Nodes), restarted, took)
+	default:
+		a.o.Log.Info().Msgf("up: %d services healthy, %d started, %d restarted, in %s%s", len(rep.Nodes), started, restarted, took, a.criticalPath(rep))
 	}
 	return nil
 }

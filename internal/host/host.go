@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -36,7 +37,17 @@ type Host struct {
 	// remove those and nothing else (see internal/record); "" records
 	// nothing.
 	Record string
+	// WaitOVS is how long Setup waits for Open vSwitch to answer (at
+	// boot it may still be starting), polling with backoff; zero asks
+	// once. Plan always asks once.
+	WaitOVS time.Duration
+	// Quiet logs only the steps that change something (and the summary).
+	Quiet bool
 }
+
+// DefaultOVSWait is how long setup waits for Open vSwitch: well within
+// the infra unit's start timeout.
+const DefaultOVSWait = 60 * time.Second
 
 // Paths of the host files the steps edit (before the root prefix).
 const (
@@ -66,9 +77,12 @@ func (h *Host) Cleanup(ctx context.Context) (step.Summary, error) {
 	return h.run(ctx, "cleanup", h.CleanupSteps())
 }
 
-// Plan returns what Setup would change, changing nothing.
+// Plan returns what Setup would change, changing nothing. It asks Open
+// vSwitch once, without waiting.
 func (h *Host) Plan(ctx context.Context) ([]step.Change, error) {
-	return step.Changes(ctx, h.SetupSteps())
+	once := *h
+	once.WaitOVS = 0
+	return step.Changes(ctx, once.SetupSteps())
 }
 
 func (h *Host) run(ctx context.Context, what string, steps []step.Step) (step.Summary, error) {
@@ -82,7 +96,16 @@ func (h *Host) run(ctx context.Context, what string, steps []step.Step) (step.Su
 	if !h.systemSteps() {
 		h.Log.Info().Msgf("infra %s: HOTSTACK_ROOT=%s: files only; Open vSwitch, addresses, podman network and exportfs skipped", what, h.Root)
 	}
-	sum, err := step.Run(ctx, steps, step.Logged(h.Log))
+	report := step.Logged(h.Log)
+	if h.Quiet {
+		all := report
+		report = func(s step.Step, c *step.Change) {
+			if c != nil {
+				all(s, c)
+			}
+		}
+	}
+	sum, err := step.Run(ctx, steps, report)
 	if err != nil {
 		return sum, fmt.Errorf("infra %s: %w", what, err)
 	}

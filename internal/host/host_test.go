@@ -10,7 +10,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -356,4 +358,65 @@ func read(t *testing.T, p string) string {
 	b, err := os.ReadFile(p)
 	must(t, err)
 	return string(b)
+}
+
+// TestSetupWaitsForOpenVSwitch: at boot Open vSwitch may still be
+// starting; setup polls it with backoff, a bounded time, and plan asks
+// once.
+func TestSetupWaitsForOpenVSwitch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		answerAfter := 3 // ovs-vsctl calls that fail first
+		calls := 0
+		runner := &execx.Fake{Handler: func(_ context.Context, c execx.Command) (execx.Result, error) {
+			if c.Name != "ovs-vsctl" {
+				return execx.Result{}, nil
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			if calls <= answerAfter {
+				return execx.Result{}, &execx.Error{Cmd: c, ExitCode: 1, Stderr: "database connection failed", Err: errors.New("exit status 1")}
+			}
+			return execx.Result{}, nil
+		}}
+		var logs bytes.Buffer
+		h := &Host{Config: testConfig(t, ""), Runner: runner, Log: zerolog.New(&logs), Root: "/", WaitOVS: DefaultOVSWait}
+		start := time.Now()
+		if err := h.ovsAnswers(context.Background()); err != nil {
+			t.Fatalf("setup gave up although Open vSwitch answered on attempt 4: %v", err)
+		}
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("waited %s for an answer after three failures", took)
+		}
+		if !strings.Contains(logs.String(), "waiting up to 1m0s for it") {
+			t.Errorf("logs: %s", logs.String())
+		}
+
+		// Never answers: gives up at the bound, saying so.
+		mu.Lock()
+		calls, answerAfter = 0, 1<<30
+		mu.Unlock()
+		start = time.Now()
+		err := h.ovsAnswers(context.Background())
+		took := time.Since(start)
+		if err == nil || !strings.Contains(err.Error(), "Open vSwitch does not answer") || !strings.Contains(err.Error(), "systemctl start openvswitch-switch") {
+			t.Fatalf("error %v", err)
+		}
+		if took < DefaultOVSWait-5*time.Second || took > DefaultOVSWait+5*time.Second {
+			t.Errorf("gave up after %s, want about %s", took, DefaultOVSWait)
+		}
+		// Plan asks once.
+		mu.Lock()
+		calls = 0
+		mu.Unlock()
+		if _, err := h.Plan(context.Background()); err == nil {
+			t.Fatal("plan with Open vSwitch down succeeded")
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if calls != 1 {
+			t.Errorf("plan asked Open vSwitch %d times, want once", calls)
+		}
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/digitalocean/go-openvswitch/ovs"
 
 	"github.com/hotstack-os/hotstack-os/internal/execx"
@@ -58,6 +59,35 @@ func (v *vswitch) Ping() error {
 		//lint:ignore ST1005 "Open vSwitch" is a name, and the message is the one README.md quotes.
 		return fmt.Errorf("Open vSwitch does not answer (after %s): start it with `systemctl start openvswitch-switch` "+
 			"(Debian/Ubuntu) or `systemctl start openvswitch` (Fedora/RHEL): %w", time.Since(start).Round(time.Millisecond), err)
+	}
+	return nil
+}
+
+// ovsAnswers checks that Open vSwitch answers, waiting up to h.WaitOVS for
+// it with backoff (250 ms, growing to 5 s between attempts): at boot it
+// may be starting while setup runs.
+func (h *Host) ovsAnswers(ctx context.Context) error {
+	ping := func() error { return newVSwitch(ctx, h.Runner).Ping() }
+	if h.WaitOVS <= 0 {
+		return ping()
+	}
+	start := time.Now()
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = 250*time.Millisecond, 5*time.Second, h.WaitOVS
+	attempts := 0
+	err := backoff.Retry(func() error {
+		attempts++
+		err := ping()
+		if err != nil && attempts == 1 {
+			h.Log.Info().Msgf("Open vSwitch does not answer yet; waiting up to %s for it", h.WaitOVS)
+		}
+		return err
+	}, backoff.WithContext(b, ctx))
+	if err != nil {
+		return fmt.Errorf("waited %s (%d attempts): %w", time.Since(start).Round(100*time.Millisecond), attempts, err)
+	}
+	if attempts > 1 {
+		h.Log.Info().Msgf("Open vSwitch answers after %s", time.Since(start).Round(100*time.Millisecond))
 	}
 	return nil
 }

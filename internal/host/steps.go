@@ -53,7 +53,7 @@ func (h *Host) SetupSteps() []step.Step {
 	if h.systemSteps() {
 		steps = append(steps,
 			step.Step{Name: "Open vSwitch answers", Check: func(ctx context.Context) (*step.Change, error) {
-				return nil, newVSwitch(ctx, h.Runner).Ping()
+				return nil, h.ovsAnswers(ctx)
 			}},
 			h.bridgeStep(IntegrationBridge, datapath, mtu),
 			h.bridgeStep(ExternalBridge, datapath, mtu),

@@ -34,6 +34,10 @@ type Builder struct {
 	Mirror string
 	// Force rebuilds images whose recipe did not change.
 	Force bool
+	// OnlyMissing builds only the images podman does not have, and keeps
+	// every image it has whatever its label (`mage up`: an operator's own
+	// image under a unit's name is never replaced).
+	OnlyMissing bool
 	// Progress receives one line per image and step.
 	Progress io.Writer
 }
@@ -67,28 +71,46 @@ func Hashes(rs []Recipe) map[string]string {
 	return out
 }
 
-// Build makes every image whose label does not match its recipe, in order,
-// and returns what it did. The first failure stops it, naming the image
-// and, when apt says so, the package.
+// Build makes every image whose label does not match its recipe (with
+// OnlyMissing: every image podman does not have), in order, and returns
+// what it did. One `podman image inspect` reads every image first. The
+// first failure stops it, naming the image and, when apt says so, the
+// package.
 func (b *Builder) Build(ctx context.Context, rs []Recipe) ([]Result, error) {
-	if os.Geteuid() != 0 {
-		return nil, errors.New("mage images needs root: it builds into podman's system image store, which the units run from")
-	}
 	hashes := Hashes(rs)
+	var names []string
+	for _, r := range rs {
+		names = append(names, r.Image)
+	}
+	have, err := Inspect(ctx, b.Runner, names)
+	if err != nil {
+		return nil, err
+	}
+	keep := func(r Recipe) bool {
+		info, ok := have[r.Image]
+		switch {
+		case b.OnlyMissing:
+			return ok
+		case b.Force:
+			return false
+		}
+		return ok && info.Recipe == hashes[r.Name]
+	}
+	if os.Geteuid() != 0 && slices.ContainsFunc(rs, func(r Recipe) bool { return !keep(r) }) {
+		return nil, errors.New("building images needs root: they go into podman's system image store, which the units run from")
+	}
 	var results []Result
 	for _, r := range rs {
 		start := time.Now()
 		res := Result{Recipe: r.Name, Image: r.Image, Hash: hashes[r.Name]}
-		if !b.Force {
-			current, err := b.label(ctx, r.Image)
-			if err != nil {
-				return results, err
+		if keep(r) {
+			state := "up to date   "
+			if b.OnlyMissing {
+				state = "present      "
 			}
-			if current == res.Hash {
-				b.say("%-17s up to date    %s (%s)", r.Name, r.Image, res.Hash)
-				results = append(results, res)
-				continue
-			}
+			b.say("%-17s %s %s (%s)", r.Name, state, r.Image, res.Hash)
+			results = append(results, res)
+			continue
 		}
 		b.say("%-17s building      %s (%s)", r.Name, r.Image, res.Hash)
 		var err error
@@ -111,23 +133,6 @@ func (b *Builder) say(format string, a ...any) {
 	if b.Progress != nil {
 		fmt.Fprintf(b.Progress, "images: "+format+"\n", a...)
 	}
-}
-
-// label reads an image's recipe label; "" when the image does not exist.
-func (b *Builder) label(ctx context.Context, image string) (string, error) {
-	res, err := b.Runner.Run(ctx, execx.Command{Name: "podman", Args: []string{"image", "inspect", "--format",
-		fmt.Sprintf("{{index .Labels %q}}", Label), image}})
-	if err != nil {
-		if strings.Contains(strings.ToLower(err.Error()), "no such image") || strings.Contains(strings.ToLower(err.Error()), "image not known") {
-			return "", nil
-		}
-		return "", fmt.Errorf("inspect %s: %w", image, err)
-	}
-	v := strings.TrimSpace(string(res.Stdout))
-	if v == "<no value>" {
-		v = ""
-	}
-	return v, nil
 }
 
 // buildBase makes the base root filesystem with mmdebstrap (minbase, the

@@ -164,6 +164,36 @@ func defaultEntrypoint(st *stack.Stack, image string) string {
 }
 
 // byName indexes recipes.
+// For returns the recipes that build images, each with the parents it is
+// built on, in build order, and the images no recipe builds.
+func For(rs []Recipe, images []string) (needed []Recipe, unknown []string) {
+	byImage := map[string]Recipe{}
+	for _, r := range rs {
+		byImage[r.Image] = r
+	}
+	names := byName(rs)
+	want := map[string]bool{}
+	for _, img := range images {
+		r, ok := byImage[img]
+		if !ok {
+			unknown = append(unknown, img)
+			continue
+		}
+		for ; !want[r.Name]; r = names[r.Parent] {
+			want[r.Name] = true
+			if r.Parent == "" {
+				break
+			}
+		}
+	}
+	for _, r := range rs {
+		if want[r.Name] {
+			needed = append(needed, r)
+		}
+	}
+	return needed, unknown
+}
+
 func byName(rs []Recipe) map[string]Recipe {
 	m := make(map[string]Recipe, len(rs))
 	for _, r := range rs {

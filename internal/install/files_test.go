@@ -131,3 +131,47 @@ func TestUninstallKeepsDirectoriesItDidNotCreate(t *testing.T) {
 		t.Fatalf("uninstall left the directories it created: %v", err)
 	}
 }
+
+func TestLibvirtUnitsFollowWhatTheHostEnabled(t *testing.T) {
+	root := t.TempDir()
+	if got := LibvirtUnits(root); len(got) != 1 || got[0] != "libvirtd.service" {
+		t.Fatalf("a host without modular libvirt: %v", got)
+	}
+	wants := filepath.Join(root, "etc/systemd/system/sockets.target.wants")
+	if err := os.MkdirAll(wants, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/usr/lib/systemd/system/virtqemud.socket", filepath.Join(wants, "virtqemud.socket")); err != nil {
+		t.Fatal(err)
+	}
+	if got := LibvirtUnits(root); len(got) != 1 || got[0] != "virtqemud.socket" {
+		t.Fatalf("a host with virtqemud.socket enabled: %v", got)
+	}
+}
+
+func TestReadKey(t *testing.T) {
+	root := t.TempDir()
+	if key, err := ReadKey(root, "/etc/hotstack-os/fingerprint.key"); key != nil || err != nil {
+		t.Fatalf("no key yet: %x, %v", key, err)
+	}
+	key, err := NewKey()
+	if err != nil || len(key) != units.KeySize {
+		t.Fatalf("NewKey: %x, %v", key, err)
+	}
+	path := filepath.Join(root, "etc/hotstack-os/fingerprint.key")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, units.KeyFileData(key), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ReadKey(root, "/etc/hotstack-os/fingerprint.key"); err != nil || string(got) != string(key) {
+		t.Fatalf("ReadKey: %x, %v", got, err)
+	}
+	if err := os.WriteFile(path, []byte("FINGERPRINT_KEY=12\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadKey(root, "/etc/hotstack-os/fingerprint.key"); err == nil || !strings.Contains(err.Error(), "delete it and run mage install") {
+		t.Fatalf("a broken key: %v", err)
+	}
+}

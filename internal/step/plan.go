@@ -22,7 +22,7 @@ const (
 // Change is one pending change.
 type Change struct {
 	Section string // Files, Host or Units
-	Action  string // create, update, remove, start
+	Action  string // create, update, remove, enable, restart, start
 	Target  string
 	Detail  string // e.g. a unified diff
 }
@@ -52,7 +52,7 @@ func sectionTitle(section string) string {
 	case Host:
 		return "Host (infra:setup)"
 	case Units:
-		return "Units to start (up), by layer"
+		return "Units (up): restarts, then starts by layer"
 	}
 	return section
 }
@@ -65,6 +65,10 @@ func symbol(action string) string {
 		return "~"
 	case "start":
 		return "▶"
+	case "restart":
+		return "↻"
+	case "enable":
+		return "●"
 	case "remove":
 		return "-"
 	}

@@ -78,7 +78,7 @@ func TestPlanMasksSecretsAndPrintsBySection(t *testing.T) {
 	var out strings.Builder
 	p.Print(&out)
 	want := "Files (install, config):\n  ~ update /etc/app.conf\n      -pw=********\n      +pw=********\n" +
-		"Units to start (up), by layer:\n  ▶ start layer 2: db\nplan: 2 change(s) pending\n"
+		"Units (up): restarts, then starts by layer:\n  ▶ start layer 2: db\nplan: 2 change(s) pending\n"
 	if out.String() != want {
 		t.Fatalf("got:\n%s\nwant:\n%s", out.String(), want)
 	}

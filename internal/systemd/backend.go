@@ -2,6 +2,7 @@ package systemd
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -34,6 +35,12 @@ func (b *Backend) Start(ctx context.Context, node string) error {
 	// both a failed state and the start rate counter.
 	_ = b.Manager.ResetFailed(ctx, unit)
 	return b.Manager.Start(ctx, unit)
+}
+
+// Restart restarts the unit and waits for the job, which, as Start's, ends
+// only after the health gate passed.
+func (b *Backend) Restart(ctx context.Context, node string) error {
+	return b.Manager.Restart(ctx, stack.UnitName(node))
 }
 
 // Stop stops the unit and waits for the job.
@@ -95,17 +102,47 @@ func JournalTail(ctx context.Context, r execx.Runner, unit string, n int) (strin
 	return strings.TrimSpace(out), nil
 }
 
+// LastLine returns the last line a unit's main process wrote: for a
+// container unit, the container's own output (podman run relays it,
+// under the unit's SyslogIdentifier), not systemd's lines, nor those of
+// the podman commands around it, nor podman's events.
+func LastLine(ctx context.Context, r execx.Runner, unit, identifier string, mainPID uint32) (string, error) {
+	if mainPID == 0 {
+		return "", nil
+	}
+	out, err := execx.Output(ctx, r, "journalctl", "--no-pager", "-o", "cat", "-n", "1", "-u", unit,
+		"SYSLOG_IDENTIFIER="+identifier, "_PID="+strconv.FormatUint(uint64(mainPID), 10))
+	if err != nil {
+		return "", fmt.Errorf("read journal of %s: %w", unit, err)
+	}
+	return strings.TrimSpace(out), nil
+}
+
 // StartWaitsForHealth: a unit's start job completes only after its health
 // gate passed (container units) or its setup finished (the oneshot).
 func (b *Backend) StartWaitsForHealth() bool { return true }
 
 // Snapshot reports which services are up without running their health
-// commands: the unit is active (so its start job, health gate included,
-// succeeded) and its container is running. Two calls in all: one D-Bus
-// ListUnitsByNames and one `podman ps`, which keeps `up` on a running stack
-// well under a second.
+// commands (see Observation.Up).
 func (b *Backend) Snapshot(ctx context.Context) (map[string]bool, error) {
-	var names []string
+	obs, err := b.Observe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return obs.Up(b.Stack), nil
+}
+
+// Observation is the stack as it is at one moment: the state of every unit
+// (the target's too) and every running container.
+type Observation struct {
+	Units      map[string]UnitState // by unit name
+	Containers map[string]Container // running ones, by container name
+}
+
+// Observe reads the stack in two calls: one D-Bus ListUnitsByNames and one
+// `podman ps`, which keeps `up` on a running stack well under a second.
+func (b *Backend) Observe(ctx context.Context) (*Observation, error) {
+	names := []string{stack.TargetName}
 	for _, s := range b.Stack.Services() {
 		names = append(names, stack.UnitName(s.Name))
 	}
@@ -113,32 +150,59 @@ func (b *Backend) Snapshot(ctx context.Context) (map[string]bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	running, err := RunningContainers(ctx, b.Runner)
+	running, err := Containers(ctx, b.Runner)
 	if err != nil {
 		return nil, err
 	}
+	return &Observation{Units: states, Containers: running}, nil
+}
+
+// Up reports which services are up: the unit is active (so its start job,
+// health gate included, succeeded) and its container is running.
+func (o *Observation) Up(st *stack.Stack) map[string]bool {
 	up := map[string]bool{}
-	for _, s := range b.Stack.Services() {
-		st := states[stack.UnitName(s.Name)]
-		if st.Active != "active" {
+	for _, s := range st.Services() {
+		if o.Units[stack.UnitName(s.Name)].Active != "active" {
 			continue
 		}
-		if s.Oneshot || running[stack.ContainerName(s.Name)] {
+		if _, running := o.Containers[stack.ContainerName(s.Name)]; s.Oneshot || running {
 			up[s.Name] = true
 		}
 	}
-	return up, nil
+	return up
 }
 
-// RunningContainers returns the names of the running containers.
-func RunningContainers(ctx context.Context, r execx.Runner) (map[string]bool, error) {
-	out, err := execx.Output(ctx, r, "podman", "ps", "--filter", "status=running", "--format", "{{.Names}}")
+// Container is a running container, as `podman ps` lists it.
+type Container struct {
+	Name    string
+	Image   string // the reference it was created from
+	ImageID string
+	Labels  map[string]string
+}
+
+// Containers returns the running containers, with their image and labels,
+// from one `podman ps`.
+func Containers(ctx context.Context, r execx.Runner) (map[string]Container, error) {
+	out, err := execx.Output(ctx, r, "podman", "ps", "--filter", "status=running", "--format", "json")
 	if err != nil {
 		return nil, fmt.Errorf("list running containers: %w", err)
 	}
-	set := map[string]bool{}
-	for _, n := range strings.Fields(out) {
-		set[n] = true
+	var list []struct {
+		Names   []string
+		Image   string
+		ImageID string
+		Labels  map[string]string
+	}
+	if out != "" {
+		if err := json.Unmarshal([]byte(out), &list); err != nil {
+			return nil, fmt.Errorf("list running containers: podman ps printed what is not its JSON: %w", err)
+		}
+	}
+	set := map[string]Container{}
+	for _, c := range list {
+		for _, n := range c.Names {
+			set[n] = Container{Name: n, Image: c.Image, ImageID: c.ImageID, Labels: c.Labels}
+		}
 	}
 	return set, nil
 }

@@ -13,6 +13,8 @@ import (
 type Fake struct {
 	Units    map[string]UnitState
 	StartErr map[string]error
+	// FileState is each unit file's enablement ("" when absent).
+	FileState map[string]string
 
 	mu    sync.Mutex
 	calls []string
@@ -20,7 +22,7 @@ type Fake struct {
 
 // NewFake returns a Fake with every unit loaded and inactive.
 func NewFake() *Fake {
-	return &Fake{Units: map[string]UnitState{}, StartErr: map[string]error{}}
+	return &Fake{Units: map[string]UnitState{}, StartErr: map[string]error{}, FileState: map[string]string{}}
 }
 
 func (f *Fake) record(call ...string) {
@@ -73,6 +75,40 @@ func (f *Fake) Start(_ context.Context, unit string) error {
 	return nil
 }
 
+func (f *Fake) Restart(_ context.Context, unit string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("restart", unit)
+	st := f.state(unit)
+	if err := f.StartErr[unit]; err != nil {
+		st.Active, st.Sub = "failed", "failed"
+		f.Units[unit] = st
+		return err
+	}
+	st.Active, st.Sub = "active", "running"
+	f.Units[unit] = st
+	return nil
+}
+
+func (f *Fake) Enable(_ context.Context, units ...string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record(append([]string{"enable"}, units...)...)
+	changed := false
+	for _, u := range units {
+		if f.FileState[u] != "enabled" {
+			f.FileState[u], changed = "enabled", true
+		}
+	}
+	return changed, nil
+}
+
+func (f *Fake) UnitFileState(_ context.Context, unit string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.FileState[unit], nil
+}
+
 func (f *Fake) Stop(_ context.Context, unit string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -98,6 +134,11 @@ func (f *Fake) Disable(_ context.Context, units ...string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.record(append([]string{"disable"}, units...)...)
+	for _, u := range units {
+		if f.FileState[u] == "enabled" {
+			f.FileState[u] = "disabled"
+		}
+	}
 	return nil
 }
 

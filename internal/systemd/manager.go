@@ -21,7 +21,28 @@ type UnitState struct {
 	Sub       string // running, start-post, dead, ...
 	Since     time.Time
 	StartedAt time.Time // ExecMainStartTimestamp: changes on every restart
-	Restarts  uint32    // NRestarts
+	Restarts  uint32    // NRestarts: automatic restarts since the last explicit start
+	// Result is the service's last result (success, exit-code, signal,
+	// timeout, ...), and LastExit how its main process ended last (e.g.
+	// "exited 1", "killed by signal 9"; "" before it ever ran).
+	Result   string
+	LastExit string
+	// MainPID is the main process of the last run (ExecMainPID; it stays
+	// set after the process exits), 0 before any.
+	MainPID uint32
+	// Job is the type of the job queued for the unit ("start",
+	// "restart", ...; "" for none). Read by States only.
+	Job string
+}
+
+// Retrying reports whether systemd is starting the unit again by itself
+// after a failure (its Restart= policy at work): waiting out RestartSec,
+// starting, or queued behind its dependencies' own jobs.
+func (s UnitState) Retrying() bool {
+	if s.Sub == "auto-restart" {
+		return true
+	}
+	return s.Restarts > 0 && (s.Active == "activating" || s.Active == "inactive" && (s.Job == "start" || s.Job == "restart"))
 }
 
 // Manager is what hotstack-os needs from systemd. Start and Stop return once
@@ -29,9 +50,18 @@ type UnitState struct {
 type Manager interface {
 	Reload(ctx context.Context) error
 	Start(ctx context.Context, unit string) error
+	// Restart stops and starts the unit, returning once the start job
+	// finished.
+	Restart(ctx context.Context, unit string) error
 	Stop(ctx context.Context, unit string) error
 	ResetFailed(ctx context.Context, unit string) error
 	Disable(ctx context.Context, units ...string) error
+	// Enable enables unit files (their [Install] section), reporting
+	// whether anything changed.
+	Enable(ctx context.Context, units ...string) (bool, error)
+	// UnitFileState is a unit file's enablement: enabled, disabled,
+	// static, ...; "" when there is no such unit file.
+	UnitFileState(ctx context.Context, unit string) (string, error)
 	State(ctx context.Context, unit string) (UnitState, error)
 	// States reads the load and active state of many units in one call.
 	States(ctx context.Context, units []string) (map[string]UnitState, error)
@@ -72,6 +102,10 @@ func (b *Bus) Start(ctx context.Context, unit string) error {
 	return b.job(ctx, "start", unit, b.conn.StartUnitContext)
 }
 
+func (b *Bus) Restart(ctx context.Context, unit string) error {
+	return b.job(ctx, "restart", unit, b.conn.RestartUnitContext)
+}
+
 func (b *Bus) Stop(ctx context.Context, unit string) error {
 	return b.job(ctx, "stop", unit, b.conn.StopUnitContext)
 }
@@ -105,6 +139,23 @@ func (b *Bus) Disable(ctx context.Context, units ...string) error {
 	return nil
 }
 
+func (b *Bus) Enable(ctx context.Context, units ...string) (bool, error) {
+	_, changes, err := b.conn.EnableUnitFilesContext(ctx, units, false, false)
+	if err != nil {
+		return false, fmt.Errorf("enable %v: %w", units, err)
+	}
+	return len(changes) > 0, nil
+}
+
+func (b *Bus) UnitFileState(ctx context.Context, unit string) (string, error) {
+	p, err := b.conn.GetUnitPropertyContext(ctx, unit, "UnitFileState")
+	if err != nil {
+		return "", fmt.Errorf("read the unit file state of %s: %w", unit, err)
+	}
+	v, _ := p.Value.Value().(string)
+	return v, nil
+}
+
 func (b *Bus) State(ctx context.Context, unit string) (UnitState, error) {
 	props, err := b.conn.GetUnitPropertiesContext(ctx, unit)
 	if err != nil {
@@ -118,8 +169,25 @@ func (b *Bus) State(ctx context.Context, unit string) (UnitState, error) {
 	if svc, err := b.conn.GetUnitTypePropertiesContext(ctx, unit, "Service"); err == nil {
 		st.StartedAt = usec(svc["ExecMainStartTimestamp"])
 		st.Restarts, _ = svc["NRestarts"].(uint32)
+		st.Result, _ = svc["Result"].(string)
+		code, _ := svc["ExecMainCode"].(int32)
+		status, _ := svc["ExecMainStatus"].(int32)
+		st.LastExit = lastExit(code, status)
+		st.MainPID, _ = svc["ExecMainPID"].(uint32)
 	}
 	return st, nil
+}
+
+// lastExit describes a main process's end from its waitid(2) code and
+// status, as systemctl status does.
+func lastExit(code, status int32) string {
+	switch code {
+	case 1: // CLD_EXITED
+		return fmt.Sprintf("exited %d", status)
+	case 2, 3: // CLD_KILLED, CLD_DUMPED
+		return fmt.Sprintf("killed by signal %d", status)
+	}
+	return ""
 }
 
 func usec(v any) time.Time {
@@ -137,7 +205,7 @@ func (b *Bus) States(ctx context.Context, units []string) (map[string]UnitState,
 	}
 	out := make(map[string]UnitState, len(list))
 	for _, u := range list {
-		out[u.Name] = UnitState{Name: u.Name, Load: u.LoadState, Active: u.ActiveState, Sub: u.SubState}
+		out[u.Name] = UnitState{Name: u.Name, Load: u.LoadState, Active: u.ActiveState, Sub: u.SubState, Job: u.JobType}
 	}
 	return out, nil
 }

@@ -98,6 +98,8 @@ func symbol(s tasks.State) string {
 		return "…"
 	case tasks.Starting:
 		return "▶"
+	case tasks.Restarting:
+		return "↻"
 	case tasks.Probing:
 		return "?"
 	case tasks.Healthy, tasks.AlreadyHealthy:

@@ -27,7 +27,8 @@ import (
 const BoxRepo = "/var/tmp/hotstack-os-e2e-src"
 
 // initScript becomes PID 1 of the new namespaces, with the checkout, a
-// fresh empty scratch directory (on the host) and BoxRepo as arguments. It
+// fresh empty scratch directory (on the host), BoxRepo and the box's cgroup
+// name as arguments. It
 // never lets systemd see the host's root filesystem writable:
 // systemd-tmpfiles wipes /tmp of whatever root it boots on, so it boots on
 // an overlay whose upper layer is a tmpfs mounted over the scratch
@@ -38,14 +39,39 @@ const BoxRepo = "/var/tmp/hotstack-os-e2e-src"
 // mounts of the host's controller hierarchies under their own names (and
 // its symlinks). What systemd creates there at boot (directories for the
 // controllers it would mount jointly, symlinks) stays in the box; on the
-// host's /sys/fs/cgroup it made podman fail afterwards.
+// host's /sys/fs/cgroup it made podman fail afterwards. Of each hierarchy
+// the box sees only a cgroup of its own (the box's cgroup name), in a
+// cgroup namespace rooted there: two boxes at once (this suite's, another
+// suite's) never share a unit's cgroup, nor does a box with the leftovers
+// of one just killed, which the host's release agent may be removing (a
+// unit then failed with 219/CGROUP).
+//
+// With HOTSTACK_E2E_PERSIST=1 the box keeps what it writes on disk, in the
+// scratch directory (the overlay's upper layer, and podman's store in
+// scratch/containers), so a second box booted on the same directory finds
+// it: a reboot. Such a box tells systemd it runs in a container, so that
+// a poweroff ends its PID namespace and nothing else (outside a container,
+// systemd's shutdown would detach the host's loop and DM devices and turn
+// off its swap).
 const initScript = `#!/bin/bash
 set -euo pipefail
-repo="$1" scratch="$2" boxrepo="$3"
+repo="$1" scratch="$2" boxrepo="$3" box="$4"
+if [ "${HOTSTACK_E2E_STAGE:-}" != 2 ]; then
+  for c in /sys/fs/cgroup/*; do
+    if [ -L "$c" ] || ! mountpoint -q "$c"; then continue; fi
+    mkdir -p "$c/$box"
+    for f in cpuset.cpus cpuset.mems; do
+      if [ -f "$c/$box/$f" ] && [ -z "$(cat "$c/$box/$f")" ]; then cat "$c/$f" > "$c/$box/$f"; fi
+    done
+    echo $$ > "$c/$box/cgroup.procs"
+  done
+  HOTSTACK_E2E_STAGE=2 exec unshare --cgroup "$0" "$@"
+fi
+persist="${HOTSTACK_E2E_PERSIST:-}"
 mount --make-rprivate /
-mount -t tmpfs -o size=8g tmpfs "$scratch"
+if [ "$persist" != 1 ]; then mount -t tmpfs -o size=8g tmpfs "$scratch"; fi
 cd "$scratch"
-mkdir upper work root
+mkdir -p upper work root containers
 mount -t overlay overlay -o lowerdir=/,upperdir=upper,workdir=work root
 cd root
 mount -t proc proc proc
@@ -56,13 +82,14 @@ for c in /sys/fs/cgroup/*; do
   if [ -L "$c" ]; then
     ln -s "$(readlink "$c")" "sys/fs/cgroup/$n"
   elif mountpoint -q "$c"; then
-    mkdir "sys/fs/cgroup/$n" && mount --bind "$c" "sys/fs/cgroup/$n"
+    mkdir "sys/fs/cgroup/$n" && mount --bind "$c/$box" "sys/fs/cgroup/$n"
   fi
 done
 mount --rbind /dev dev
 mount -t tmpfs tmpfs run
 mount -t tmpfs tmpfs tmp
-mkdir -p var/lib/containers && mount -t tmpfs -o size=4g tmpfs var/lib/containers
+mkdir -p var/lib/containers
+if [ "$persist" = 1 ]; then mount --bind ../containers var/lib/containers; else mount -t tmpfs -o size=4g tmpfs var/lib/containers; fi
 if [ "${HOTSTACK_E2E_HOST_IMAGES:-}" = 1 ]; then
   # The images mage images built on the host, read-only: no copy needed.
   mkdir -p var/lib/host-containers && mount --bind -o ro /var/lib/containers/storage var/lib/host-containers
@@ -78,6 +105,7 @@ ip link set lo up
 mkdir -p oldroot
 pivot_root . oldroot
 umount -l /oldroot
+if [ "$persist" = 1 ]; then export container=hotstack-os-e2e; fi
 exec /lib/systemd/systemd --system --unit=multi-user.target
 `
 
@@ -108,6 +136,10 @@ type Box struct {
 	pid  int // systemd's PID in the host namespace
 	Repo string
 	log  bytes.Buffer
+	// Started is when the box's process started: its power-on.
+	Started time.Time
+	// cgroup is the name of the box's own cgroup in every hierarchy.
+	cgroup string
 }
 
 // prepareHost applies the one host-side adjustment podman needs on this
@@ -131,6 +163,13 @@ type BootOptions struct {
 	HostImages bool
 	// Libvirt starts libvirtd, for nova-compute.
 	Libvirt bool
+	// Persist keeps what the box writes in this directory (see
+	// initScript): boot a second box on it to reboot.
+	Persist string
+	// Untouched types nothing in the box once systemd answers (no
+	// service started, no directory made) and does not wait for the boot
+	// to finish: a reboot as the operator gets it.
+	Untouched bool
 }
 
 // Boot starts a box and waits until systemd, D-Bus and Open vSwitch are up.
@@ -158,10 +197,12 @@ func BootWith(t *testing.T, o BootOptions) *Box {
 		t.Fatal(err)
 	}
 	scratch := filepath.Join(dir, "box")
-	if err := os.Mkdir(scratch, 0o700); err != nil {
+	if o.Persist != "" {
+		scratch = o.Persist
+	} else if err := os.Mkdir(scratch, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	b := &Box{t: t, Repo: BoxRepo}
+	b := &Box{t: t, Repo: BoxRepo, cgroup: fmt.Sprintf("hotstack-os-e2e-%d-%d", os.Getpid(), time.Now().UnixNano())}
 	// The box must leave the host's cgroup tree as it found it: checked
 	// once it has booted, and again after it is killed (cleanups run last
 	// registered first, so this one runs after Kill).
@@ -174,12 +215,17 @@ func BootWith(t *testing.T, o BootOptions) *Box {
 	// --kill-child and Pdeathsig: if this test process dies without its
 	// cleanup, unshare is killed and takes the box's PID 1 (and with it
 	// the whole namespace) along, so no box outlives its test.
-	b.cmd = exec.Command("unshare", "--pid", "--fork", "--kill-child=SIGKILL", "--mount", "--net", "--propagation", "private", script, repo, scratch, BoxRepo)
+	b.cmd = exec.Command("unshare", "--pid", "--fork", "--kill-child=SIGKILL", "--mount", "--net", "--propagation", "private", script, repo, scratch, BoxRepo, b.cgroup)
 	b.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	b.cmd.Env = os.Environ()
 	if o.HostImages {
-		b.cmd.Env = append(os.Environ(), "HOTSTACK_E2E_HOST_IMAGES=1")
+		b.cmd.Env = append(b.cmd.Env, "HOTSTACK_E2E_HOST_IMAGES=1")
+	}
+	if o.Persist != "" {
+		b.cmd.Env = append(b.cmd.Env, "HOTSTACK_E2E_PERSIST=1")
 	}
 	b.cmd.Stdout, b.cmd.Stderr = &b.log, &b.log
+	b.Started = time.Now()
 	if err := b.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -190,8 +236,9 @@ func BootWith(t *testing.T, o BootOptions) *Box {
 			b.pid = findChild(b.cmd.Process.Pid)
 		}
 		if b.pid != 0 {
-			out, _ := b.Exec("systemctl", "is-system-running")
-			if s := strings.TrimSpace(out); s == "running" || s == "degraded" {
+			out, err := b.Exec("systemctl", "is-system-running")
+			s := strings.TrimSpace(out)
+			if s == "running" || s == "degraded" || o.Untouched && (err == nil || s == "starting") {
 				break
 			}
 		}
@@ -202,6 +249,9 @@ func BootWith(t *testing.T, o BootOptions) *Box {
 	}
 	if after := cgroupListing(t); after != cgroups {
 		t.Errorf("booting the box changed the host's /sys/fs/cgroup:\nbefore:\n%safter:\n%s", cgroups, after)
+	}
+	if o.Untouched {
+		return b
 	}
 	b.MustExec(t, "systemctl", "start", "openvswitch-switch.service")
 	if o.Libvirt {
@@ -239,11 +289,70 @@ func findChild(parent int) int {
 func (b *Box) Kill() {
 	if b.pid != 0 {
 		_ = syscall.Kill(b.pid, syscall.SIGKILL)
+		b.pid = 0
 	}
-	if b.cmd != nil && b.cmd.Process != nil {
+	if b.cmd != nil && b.cmd.Process != nil && b.cmd.ProcessState == nil {
 		_ = b.cmd.Process.Kill()
-		_, _ = b.cmd.Process.Wait()
+		_ = b.cmd.Wait()
 	}
+	b.removeCgroups()
+}
+
+// removeCgroups removes the box's cgroups from the host's hierarchies,
+// deepest first, once their processes are gone (a few seconds at most
+// after the box's end).
+func (b *Box) removeCgroups() {
+	if b.cgroup == "" {
+		return
+	}
+	tops, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", b.cgroup))
+	deadline := time.Now().Add(10 * time.Second)
+	for _, top := range tops {
+		for {
+			var dirs []string
+			_ = filepath.WalkDir(top, func(p string, d os.DirEntry, err error) error {
+				if err == nil && d.IsDir() {
+					dirs = append(dirs, p)
+				}
+				return nil
+			})
+			left := 0
+			for i := len(dirs) - 1; i >= 0; i-- {
+				if err := os.Remove(dirs[i]); err != nil && !os.IsNotExist(err) {
+					left++
+				}
+			}
+			if left == 0 || time.Now().After(deadline) {
+				if left > 0 {
+					b.t.Logf("could not remove %d cgroup(s) below %s", left, top)
+				}
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+}
+
+// Poweroff shuts the box down as an operator would (systemctl poweroff:
+// every unit stopped in order) and returns once its PID 1 is gone.
+func (b *Box) Poweroff(t *testing.T, timeout time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	if out, err := b.Exec("systemctl", "poweroff"); err != nil {
+		t.Fatalf("systemctl poweroff: %v\n%s", err, out)
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		out := b.log.String()
+		t.Fatalf("the box did not power off within %s:\n%s", timeout, out[max(0, len(out)-3000):])
+	}
+	b.pid = 0
+	took := time.Since(start)
+	b.removeCgroups()
+	return took
 }
 
 // Command returns a command that runs inside the box, in the checkout

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -83,6 +84,8 @@ func TestOperatorJourney(t *testing.T) {
 		t.Logf("plan after a .env change:\n%s", tail(out, 25))
 		s.WriteFile(t, s.EnvFile, baseEnv, 0o600)
 	})
+
+	s.checkConverge(t)
 
 	step(t, "logs", func(t *testing.T) {
 		out, _, err := s.Mage([]string{"HOTSTACK_LOGS_FOLLOW=0", "HOTSTACK_LOGS_LINES=5000"}, "logs")
@@ -228,6 +231,8 @@ func TestOperatorJourney(t *testing.T) {
 		s.requireAllHealthy(t)
 	})
 
+	step(t, "a MariaDB outage of more than two minutes heals by itself", func(t *testing.T) { s.checkOutage(t) })
+
 	step(t, "two concurrent up start nothing twice", func(t *testing.T) {
 		s.MustMage(t, nil, "down")
 		since := "@" + strings.TrimSpace(s.MustExec(t, "date", "+%s"))
@@ -346,11 +351,21 @@ func (s *Stack) withEnv(t *testing.T, extra string) {
 	s.MustMage(t, nil, "install")
 }
 
+// requireAllHealthy fails unless mage status says every service is healthy
+// within 30 s: on a loaded machine one probe (a podman exec) may time out.
 func (s *Stack) requireAllHealthy(t *testing.T) {
 	t.Helper()
-	out, _, err := s.Mage(nil, "status")
-	if err != nil {
-		t.Fatalf("mage status: %v\n%s", err, out)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, _, err := s.Mage(nil, "status")
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mage status: %v\n%s", err, out)
+		}
+		t.Logf("not all healthy yet (%v); asking again", err)
+		time.Sleep(2 * time.Second)
 	}
 }
 
@@ -362,20 +377,44 @@ func (s *Stack) requireAllInactive(t *testing.T) {
 	}
 }
 
+// startTimestamps are every unit's ExecMainStartTimestamp, in
+// microseconds (monotonic): a unit that restarts gets a new one.
 func (s *Stack) startTimestamps(t *testing.T) map[string]string {
 	t.Helper()
-	out := s.MustExec(t, "sh", "-c", "systemctl show -p Id -p ExecMainStartTimestamp 'hotstack-os-*'")
+	out := s.MustExec(t, "sh", "-c", "systemctl show -p Id -p ExecMainStartTimestampMonotonic 'hotstack-os-*'")
 	m := map[string]string{}
-	var id string
-	for _, line := range strings.Split(out, "\n") {
-		if v, ok := strings.CutPrefix(line, "Id="); ok {
-			id = v
+	// One block per unit, blank-line separated, properties in systemd's
+	// order (not the order asked).
+	for block := range strings.SplitSeq(out, "\n\n") {
+		var id, ts string
+		for line := range strings.SplitSeq(block, "\n") {
+			if v, ok := strings.CutPrefix(line, "Id="); ok {
+				id = v
+			}
+			if v, ok := strings.CutPrefix(line, "ExecMainStartTimestampMonotonic="); ok {
+				ts = v
+			}
 		}
-		if v, ok := strings.CutPrefix(line, "ExecMainStartTimestamp="); ok {
-			m[id] = v
+		if id != "" {
+			m[id] = ts
 		}
 	}
+	if len(m) != 23 {
+		t.Fatalf("start timestamps of %d units, want 23:\n%s", len(m), out)
+	}
 	return m
+}
+
+// restartedUnits are the units whose start timestamp moved.
+func restartedUnits(before, after map[string]string) []string {
+	var out []string
+	for unit, ts := range after {
+		if before[unit] != ts {
+			out = append(out, unit)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 type statusJSON struct {
@@ -383,6 +422,9 @@ type statusJSON struct {
 	State    string `json:"state"`
 	Healthy  bool   `json:"healthy"`
 	Restarts int    `json:"restarts"`
+	Retrying bool   `json:"retrying"`
+	LastExit string `json:"last_exit"`
+	LastLog  string `json:"last_log"`
 }
 
 func statusRow(t *testing.T, out, service string) statusJSON {

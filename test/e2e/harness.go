@@ -61,7 +61,12 @@ CHASSIS_HOSTNAME=e2e-box
 // with root /.
 func NewStack(t *testing.T, env string, standinEnv ...string) *Stack {
 	t.Helper()
-	b := Boot(t)
+	return NewStackOn(t, Boot(t), env, standinEnv...)
+}
+
+// NewStackOn is NewStack on a box already booted.
+func NewStackOn(t *testing.T, b *Box, env string, standinEnv ...string) *Stack {
+	t.Helper()
 	s := &Stack{Box: b, MageBin: compileMage(t), EnvFile: "/etc/hotstack-os-e2e.env"}
 	s.WriteFile(t, s.EnvFile, baseEnv+env, 0o600)
 	// Stage once to read the image names and entrypoints from the units.

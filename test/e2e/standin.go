@@ -21,11 +21,25 @@ import (
 //	STANDIN_MODE=exit        exits 1 at once
 //	STANDIN_MODE=exitafter   exits 1 after STANDIN_EXIT_AFTER seconds
 //	STANDIN_MODE=ignoreterm  ignores SIGTERM (must be killed)
+//
+// and, in any mode, the dependency behaviour of a real service:
+//
+//	STANDIN_LISTEN=PORT      accepts TCP connections on PORT (MariaDB's 3306)
+//	STANDIN_NEEDS=IP:PORT    exits 1 at once when IP:PORT does not answer,
+//	                         and as soon as it stops answering (checked
+//	                         every 2 s)
 const standinScript = `#!/bin/sh
 mode="${STANDIN_MODE:-normal}"
 delay="${STANDIN_READY_DELAY:-0}"
+needs="${STANDIN_NEEDS:-}"
 name="$(hostname)"
 echo "standin: $name mode=$mode delay=${delay}s args: $*"
+if [ -n "${STANDIN_LISTEN:-}" ]; then
+  busybox nc -ll -p "$STANDIN_LISTEN" -e /bin/true &
+  echo "standin: $name listens on $STANDIN_LISTEN"
+fi
+reachable() { [ -z "$needs" ] || busybox nc -w 2 "${needs%:*}" "${needs##*:}" </dev/null >/dev/null 2>&1; }
+if ! reachable; then echo "standin: $name cannot reach $needs; exiting with code 1"; exit 1; fi
 case "$mode" in
   exit) echo "standin: $name exiting at once with code 1"; exit 1 ;;
   ignoreterm) trap 'echo "standin: $name ignores SIGTERM"' TERM ;;
@@ -44,8 +58,13 @@ if [ "$mode" = exitafter ]; then
   (sleep "${STANDIN_EXIT_AFTER:-1}"; echo "standin: $name exiting after ${STANDIN_EXIT_AFTER:-1}s with code 1"; kill -USR1 1) &
   trap 'exit 1' USR1
 fi
+n=0
 while :; do
   sleep 1 & wait $!
+  n=$((n + 1))
+  if [ -n "$needs" ] && [ $((n % 2)) = 0 ] && ! reachable; then
+    echo "standin: $name lost $needs; exiting with code 1"; exit 1
+  fi
 done
 `
 
