@@ -112,26 +112,31 @@ func upSummary(out string) string {
 	return strings.TrimSpace(out)
 }
 
-// containerMemory sums the memory every container uses, as podman stats
-// reports it.
+// containerMemory sums the resident memory (RSS) of every process in a
+// container, from ps: each process's cgroup names its container
+// (libpod-<id>). (podman stats cannot read the box's cgroups.)
 func (s *Stack) containerMemory(t *testing.T) (bytes float64, containers int) {
 	t.Helper()
-	out := s.MustExec(t, "podman", "stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}}")
-	size := regexp.MustCompile(`^([0-9.]+)([kMG]?B)$`)
+	out := s.MustExec(t, "ps", "-e", "-o", "rss=,cgroup=")
+	libpod := regexp.MustCompile(`libpod-([0-9a-f]{12,})`)
+	seen := map[string]bool{}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		f := strings.Fields(line)
-		if len(f) < 2 || !strings.HasPrefix(f[0], "hotstack-os-") {
+		if len(f) < 2 {
 			continue
 		}
-		m := size.FindStringSubmatch(f[1])
-		if m == nil {
-			t.Fatalf("cannot read podman stats line %q", line)
+		m := libpod.FindStringSubmatch(f[1])
+		if m == nil || strings.Contains(f[1], "conmon") {
+			continue
 		}
-		v, _ := strconv.ParseFloat(m[1], 64)
-		bytes += v * map[string]float64{"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9}[m[2]]
-		containers++
+		kb, err := strconv.ParseFloat(f[0], 64)
+		if err != nil {
+			t.Fatalf("cannot read ps line %q", line)
+		}
+		bytes += kb * 1024
+		seen[m[1]] = true
 	}
-	return bytes, containers
+	return bytes, len(seen)
 }
 
 // journalTails is the last journal lines of every hotstack-os unit, for
