@@ -5,7 +5,6 @@ package e2e
 import (
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -112,31 +111,31 @@ func upSummary(out string) string {
 	return strings.TrimSpace(out)
 }
 
-// containerMemory sums the resident memory (RSS) of every process in a
-// container, from ps: each process's cgroup names its container
-// (libpod-<id>). (podman stats cannot read the box's cgroups.)
+// containerMemory sums the resident memory of the containers: for each,
+// the anonymous and file pages its cgroup holds in RAM ("rss" plus
+// "mapped_file" of the memory controller's memory.stat), so a page that
+// forked workers share counts once. (podman stats cannot read the box's
+// cgroups.)
 func (s *Stack) containerMemory(t *testing.T) (bytes float64, containers int) {
 	t.Helper()
-	out := s.MustExec(t, "ps", "-e", "-o", "rss=,cgroup=")
-	libpod := regexp.MustCompile(`libpod-([0-9a-f]{12,})`)
-	seen := map[string]bool{}
+	script := `for pid in $(podman ps --filter name=hotstack-os- --format '{{.Pid}}'); do
+  path=$(sed -n 's/^[0-9]*:memory://p' /proc/$pid/cgroup)
+  awk -v c="$path" '$1 == "rss" || $1 == "mapped_file" { n += $2 } END { print c, n }' "/sys/fs/cgroup/memory$path/memory.stat"
+done`
+	out := s.MustExec(t, "sh", "-c", script)
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
+		if len(f) != 2 {
+			t.Fatalf("cannot read the memory of a container: %q\n%s", line, out)
 		}
-		m := libpod.FindStringSubmatch(f[1])
-		if m == nil || strings.Contains(f[1], "conmon") {
-			continue
-		}
-		kb, err := strconv.ParseFloat(f[0], 64)
+		n, err := strconv.ParseFloat(f[1], 64)
 		if err != nil {
-			t.Fatalf("cannot read ps line %q", line)
+			t.Fatalf("cannot read %q", line)
 		}
-		bytes += kb * 1024
-		seen[m[1]] = true
+		bytes += n
+		containers++
 	}
-	return bytes, len(seen)
+	return bytes, containers
 }
 
 // journalTails is the last journal lines of every hotstack-os unit, for
