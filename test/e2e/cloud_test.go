@@ -120,6 +120,9 @@ func (s *Stack) containerMemory(t *testing.T) (bytes float64, containers int) {
 	t.Helper()
 	script := `for pid in $(podman ps --filter name=hotstack-os- --format '{{.Pid}}'); do
   path=$(sed -n 's/^[0-9]*:memory://p' /proc/$pid/cgroup)
+  # The box's hierarchy is its own subtree of the host's: drop that first
+  # component when the path is the host's.
+  [ -e "/sys/fs/cgroup/memory$path" ] || path="/${path#/*/}"
   awk -v c="$path" '$1 == "rss" || $1 == "mapped_file" { n += $2 } END { print c, n }' "/sys/fs/cgroup/memory$path/memory.stat"
 done`
 	out := s.MustExec(t, "sh", "-c", script)
