@@ -263,7 +263,7 @@ func TestOperatorJourney(t *testing.T) {
 		}
 	})
 
-	step(t, "secrets", func(t *testing.T) { s.checkSecrets(t) })
+	step(t, "secrets", func(t *testing.T) { s.checkSecrets(t, regionValue, nil) })
 
 	step(t, "uninstall leaves nothing behind", func(t *testing.T) { s.checkUninstall(t) })
 }
