@@ -90,7 +90,7 @@ func Services() []Service {
 				Volumes: []string{cfg("keystone/keystone.conf") + ":/etc/keystone/keystone.conf:ro,z",
 					"__HOTSTACK_DATA_DIR__/keystone/fernet-keys:/etc/keystone/fernet-keys:z",
 					"__HOTSTACK_DATA_DIR__/keystone/credential-keys:/etc/keystone/credential-keys:z"},
-				Secrets: []string{"keystone/keystone.secrets.conf"}},
+				Secrets: []string{"keystone/keystone.secrets.conf", "keystone/db.cnf"}},
 			Health: health(5*s, 5*s, 5, 15*s, "/usr/local/bin/keystone-healthcheck.sh").withBootstrap(120 * s)},
 
 		// Layer 4: core services.
@@ -99,13 +99,13 @@ func Services() []Service {
 				Env: apiEnv("GLANCE_DB_PASSWORD", false),
 				Volumes: []string{cfg("glance/glance-api.conf") + ":/etc/glance/glance-api.conf:ro,z",
 					"__HOTSTACK_DATA_DIR__/glance/images:/var/lib/glance/images:z"},
-				Secrets: []string{"glance/glance-api.secrets.conf"}},
+				Secrets: []string{"glance/glance-api.secrets.conf", "glance/db.cnf"}},
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9292/").withBootstrap(90 * s)},
 		{Name: "placement", Layer: 4, Description: "HotStack-OS Placement Resource Tracking Service", DependsOn: []string{"mariadb", "keystone", "dnsmasq", "haproxy"},
 			Container: Container{Image: "localhost/hotstack-os_placement:latest", Hostname: "placement", Network: defaultNetwork, IPKey: "PLACEMENT_IP",
 				Env:     apiEnv("PLACEMENT_DB_PASSWORD", false),
 				Volumes: []string{cfg("placement/placement.conf") + ":/etc/placement/placement.conf:ro,z"},
-				Secrets: []string{"placement/placement.secrets.conf"}},
+				Secrets: []string{"placement/placement.secrets.conf", "placement/db.cnf"}},
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8778/").withBootstrap(90 * s)},
 
 		// Layer 5: networking.
@@ -127,7 +127,7 @@ func Services() []Service {
 				Env:        join(env(EnvVar{"NEUTRON_DB_PASSWORD", "__DB_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"}, EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"}), rabbitEnv(), env(EnvVar{"REGION_NAME", "__REGION_NAME__"})),
 				Volumes: []string{cfg("neutron/neutron.conf") + ":/etc/neutron/neutron.conf:ro,z",
 					cfg("neutron/plugins/ml2/ml2_conf.ini") + ":/etc/neutron/plugins/ml2/ml2_conf.ini:ro,z"},
-				Secrets: []string{"neutron/neutron.secrets.conf"}},
+				Secrets: []string{"neutron/neutron.secrets.conf", "neutron/db.cnf"}},
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9696/").withBootstrap(180 * s)},
 		{Name: "neutron-metadata", Layer: 5, Description: "HotStack-OS Neutron Metadata Agent Service", DependsOn: []string{"neutron-server", "ovn-controller"},
 			Container: Container{Image: "localhost/hotstack-os-neutron:latest", Hostname: "neutron-metadata", Network: hostNetwork, User: "root",
@@ -147,7 +147,7 @@ func Services() []Service {
 			Container: Container{Image: "localhost/hotstack-os-nova:latest", Hostname: "nova", Network: defaultNetwork, IPKey: "NOVA_API_IP",
 				Entrypoint: "/usr/local/bin/nova-api-entrypoint.sh",
 				Env:        join(env(EnvVar{"NOVA_DB_PASSWORD", "__DB_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"}, EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"}), rabbitEnv(), env(EnvVar{"REGION_NAME", "__REGION_NAME__"}, EnvVar{"METADATA_SECRET", "__SERVICE_PASSWORD__"})),
-				Volumes:    []string{novaConf}, Secrets: []string{novaSecrets}},
+				Volumes:    []string{novaConf}, Secrets: []string{novaSecrets, novaDB}},
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8774/").withBootstrap(180 * s)},
 		novaWorker("nova-conductor", "NOVA_CONDUCTOR_IP", "HotStack-OS Nova Conductor Service"),
 		novaWorker("nova-scheduler", "NOVA_SCHEDULER_IP", "HotStack-OS Nova Scheduler Service"),
@@ -160,7 +160,7 @@ func Services() []Service {
 					"__NOVA_INSTANCES_PATH__:__NOVA_INSTANCES_PATH__:shared",
 					"__NOVA_NFS_MOUNT_POINT_BASE__:__NOVA_NFS_MOUNT_POINT_BASE__:shared",
 					"/sys/fs/cgroup:/sys/fs/cgroup:ro"},
-				Secrets: []string{novaSecrets},
+				Secrets: []string{novaSecrets, novaDB},
 				// libvirt gives a guest's serial console a pty of the host;
 				// nova-compute checks that it exists before reading the
 				// console log.
@@ -169,25 +169,25 @@ func Services() []Service {
 			Health: health(10*s, 5*s, 5, 30*s, "/usr/local/bin/nova-compute-healthcheck.sh")},
 		{Name: "nova-novncproxy", Layer: 6, Description: "HotStack-OS Nova NoVNC Proxy Service", DependsOn: []string{"nova-api"},
 			Container: Container{Image: "localhost/hotstack-os-nova:latest", Hostname: "nova-novncproxy", Network: defaultNetwork, IPKey: "NOVA_NOVNCPROXY_IP",
-				Entrypoint: "/usr/local/bin/nova-novncproxy-entrypoint.sh", Env: novaWorkerEnv(false), Volumes: []string{novaConf}, Secrets: []string{novaSecrets}},
+				Entrypoint: "/usr/local/bin/nova-novncproxy-entrypoint.sh", Env: novaWorkerEnv(false), Volumes: []string{novaConf}, Secrets: []string{novaSecrets, novaDB}},
 			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "test -f /proc/1/exe && ss -tln | grep -q :6080")},
 
 		// Layer 7: block storage.
 		{Name: "cinder-api", Layer: 7, Description: "HotStack-OS Cinder API Service", DependsOn: infraDeps(),
 			Container: Container{Image: "localhost/hotstack-os-cinder:latest", Hostname: "cinder", Network: defaultNetwork, IPKey: "CINDER_API_IP",
 				Entrypoint: "/usr/local/bin/cinder-api-entrypoint.sh", Env: apiEnv("CINDER_DB_PASSWORD", true), Volumes: []string{cinderConf},
-				Secrets: []string{cinderSecrets}},
+				Secrets: []string{cinderSecrets, cinderDB}},
 			Health: health(10*s, 5*s, 5, 5*s, "sh", "-c", "curl -s http://localhost:8776/ >/dev/null 2>&1").withBootstrap(120 * s)},
 		{Name: "cinder-scheduler", Layer: 7, Description: "HotStack-OS Cinder Scheduler Service", DependsOn: []string{"cinder-api"},
 			Container: Container{Image: "localhost/hotstack-os-cinder:latest", Hostname: "cinder-scheduler", Network: defaultNetwork, IPKey: "CINDER_SCHEDULER_IP",
 				Entrypoint: "/usr/local/bin/cinder-scheduler-entrypoint.sh", Env: workerEnv("CINDER_DB_PASSWORD"), Volumes: []string{cinderConf},
-				Secrets: []string{cinderSecrets}},
+				Secrets: []string{cinderSecrets, cinderDB}},
 			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
 		{Name: "cinder-volume", Layer: 7, Description: "HotStack-OS Cinder Volume Service", DependsOn: []string{"cinder-api", "cinder-scheduler"},
 			Container: Container{Image: "localhost/hotstack-os-cinder:latest", Hostname: "cinder-volume", Network: hostNetwork, User: "root",
 				Entrypoint: "/usr/local/bin/cinder-volume-entrypoint.sh", Privileged: true, Env: workerEnv("CINDER_DB_PASSWORD"),
 				Volumes: []string{cinderConf, cfg("cinder/nfs_shares") + ":/etc/cinder/nfs_shares:ro,z", "__HOTSTACK_DATA_DIR__/cinder:/var/lib/cinder:z"},
-				Secrets: []string{cinderSecrets}, ExtraVolumes: []string{nfsExport},
+				Secrets: []string{cinderSecrets, cinderDB}, ExtraVolumes: []string{nfsExport},
 				AddHosts: backendHosts()},
 			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "cinder-volume --version 2>/dev/null || test -f /proc/1/exe")},
 
@@ -195,12 +195,12 @@ func Services() []Service {
 		{Name: "heat-api", Layer: 8, Description: "HotStack-OS Heat API Service", DependsOn: infraDeps(),
 			Container: Container{Image: "localhost/hotstack-os-heat:latest", Hostname: "heat", Network: defaultNetwork, IPKey: "HEAT_API_IP",
 				Entrypoint: "/usr/local/bin/heat-api-entrypoint.sh", Env: apiEnv("HEAT_DB_PASSWORD", true), Volumes: []string{heatConf},
-				Secrets: []string{heatSecrets}},
+				Secrets: []string{heatSecrets, heatDB}},
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8004/").withBootstrap(120 * s)},
 		{Name: "heat-engine", Layer: 8, Description: "HotStack-OS Heat Engine Service", DependsOn: []string{"heat-api"},
 			Container: Container{Image: "localhost/hotstack-os-heat:latest", Hostname: "heat-engine", Network: defaultNetwork, IPKey: "HEAT_ENGINE_IP",
 				Entrypoint: "/usr/local/bin/heat-engine-entrypoint.sh", Env: workerEnv("HEAT_DB_PASSWORD"), Volumes: []string{heatConf},
-				Secrets: []string{heatSecrets}},
+				Secrets: []string{heatSecrets, heatDB}},
 			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
 	}
 }
@@ -217,6 +217,10 @@ const (
 	novaSecrets   = "nova/nova.secrets.conf"
 	cinderSecrets = "cinder/cinder.secrets.conf"
 	heatSecrets   = "heat/heat.secrets.conf"
+	// The database passwords, read by PyMySQL (templates/configs/*/db.cnf).
+	novaDB   = "nova/db.cnf"
+	cinderDB = "cinder/db.cnf"
+	heatDB   = "heat/db.cnf"
 )
 
 // nfsExport makes the Cinder export visible at its own path in the
@@ -251,6 +255,6 @@ func novaWorker(name, ipKey, desc string) Service {
 	return Service{Name: name, Layer: 6, Description: desc, DependsOn: []string{"nova-api"},
 		Container: Container{Image: "localhost/hotstack-os-nova:latest", Hostname: name, Network: defaultNetwork, IPKey: ipKey,
 			Entrypoint: "/usr/local/bin/" + name + "-entrypoint.sh", Env: novaWorkerEnv(true), Volumes: []string{novaConf},
-			Secrets: []string{novaSecrets}},
+			Secrets: []string{novaSecrets, novaDB}},
 		Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")}
 }

@@ -119,7 +119,7 @@ func TestFingerprintLabelsOnTheCommandLine(t *testing.T) {
 	if _, ok := ParseLabels(map[string]string{"other": "x"}); ok {
 		t.Error("a container without our labels has a fingerprint")
 	}
-	if got := fps["keystone"].Changes(Fingerprint{}); !slices.Equal(got, []string{"unit changed", "image changed", "keystone.conf changed", "keystone.secrets.conf changed", "secrets changed"}) {
+	if got := fps["keystone"].Changes(Fingerprint{}); !slices.Equal(got, []string{"unit changed", "image changed", "db.cnf changed", "keystone.conf changed", "keystone.secrets.conf changed", "secrets changed"}) {
 		t.Errorf("changes against nothing: %v", got)
 	}
 	// A file no longer mounted counts as a change too.

@@ -34,10 +34,10 @@ func TestInstallIsIdempotentAndUninstallRemovesAll(t *testing.T) {
 			unitFiles++
 		}
 	}
-	if unitFiles != 24 || len(sum.Changed) != 52 {
-		t.Fatalf("%d unit files, %d written; want 24 and 52 (units, config, secrets, key, helper, manifest, record, 22 rendered templates)", unitFiles, len(sum.Changed))
+	if unitFiles != 24 || len(sum.Changed) != 59 {
+		t.Fatalf("%d unit files, %d written; want 24 and 59 (units, config, secrets, key, helper, manifest, record, 29 rendered templates)", unitFiles, len(sum.Changed))
 	}
-	if !strings.Contains(h.logs.String(), "check: "+h.o.EnvFile+" is valid") || !strings.Contains(h.logs.String(), "install: 52 written, 0 unchanged") {
+	if !strings.Contains(h.logs.String(), "check: "+h.o.EnvFile+" is valid") || !strings.Contains(h.logs.String(), "install: 59 written, 0 unchanged") {
 		t.Fatalf("logs:\n%s", h.logs.String())
 	}
 
@@ -54,7 +54,7 @@ func TestInstallIsIdempotentAndUninstallRemovesAll(t *testing.T) {
 	if err != nil || len(sum.Changed) != 0 {
 		t.Fatalf("second install changed %v (err %v)", sum.Changed, err)
 	}
-	if !strings.Contains(h.logs.String(), "install: unchanged (52 files already up to date)") {
+	if !strings.Contains(h.logs.String(), "install: unchanged (59 files already up to date)") {
 		t.Fatalf("second install did not say unchanged: %s", h.logs.String())
 	}
 	for p, fi := range listFiles(t, h.o.Root) {

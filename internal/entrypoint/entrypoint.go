@@ -111,10 +111,11 @@ type ExitError struct{ Code int }
 
 func (e *ExitError) Error() string { return "main process exited with code " + strconv.Itoa(e.Code) }
 
-// Secrets renders every template in SecretsDir into
-// /etc/PROJECT/PROJECT.conf.d/ (mode 0640, group PROJECT's), and reads the
-// result together with the service's public config files, so recipes can
-// find their database, message bus and Keystone.
+// Secrets renders every template in SecretsDir: oslo.config ones into
+// /etc/PROJECT/PROJECT.conf.d/, option files (*.cnf) into /etc/PROJECT/,
+// mode 0640 for PROJECT's group; and reads the oslo.config ones together
+// with the service's public config files, so recipes can find their
+// database, message bus and Keystone.
 func (c *Container) Secrets(project string, configs ...string) error {
 	return c.SecretsWithout(project, nil, configs...)
 }
@@ -130,7 +131,7 @@ func (c *Container) SecretsWithout(project string, drop []string, configs ...str
 		}
 		c.conf.Parse(string(data))
 	}
-	templates, err := filepath.Glob(filepath.Join(SecretsDir, "*.conf"))
+	templates, err := filepath.Glob(filepath.Join(SecretsDir, "*"))
 	if err != nil || len(templates) == 0 {
 		return err
 	}
@@ -151,12 +152,19 @@ func (c *Container) SecretsWithout(project string, drop []string, configs ...str
 		if err != nil {
 			return err
 		}
-		out = dropSections(out, drop)
 		for _, s := range skipped {
 			c.Logf("%s:%d: %s left unset: $%s is not in this container's environment", filepath.Base(t), s.Line, s.Option, s.Variable)
 		}
-		dst := filepath.Join(dir, filepath.Base(t))
-		if err := writeFile(dst, out, 0o640, gid); err != nil {
+		// An option file (the database password) goes beside the
+		// project's configuration, where its connection names it.
+		if SyntaxOf(t) == OptionFile {
+			if err := writeFile(filepath.Join("/etc", project, filepath.Base(t)), out, 0o640, gid); err != nil {
+				return err
+			}
+			continue
+		}
+		out = dropSections(out, drop)
+		if err := writeFile(filepath.Join(dir, filepath.Base(t)), out, 0o640, gid); err != nil {
 			return err
 		}
 		c.conf.Parse(out)

@@ -160,3 +160,17 @@ func TestServeEndsWithTheMainProcess(t *testing.T) {
 		t.Fatalf("a failing after step: %v", err)
 	}
 }
+
+// TestOptionFileKeepsEveryByte: in an option file (*.cnf) a secret is
+// quoted but not escaped, as PyMySQL's reader (RawConfigParser, one pair
+// of quotes stripped) wants.
+func TestOptionFileKeepsEveryByte(t *testing.T) {
+	awkward := `-${DB} %% \"q\" tail $HOME `
+	out, _, err := RenderSecrets("db.cnf", "[client]\npassword = ${PW}\n", lookup(map[string]string{"PW": awkward}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "[client]\npassword = \"" + awkward + "\"\n"; out != want {
+		t.Errorf("db.cnf:\n%s\nwant:\n%s", out, want)
+	}
+}

@@ -15,9 +15,10 @@ import (
 //	connection = mysql+pymysql://openstack:${url:NOVA_DB_PASSWORD}@172.31.0.3/nova
 //
 // ${VAR} must be an option's whole value: it is written in double quotes
-// (oslo.config strips one pair) with "$" doubled (oslo.config's own
-// escape), so any byte sequence survives. ${url:VAR} may stand anywhere in
-// a value and is percent-encoded, for the user-info part of a URL.
+// (oslo.config and PyMySQL's option-file reader strip one pair), with "$"
+// doubled for oslo.config (its own escape), so any byte sequence survives.
+// ${url:VAR} may stand anywhere in a value and is percent-encoded, for the
+// user-info part of a URL.
 var secretRef = regexp.MustCompile(`\$\{(url:)?([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // Skipped is an option left out because its variable is not set in this
@@ -28,10 +29,36 @@ type Skipped struct {
 	Variable string
 }
 
+// Syntax is the file format a secrets template completes.
+type Syntax int
+
+const (
+	// Oslo is an oslo.config file: "$" starts a substitution.
+	Oslo Syntax = iota
+	// OptionFile is a MySQL option file as PyMySQL reads it (Python's
+	// RawConfigParser, then one pair of quotes stripped): no escapes.
+	OptionFile
+)
+
+// SyntaxOf tells a template's syntax by its name: *.cnf are option files.
+func SyntaxOf(name string) Syntax {
+	if strings.HasSuffix(name, ".cnf") {
+		return OptionFile
+	}
+	return Oslo
+}
+
 // RenderSecrets completes tmpl with the variables lookup returns. Lines
 // whose variable is unset are left out and reported in skipped; a malformed
 // reference is an error naming the line.
 func RenderSecrets(name, tmpl string, lookup func(string) (string, bool)) (out string, skipped []Skipped, err error) {
+	syntax := SyntaxOf(name)
+	dollar := func(v string) string {
+		if syntax == Oslo {
+			return strings.ReplaceAll(v, "$", "$$")
+		}
+		return v
+	}
 	var b strings.Builder
 	for i, line := range strings.SplitAfter(tmpl, "\n") {
 		n := i + 1
@@ -70,11 +97,11 @@ func RenderSecrets(name, tmpl string, lookup func(string) (string, bool)) (out s
 		whole := secretRef.FindStringSubmatch(value)
 		switch {
 		case whole != nil && whole[0] == value && whole[1] == "":
-			rendered = `"` + strings.ReplaceAll(rendered, "$", "$$") + `"`
+			rendered = `"` + dollar(rendered) + `"`
 		case secretRef.MatchString(plainRefs(value)):
 			return "", nil, fmt.Errorf("%s:%d: %s: ${NAME} must be the whole value; inside a longer value use ${url:NAME}", name, n, option)
 		default:
-			rendered = strings.ReplaceAll(rendered, "$", "$$")
+			rendered = dollar(rendered)
 		}
 		if strings.ContainsAny(rendered, "\n\r") {
 			return "", nil, fmt.Errorf("%s:%d: %s: the value holds a line break", name, n, option)
