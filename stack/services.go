@@ -189,7 +189,11 @@ func Services() []Service {
 				Volumes: []string{cinderConf, cfg("cinder/nfs_shares") + ":/etc/cinder/nfs_shares:ro,z", "__HOTSTACK_DATA_DIR__/cinder:/var/lib/cinder:z"},
 				Secrets: []string{cinderSecrets, cinderDB}, ExtraVolumes: []string{nfsExport},
 				AddHosts: backendHosts()},
-			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "cinder-volume --version 2>/dev/null || test -f /proc/1/exe")},
+			// The original asked `cinder-volume --version`, a Python start
+			// that outlasts the probe timeout on a busy host. Like the other
+			// daemons: the entrypoint (PID 1) lives exactly as long as the
+			// daemon it supervises.
+			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
 
 		// Layer 8: orchestration.
 		{Name: "heat-api", Layer: 8, Description: "HotStack-OS Heat API Service", DependsOn: infraDeps(),

@@ -75,6 +75,27 @@ func waitSocket(ctx context.Context, c *Container, path string) error {
 	}
 }
 
+// waitSBGlobal waits until ovn-northd has written the southbound
+// database's SB_Global row. ovn-controller of this release dereferences
+// that row unchecked and dies of SIGSEGV when it connects to a fresh
+// database before northd has filled it in, a race a fast machine's first
+// start loses.
+func waitSBGlobal(ctx context.Context, c *Container, sb string) error {
+	ctx, cancel := context.WithTimeout(ctx, dependencyTimeout)
+	defer cancel()
+	for {
+		_, err := c.sup.Output(ctx, Proc{Argv: []string{"ovn-sbctl", "--db=unix:" + sb, "--timeout=5", "get", "SB_Global", ".", "nb_cfg"}})
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("ovn-northd did not initialize the southbound database (no SB_Global row): %w", err)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
 // rabbitmq starts the broker, then makes the OpenStack user exist with the
 // current password and full rights on "/", and removes the guest user.
 // Passwords reach rabbitmqctl on its standard input only.
@@ -199,6 +220,9 @@ func ovnController(ctx context.Context, c *Container) error {
 	}
 	sb := filepath.Join(ovnRun, "ovnsb_db.sock")
 	if err := waitSocket(ctx, c, sb); err != nil {
+		return err
+	}
+	if err := waitSBGlobal(ctx, c, sb); err != nil {
 		return err
 	}
 	// os-vif (nova-compute) re-creates the integration bridge with the

@@ -50,14 +50,16 @@ func TestRealCloud(t *testing.T) {
 	c.WriteFile(t, c.EnvFile, baseEnv, 0o600)
 	c.MustMage(t, nil, "install")
 
-	up := func(name string) {
+	// Each takes the subtest's own t: a Fatal on the parent from inside
+	// a subtest would panic the run instead of reporting the failure.
+	up := func(t *testing.T, name string) {
 		out, took, err := c.Mage(nil, "up")
 		if err != nil {
 			t.Fatalf("%s: mage up: %v\n%s", name, err, tail(out, 80))
 		}
 		t.Logf("%s: mage up %s: %s", name, took.Round(100*time.Millisecond), upSummary(out))
 	}
-	smoke := func(name string) {
+	smoke := func(t *testing.T, name string) {
 		out, took, err := c.Mage(nil, "smoke")
 		t.Logf("%s: mage smoke %s:\n%s", name, took.Round(100*time.Millisecond), out)
 		if err != nil {
@@ -65,8 +67,8 @@ func TestRealCloud(t *testing.T) {
 		}
 	}
 
-	step(t, "first up", func(t *testing.T) { up("first up") })
-	step(t, "smoke", func(t *testing.T) { smoke("first smoke") })
+	step(t, "first up", func(t *testing.T) { up(t, "first up") })
+	step(t, "smoke", func(t *testing.T) { smoke(t, "first smoke") })
 	step(t, "memory at rest", func(t *testing.T) {
 		time.Sleep(10 * time.Second) // let the services settle after the smoke
 		total, rows := c.containerMemory(t)
@@ -80,7 +82,7 @@ func TestRealCloud(t *testing.T) {
 	// service users), the cloud must work with them, and they must leak
 	// nowhere (systemctl show, the journal, ps, world-readable files).
 	step(t, "awkward secrets: restart, smoke, no leak", func(t *testing.T) {
-		c.checkSecrets(t, "", func(t *testing.T) { smoke("smoke with awkward secrets") })
+		c.checkSecrets(t, "", func(t *testing.T) { smoke(t, "smoke with awkward secrets") })
 	})
 	step(t, "down and up again", func(t *testing.T) {
 		out := c.MustMage(t, nil, "down")
@@ -91,9 +93,9 @@ func TestRealCloud(t *testing.T) {
 		if killed := c.MustExec(t, "sh", "-c", "journalctl --no-pager -u 'hotstack-os*' | grep 'resorting to SIGKILL' || true"); strings.TrimSpace(killed) != "" {
 			t.Errorf("containers killed at their stop timeout:\n%s", killed)
 		}
-		up("second up")
+		up(t, "second up")
 	})
-	step(t, "smoke again", func(t *testing.T) { smoke("second smoke") })
+	step(t, "smoke again", func(t *testing.T) { smoke(t, "second smoke") })
 	step(t, "uninstall with purge", func(t *testing.T) {
 		out, _, err := c.Mage([]string{"HOTSTACK_PURGE=1"}, "uninstall")
 		if err != nil {
