@@ -3,6 +3,7 @@ package entrypoint
 import (
 	"context"
 	"errors"
+	"net/url"
 	"os"
 	"strings"
 	"syscall"
@@ -172,5 +173,55 @@ func TestOptionFileKeepsEveryByte(t *testing.T) {
 	}
 	if want := "[client]\npassword = \"" + awkward + "\"\n"; out != want {
 		t.Errorf("db.cnf:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// TestCellTransportKeepsNoSecret: cell1's mapping gets the credentials as
+// nova's placeholders and everything else literally; what nova fills back
+// in (the reading service's username and password, as Python's urlparse
+// splits them: still percent-encoded) gives the configured URL again.
+func TestCellTransportKeepsNoSecret(t *testing.T) {
+	secret := url.UserPassword("open stack", `p@ss:w%rd/{x},`)
+	configured := "rabbit://" + secret.String() + "@172.31.0.13:5672/"
+	got, err := cellTransport(configured)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "rabbit://{username}:{password}@172.31.0.13:5672/"; got != want {
+		t.Fatalf("cellTransport = %q, want %q", got, want)
+	}
+	user, pass, _ := strings.Cut(secret.String(), ":")
+	if filled := strings.NewReplacer("{username}", user, "{password}", pass).Replace(got); filled != configured {
+		t.Fatalf("filled in: %q, want %q", filled, configured)
+	}
+	if got, _ := cellTransport("rabbit://guest@mq:5672/vhost?ssl=1"); got != "rabbit://guest@mq:5672/vhost?ssl=1" {
+		t.Errorf("a URL without a password changed: %q", got)
+	}
+	for _, bad := range []string{"", "not a url", "rabbit://u:p@a:5672,u:p@b:5672/", "rabbit://u:p@a,b:5672/"} {
+		_, err := cellTransport(bad)
+		if err == nil {
+			t.Errorf("cellTransport(%q) took a URL it cannot template", bad)
+		} else if strings.Contains(err.Error(), "u:p@") {
+			t.Errorf("the error shows the password: %v", err)
+		}
+	}
+}
+
+func TestCellUUIDReadsListCells(t *testing.T) {
+	table := `+-------+--------------------------------------+------------------------------+-------------------------------------------+----------+
+|  Name |                 UUID                 |        Transport URL         |            Database Connection            | Disabled |
++-------+--------------------------------------+------------------------------+-------------------------------------------+----------+
+| cell0 | 00000000-0000-0000-0000-000000000000 |            none:/            | mysql+pymysql://openstack@db/nova_cell0   |  False   |
+| cell1 | 5b0e8a4c-3f0c-4a41-9c55-2f1d0c9a7e11 | rabbit://openstack:****@mq:5672/ | mysql+pymysql://openstack@db/nova |  False   |
++-------+--------------------------------------+------------------------------+-------------------------------------------+----------+
+`
+	if got := cellUUID(table, "cell1"); got != "5b0e8a4c-3f0c-4a41-9c55-2f1d0c9a7e11" {
+		t.Errorf("cell1: %q", got)
+	}
+	if got := cellUUID(table, "cell2"); got != "" {
+		t.Errorf("cell2: %q, want none", got)
+	}
+	if got := cellUUID("", "cell1"); got != "" {
+		t.Errorf("empty table: %q", got)
 	}
 }

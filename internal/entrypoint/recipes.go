@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -269,27 +270,79 @@ func neutronSchema(ctx context.Context, c *Container, d daemon) error {
 }
 
 // novaCells creates the API database schema, cell0 and cell1, and the
-// cells' schema. Each command is idempotent; create_cell exits 2 when the
-// cell exists already.
+// cells' schema. Every step is idempotent: map_cell0 keeps an existing
+// cell0, and cell1 is created once, then updated on every start.
+//
+// cell1's mapping stores its transport URL as a template (see
+// cellTransport), so the API database holds no RabbitMQ password and a
+// changed password needs no nova-manage: with the literal URL create_cell
+// stores by default, the conductors kept the first password and RabbitMQ
+// refused them after a change. The update also converts a mapping an
+// earlier version stored literally.
 func novaCells(ctx context.Context, c *Container, d daemon) error {
-	run := func(ok func(error) bool, a ...string) error {
-		err := manage("nova-manage", a...)(ctx, c, d)
-		if err != nil && ok != nil && ok(err) {
-			return nil
+	run := func(a ...string) error { return manage("nova-manage", a...)(ctx, c, d) }
+	transport, err := cellTransport(c.Conf("DEFAULT", "transport_url"))
+	if err != nil {
+		return err
+	}
+	if err := run("api_db", "sync"); err != nil {
+		return err
+	}
+	if err := run("cell_v2", "map_cell0"); err != nil {
+		return err
+	}
+	cells, err := c.sup.Output(ctx, Proc{Argv: append(append([]string{"nova-manage"}, oslo(d.project, d.configs...)...), "cell_v2", "list_cells"), User: d.user})
+	if err != nil {
+		return fmt.Errorf("nova-manage cell_v2 list_cells: %w", err)
+	}
+	if id := cellUUID(cells, "cell1"); id == "" {
+		err = run("cell_v2", "create_cell", "--name", "cell1", "--transport-url", transport)
+	} else {
+		err = run("cell_v2", "update_cell", "--cell_uuid", id, "--transport-url", transport)
+	}
+	if err != nil {
+		return err
+	}
+	return run("db", "sync")
+}
+
+// cellTransport is the transport URL a cell mapping stores for
+// transportURL (nova's [DEFAULT] transport_url): its credentials become
+// the {username} and {password} that nova fills in from the reading
+// service's own transport_url each time it loads the mapping (cell mapping
+// templates, nova Rocky and later). The rest stays literal. A URL without
+// a password is returned as it is.
+func cellTransport(transportURL string) (string, error) {
+	// oslo.messaging's several-host form (user:pass@a,user:pass@b or
+	// user:pass@a,b) would parse as one host here.
+	_, rest, _ := strings.Cut(transportURL, "://")
+	authority, _, _ := strings.Cut(rest, "/")
+	hosts := authority[strings.LastIndex(authority, "@")+1:]
+	u, err := url.Parse(transportURL)
+	if err != nil || u.Host == "" || strings.Count(authority, "@") > 1 || strings.Contains(hosts, ",") {
+		// The URL holds the password: the error does not quote it.
+		return "", errors.New("nova's [DEFAULT] transport_url is not a single-host URL with a host (cell1's mapping is a template of it)")
+	}
+	if _, ok := u.User.Password(); !ok {
+		return transportURL, nil
+	}
+	t := u.Scheme + "://{username}:{password}@" + u.Host + u.EscapedPath()
+	if u.RawQuery != "" {
+		t += "?" + u.RawQuery
+	}
+	return t, nil
+}
+
+// cellUUID finds the UUID of the cell named name in the table `nova-manage
+// cell_v2 list_cells` prints ("| name | uuid | ..."); "" when it has none.
+func cellUUID(table, name string) string {
+	for line := range strings.Lines(table) {
+		f := strings.Split(line, "|")
+		if len(f) > 3 && strings.TrimSpace(f[1]) == name {
+			return strings.TrimSpace(f[2])
 		}
-		return err
 	}
-	exit2 := func(err error) bool { return strings.HasSuffix(err.Error(), "exited with code 2") }
-	if err := run(nil, "api_db", "sync"); err != nil {
-		return err
-	}
-	if err := run(nil, "cell_v2", "map_cell0"); err != nil {
-		return err
-	}
-	if err := run(exit2, "cell_v2", "create_cell", "--name", "cell1"); err != nil {
-		return err
-	}
-	return run(nil, "db", "sync")
+	return ""
 }
 
 func novaCompute(ctx context.Context, c *Container) error {

@@ -60,25 +60,20 @@ func (f *Fake) Reload(context.Context) error {
 }
 
 func (f *Fake) Start(_ context.Context, unit string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.record("start", unit)
-	st := f.state(unit)
-	if err := f.StartErr[unit]; err != nil {
-		st.Active, st.Sub = "failed", "failed"
-		f.Units[unit] = st
-		return err
-	}
-	st.Active, st.Sub = "active", "running"
-	st.Restarts = 0
-	f.Units[unit] = st
-	return nil
+	return f.run("start", unit)
 }
 
 func (f *Fake) Restart(_ context.Context, unit string) error {
+	return f.run("restart", unit)
+}
+
+// run starts unit (verb: start or restart), failing as StartErr says. A
+// start resets the restart count, as systemd's counter of automatic
+// restarts does on a manual start; a restart keeps it.
+func (f *Fake) run(verb, unit string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.record("restart", unit)
+	f.record(verb, unit)
 	st := f.state(unit)
 	if err := f.StartErr[unit]; err != nil {
 		st.Active, st.Sub = "failed", "failed"
@@ -86,6 +81,9 @@ func (f *Fake) Restart(_ context.Context, unit string) error {
 		return err
 	}
 	st.Active, st.Sub = "active", "running"
+	if verb == "start" {
+		st.Restarts = 0
+	}
 	f.Units[unit] = st
 	return nil
 }
