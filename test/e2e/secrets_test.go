@@ -143,6 +143,12 @@ func (s *Stack) checkSecrets(t *testing.T, region string, whileSet func(t *testi
 		t.Fatalf("the non-root file search reports a file only root may read:\n%s", files)
 	}
 
+	// The cloud's own use of the values (whileSet: the real cloud's
+	// smoke) comes before the journal is searched, so a service that
+	// logs one while working is caught too.
+	if whileSet != nil {
+		whileSet(t)
+	}
 	haystacks := map[string]string{
 		"ps during start":                   psSeen,
 		"systemctl show":                    s.MustExec(t, "sh", "-c", "systemctl show 'hotstack-os*'"),
@@ -155,9 +161,6 @@ func (s *Stack) checkSecrets(t *testing.T, region string, whileSet func(t *testi
 				t.Errorf("%s leaks %s (%q):\n%s", where, key, tok, linesWith(text, tok))
 			}
 		}
-	}
-	if whileSet != nil {
-		whileSet(t)
 	}
 	s.withEnv(t, "")
 }
