@@ -25,11 +25,7 @@ const journalLines = 20
 // Installed fails unless the installed files are the ones the current
 // .env renders (units, installed config, secrets, key, templates).
 func (a *App) Installed(ctx context.Context) error {
-	r, err := a.prepare(ctx)
-	if err != nil {
-		return err
-	}
-	stale, err := a.stale(ctx, r)
+	r, stale, err := a.stale(ctx)
 	if err != nil {
 		return err
 	}
@@ -39,13 +35,17 @@ func (a *App) Installed(ctx context.Context) error {
 	return nil
 }
 
-// stale lists the installed files that are missing or differ from r, the
-// helper binary when it is missing. It builds nothing, so it is cheap
-// enough for every up.
-func (a *App) stale(ctx context.Context, r *rendering) ([]string, error) {
+// stale renders .env and lists the installed files that are missing or
+// differ from that rendering, the helper binary when it is missing. It
+// builds nothing, so it is cheap enough for every up.
+func (a *App) stale(ctx context.Context) (*rendering, []string, error) {
+	r, err := a.prepare(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	changes, err := step.Changes(ctx, install.Steps(a.o.Root, r.files()))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []string
 	for _, c := range changes {
@@ -54,7 +54,7 @@ func (a *App) stale(ctx context.Context, r *rendering) ([]string, error) {
 	if _, err := os.Stat(install.Rooted(a.o.Root, a.o.Paths.Helper)); err != nil {
 		out = append(out, install.Rooted(a.o.Root, a.o.Paths.Helper))
 	}
-	return out, nil
+	return r, out, nil
 }
 
 // Up converges the host to what .env says, from any state: it installs
@@ -67,11 +67,7 @@ func (a *App) stale(ctx context.Context, r *rendering) ([]string, error) {
 // stack it changes and starts nothing.
 func (a *App) Up(ctx context.Context) error {
 	return a.driveStack(ctx, func(ctx context.Context, b *systemd.Backend) error {
-		r, err := a.prepare(ctx)
-		if err != nil {
-			return err
-		}
-		stale, err := a.stale(ctx, r)
+		r, stale, err := a.stale(ctx)
 		if err != nil {
 			return err
 		}

@@ -57,22 +57,37 @@ func mariadb(ctx context.Context, c *Container) error {
 	}, server)
 }
 
-// waitSocket waits for a unix socket to accept connections.
-func waitSocket(ctx context.Context, c *Container, path string) error {
+// waitUntil calls probe until it succeeds, every interval, for at most
+// dependencyTimeout; past that it returns probe's last error.
+func waitUntil(ctx context.Context, interval time.Duration, probe func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, dependencyTimeout)
 	defer cancel()
 	for {
-		conn, err := net.Dial("unix", path)
+		err := probe(ctx)
 		if err == nil {
-			conn.Close()
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s did not accept connections: %w", path, err)
-		case <-time.After(200 * time.Millisecond):
+			return err
+		case <-time.After(interval):
 		}
 	}
+}
+
+// waitSocket waits for a unix socket to accept connections.
+func waitSocket(ctx context.Context, c *Container, path string) error {
+	err := waitUntil(ctx, 200*time.Millisecond, func(context.Context) error {
+		conn, err := net.Dial("unix", path)
+		if err == nil {
+			conn.Close()
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%s did not accept connections: %w", path, err)
+	}
+	return nil
 }
 
 // waitSBGlobal waits until ovn-northd has written the southbound
@@ -81,19 +96,14 @@ func waitSocket(ctx context.Context, c *Container, path string) error {
 // database before northd has filled it in, a race a fast machine's first
 // start loses.
 func waitSBGlobal(ctx context.Context, c *Container, sb string) error {
-	ctx, cancel := context.WithTimeout(ctx, dependencyTimeout)
-	defer cancel()
-	for {
+	err := waitUntil(ctx, 250*time.Millisecond, func(ctx context.Context) error {
 		_, err := c.sup.Output(ctx, Proc{Argv: []string{"ovn-sbctl", "--db=unix:" + sb, "--timeout=5", "get", "SB_Global", ".", "nb_cfg"}})
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("ovn-northd did not initialize the southbound database (no SB_Global row): %w", err)
-		case <-time.After(250 * time.Millisecond):
-		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("ovn-northd did not initialize the southbound database (no SB_Global row): %w", err)
 	}
+	return nil
 }
 
 // rabbitmq starts the broker, then makes the OpenStack user exist with the

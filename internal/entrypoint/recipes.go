@@ -183,9 +183,14 @@ func (s apiService) run(ctx context.Context, c *Container) error {
 // with its configuration.
 func manage(command string, args ...string) func(context.Context, *Container, daemon) error {
 	return func(ctx context.Context, c *Container, d daemon) error {
-		argv := append(append([]string{command}, oslo(d.project, d.configs...)...), args...)
-		return c.Run(ctx, Proc{Argv: argv, User: d.user})
+		return c.Run(ctx, d.manageProc(command, args...))
 	}
+}
+
+// manageProc is a management command of d's project (nova-manage, ...)
+// with d's configuration, run as d's user.
+func (d daemon) manageProc(command string, args ...string) Proc {
+	return Proc{Argv: append(append([]string{command}, oslo(d.project, d.configs...)...), args...), User: d.user}
 }
 
 func keystone(ctx context.Context, c *Container) error {
@@ -291,7 +296,7 @@ func novaCells(ctx context.Context, c *Container, d daemon) error {
 	if err := run("cell_v2", "map_cell0"); err != nil {
 		return err
 	}
-	cells, err := c.sup.Output(ctx, Proc{Argv: append(append([]string{"nova-manage"}, oslo(d.project, d.configs...)...), "cell_v2", "list_cells"), User: d.user})
+	cells, err := c.sup.Output(ctx, d.manageProc("nova-manage", "cell_v2", "list_cells"))
 	if err != nil {
 		return fmt.Errorf("nova-manage cell_v2 list_cells: %w", err)
 	}
