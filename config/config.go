@@ -259,7 +259,7 @@ func shadowed(c *Config, environ func() []string) []string {
 func (c *Config) DefaultSecrets() []string {
 	var out []string
 	for _, k := range c.schema {
-		if k.Kind == Secret && c.values[k.Name] == k.Default {
+		if k.Kind == Secret && k.Default != "" && c.values[k.Name] == k.Default {
 			out = append(out, k.Name)
 		}
 	}

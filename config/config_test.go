@@ -69,6 +69,11 @@ func TestBadInput(t *testing.T) {
 		{"unclosed quote", "DB_PASSWORD=\"abc\n", `.env:1: DB_PASSWORD: opening " has no closing "`},
 		{"bool", "DEBUG_LOGGING=yes\n", ".env:1: DEBUG_LOGGING: \"yes\" must be true or false"},
 		{"datapath", "OVS_DATAPATH_TYPE=dpdk\n", "must be one of system, netdev"},
+		{"vlan syntax", "NEUTRON_VLAN_RANGES=100-200\n", `.env:1: NEUTRON_VLAN_RANGES: "100-200": "100-200" is not provider:MIN:MAX`},
+		{"vlan physnet", "NEUTRON_VLAN_RANGES=physnet1:100:200\n", `names physical network "physnet1"`},
+		{"vlan order", "NEUTRON_VLAN_RANGES=provider:300:200\n", "starts after it ends"},
+		{"vlan id", "NEUTRON_VLAN_RANGES=provider:100:200,provider:4000:4095\n", "VLAN IDs are 1..4094"},
+		{"path mtu", "PATH_MTU=1000\n", "PATH_MTU: 1000 is below 1280"},
 		{"host bits", "CONTAINER_NETWORK=172.31.0.5/25\n", "has host bits set"},
 	}
 	for _, tc := range cases {

@@ -43,7 +43,11 @@ func Reference(s Schema) string {
 		if k.Kind == Secret {
 			def += " (change it)"
 		}
-		fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s |\n", k.Name, def, kindText(k), k.Doc)
+		def = "`" + def + "`"
+		if k.Kind == Secret && k.Default == "" {
+			def = "generated"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", k.Name, def, kindText(k), k.Doc)
 	}
 	return b.String()
 }
@@ -51,6 +55,9 @@ func Reference(s Schema) string {
 func kindText(k Key) string {
 	switch k.Kind {
 	case Secret:
+		if k.Optional && k.Default == "" {
+			return "secret; empty or unset: generated"
+		}
 		return "secret, non-empty"
 	case HostIP:
 		return "IPv4 address"

@@ -19,6 +19,9 @@ const (
 	Bool           // true or false
 	Image          // a container image reference
 	Enum           // one of Choices
+	// VLANRanges is neutron's network_vlan_ranges on the provider physical
+	// network: provider:MIN:MAX[,provider:MIN:MAX...].
+	VLANRanges
 )
 
 // Key describes one .env key.
@@ -69,6 +72,7 @@ func BaseKeys() Schema {
 		{Name: "SERVICE_PASSWORD", Kind: Secret, Default: "openstack", Group: "Secrets", Doc: "Password of the OpenStack service users; also the metadata proxy secret."},
 		{Name: "RABBITMQ_DEFAULT_USER", Kind: String, Default: "openstack", Group: "Secrets", Doc: "RabbitMQ user the services connect as."},
 		{Name: "RABBITMQ_DEFAULT_PASS", Kind: Secret, Default: "openstack", Group: "Secrets", Doc: "RabbitMQ password."},
+		{Name: "HOTSTACK_USER_PASSWORD", Kind: Secret, Default: "", Optional: true, Group: "Secrets", Doc: "Password of the hotstack cloud user `mage post-setup` creates. When unset (the default), post-setup generates one on its first run and keeps it in /etc/hotstack-os/hotstack-user.password (mode 0600)."},
 
 		{Name: "DEBUG_LOGGING", Kind: Bool, Default: "false", Group: "General", Doc: "Verbose logging in the OpenStack services."},
 		{Name: "REGION_NAME", Kind: String, Default: "RegionOne", Group: "General", Doc: "OpenStack region name."},
@@ -78,6 +82,8 @@ func BaseKeys() Schema {
 		{Name: "PROVIDER_NETWORK", Kind: Network, Default: "172.31.0.128/25", Group: "Networks", Doc: "Provider network routed through the hot-ex bridge; must not overlap CONTAINER_NETWORK."},
 		{Name: "BREX_IP", Kind: HostIP, Default: "172.31.0.129", Group: "Networks", Doc: "Address of hot-ex, inside PROVIDER_NETWORK; the public API endpoints resolve to it."},
 		{Name: "GLOBAL_PHYSNET_MTU", Kind: Int, Default: "1500", Min: 1280, Max: 9216, Group: "Networks", Doc: "MTU requested for the hot-int and hot-ex bridge interfaces."},
+		{Name: "PATH_MTU", Kind: Int, Default: "0", Min: 0, Max: 9216, Optional: true, Group: "Networks", Doc: "MTU of the underlay that tenant (geneve) networks are carried over (neutron's path_mtu); 0 means GLOBAL_PHYSNET_MTU."},
+		{Name: "NEUTRON_VLAN_RANGES", Kind: VLANRanges, Default: "provider:100:200", Optional: true, Group: "Networks", Doc: "VLAN IDs tenant and provider VLAN networks may use on the provider physical network (neutron's network_vlan_ranges), as provider:MIN:MAX, comma-separated."},
 		{Name: "OVS_DATAPATH_TYPE", Kind: Enum, Default: "system", Choices: []string{"system", "netdev"}, Optional: true, Group: "Networks", Doc: "Open vSwitch datapath of the bridges: system (kernel module) or netdev (userspace, for hosts without the openvswitch module)."},
 
 		{Name: "MARIADB_IP", Kind: ServiceIP, Default: "172.31.0.3", Group: "Service addresses", Doc: "MariaDB."},

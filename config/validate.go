@@ -52,7 +52,9 @@ func (c *Config) validate(opt Options) []*Error {
 		}
 		switch k.Kind {
 		case Secret:
-			if v == "" && !opt.AllowEmptySecrets {
+			// An optional secret without a default may stay empty: the
+			// program that uses it generates one (HOTSTACK_USER_PASSWORD).
+			if v == "" && !opt.AllowEmptySecrets && !(k.Optional && k.Default == "") {
 				bad(k.Name, "secret must not be empty")
 			}
 		case String:
@@ -104,9 +106,18 @@ func (c *Config) validate(opt Options) []*Error {
 			if !slices.Contains(k.Choices, v) {
 				bad(k.Name, "%q must be one of %s", v, strings.Join(k.Choices, ", "))
 			}
+		case VLANRanges:
+			if msg := vlanRangesProblem(v); msg != "" {
+				bad(k.Name, "%q: %s", v, msg)
+			}
 		}
 	}
 
+	if v := c.values["PATH_MTU"]; v != "" && v != "0" {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 && n < 1280 {
+			bad("PATH_MTU", "%d is below 1280, the smallest MTU IPv6 allows; 0 means GLOBAL_PHYSNET_MTU", n)
+		}
+	}
 	cn, haveCN := nets["CONTAINER_NETWORK"]
 	pn, havePN := nets["PROVIDER_NETWORK"]
 	if haveCN && havePN && cn.Overlaps(pn) {
@@ -179,4 +190,30 @@ func Broadcast(p netip.Prefix) netip.Addr {
 	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 	v |= host
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+// vlanRangesProblem checks neutron's network_vlan_ranges syntax for the one
+// physical network the bridges map (provider): each item provider:MIN:MAX
+// with 1 <= MIN <= MAX <= 4094. It returns "" when v is valid.
+func vlanRangesProblem(v string) string {
+	for item := range strings.SplitSeq(v, ",") {
+		f := strings.Split(strings.TrimSpace(item), ":")
+		if len(f) != 3 {
+			return fmt.Sprintf("%q is not provider:MIN:MAX (e.g. provider:100:200)", item)
+		}
+		if f[0] != "provider" {
+			return fmt.Sprintf("%q names physical network %q; the bridges map only \"provider\"", item, f[0])
+		}
+		lo, err1 := strconv.Atoi(f[1])
+		hi, err2 := strconv.Atoi(f[2])
+		switch {
+		case err1 != nil || err2 != nil:
+			return fmt.Sprintf("%q: VLAN IDs must be whole numbers", item)
+		case lo < 1 || hi > 4094:
+			return fmt.Sprintf("%q: VLAN IDs are 1..4094", item)
+		case lo > hi:
+			return fmt.Sprintf("%q: the range starts after it ends", item)
+		}
+	}
+	return ""
 }

@@ -61,6 +61,13 @@ func deviate(ref []referenceService) {
 			// than the 5 s probe timeout on a busy host (the real cloud's
 			// restart with new secrets failed on it).
 			ref[i].Health.Cmd = []string{"test", "-f", "/proc/1/exe"}
+		case "dnsmasq":
+			// The host's resolvers, for the names dnsmasq forwards
+			// (guests' egress; the original forwarded nothing).
+			c.Volumes = append(c.Volumes, "__HOTSTACK_DATA_DIR__/dns:/etc/dnsmasq-upstream:ro,z")
+		case "haproxy":
+			// The stats page stays inside the container.
+			c.Ports = slices.DeleteFunc(c.Ports, func(p string) bool { return strings.HasSuffix(p, ":8404") })
 		case "glance":
 			// :U would chown the images to the image's default user
 			// (root); infra setup owns the directory by glance instead.

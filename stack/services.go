@@ -55,13 +55,16 @@ func Services() []Service {
 		// Layer 2: infrastructure.
 		{Name: "dnsmasq", Layer: 2, Description: "HotStack-OS DNSmasq Service", DependsOn: []string{InfraName},
 			Container: Container{Image: "localhost/hotstack-os_dnsmasq:latest", Hostname: "dnsmasq", Network: hostNetwork,
-				Volumes: []string{cfg("dnsmasq/dnsmasq.conf") + ":/etc/dnsmasq.conf:ro,z"}},
+				Volumes: []string{cfg("dnsmasq/dnsmasq.conf") + ":/etc/dnsmasq.conf:ro,z",
+					// A directory, so dnsmasq sees the file infra setup
+					// replaces (rename) when the host's resolvers change.
+					"__HOTSTACK_DATA_DIR__/dns:/etc/dnsmasq-upstream:ro,z"}},
 			Health: health(10*s, 5*s, 3, 0, "nc", "-z", "127.0.0.1", "53")},
 		{Name: "haproxy", Layer: 2, Description: "HotStack-OS HAProxy Service", DependsOn: []string{InfraName},
 			Container: Container{Image: "localhost/hotstack-os_haproxy:latest", Hostname: "haproxy", Network: defaultNetwork,
 				Volumes: []string{cfg("haproxy/haproxy.cfg") + ":/usr/local/etc/haproxy/haproxy.cfg:ro,z"},
 				Ports: []string{"__BREX_IP__:5000:5000", "__BREX_IP__:9292:9292", "__BREX_IP__:8778:8778", "__BREX_IP__:8774:8774",
-					"__BREX_IP__:9696:9696", "__BREX_IP__:8776:8776", "__BREX_IP__:8004:8004", "__BREX_IP__:6080:6080", "__BREX_IP__:8404:8404"}},
+					"__BREX_IP__:9696:9696", "__BREX_IP__:8776:8776", "__BREX_IP__:8004:8004", "__BREX_IP__:6080:6080"}},
 			Health: health(10*s, 5*s, 3, 0, "nc", "-z", "127.0.0.1", "8404")},
 		{Name: "mariadb", Layer: 2, Description: "HotStack-OS MariaDB Service", DependsOn: []string{InfraName},
 			Container: Container{Image: "localhost/hotstack-os-mariadb:latest", Network: defaultNetwork, IPKey: "MARIADB_IP", NetworkAlias: "mariadb",

@@ -26,16 +26,17 @@ type api struct {
 	public                 string // public host name (before PublicDomain)
 }
 
+// registration is the service's Keystone entry. Every interface names the
+// service by its public name, through haproxy on BREX_IP: the host, the
+// containers and the guests all resolve it (the hosts entries, dnsmasq),
+// whereas a container's own address is reachable from the host alone.
+// HotStack's playbooks and the tools in its guests use the internal
+// interface.
 func (a api) registration(c *Container) (openstack.Registration, error) {
-	ip, err := OwnIPv4()
-	if err != nil {
-		return openstack.Registration{}, err
-	}
-	internal := fmt.Sprintf("http://%s:%d%s", ip, a.port, a.path)
-	public := fmt.Sprintf("http://%s.%s:%d%s", a.public, PublicDomain, a.port, a.path)
+	url := fmt.Sprintf("http://%s.%s:%d%s", a.public, PublicDomain, a.port, a.path)
 	return openstack.Registration{Service: a.name, Type: a.typ, Description: a.description,
 		Endpoints: map[gophercloud.Availability]string{
-			gophercloud.AvailabilityPublic: public, gophercloud.AvailabilityInternal: internal, gophercloud.AvailabilityAdmin: internal},
+			gophercloud.AvailabilityPublic: url, gophercloud.AvailabilityInternal: url, gophercloud.AvailabilityAdmin: url},
 		User: c.Conf("keystone_authtoken", "username"), Password: c.Env("SERVICE_PASSWORD")}, nil
 }
 
@@ -216,11 +217,9 @@ func keystone(ctx context.Context, c *Container) error {
 			return err
 		}
 	}
-	ip, err := OwnIPv4()
-	if err != nil {
-		return err
-	}
-	internal := "http://" + ip + ":5000/v3"
+	// As every service's entry (api.registration): the public name on all
+	// three interfaces.
+	internal := "http://keystone." + PublicDomain + ":5000/v3"
 	admin, ok := c.env("KEYSTONE_ADMIN_PASSWORD")
 	if !ok {
 		return errors.New("KEYSTONE_ADMIN_PASSWORD is not in the container environment")
@@ -234,7 +233,7 @@ func keystone(ctx context.Context, c *Container) error {
 		"--bootstrap-role-name", openstack.AdminRole, "--bootstrap-service-name", "keystone",
 		"--bootstrap-region-id", c.Env("REGION_NAME"),
 		"--bootstrap-admin-url", internal, "--bootstrap-internal-url", internal,
-		"--bootstrap-public-url", "http://keystone."+PublicDomain+":5000/v3"),
+		"--bootstrap-public-url", internal),
 		User: "keystone", Env: []string{"OS_BOOTSTRAP_PASSWORD=" + admin}}); err != nil {
 		return err
 	}
@@ -363,7 +362,7 @@ func novaCompute(ctx context.Context, c *Container) error {
 		c.Logf("libvirt offers no KVM here (%v); using QEMU emulation", err)
 	}
 	c.Logf("virtualization type: %s", virt)
-	if err := c.Fragment("nova", "50-virt-type.conf", "# Detected by hotstack-os entrypoint at container start.\n[libvirt]\nvirt_type = "+virt+"\n"); err != nil {
+	if err := c.Fragment("nova", "50-virt-type.conf", virtFragment(virt)); err != nil {
 		return err
 	}
 	for _, d := range []string{"/var/lib/nova", "/var/lib/nova/tmp"} {
@@ -375,6 +374,18 @@ func novaCompute(ctx context.Context, c *Container) error {
 		return err
 	}
 	return c.Serve(ctx, nil, Proc{Argv: append([]string{"nova-compute"}, oslo("nova", "/etc/nova/nova.conf")...)})
+}
+
+// virtFragment is nova's [libvirt] for the detected hypervisor: under KVM
+// the guest sees the host's CPU (host-passthrough, as the original: nested
+// virtualization inside HotStack's guests needs it); under emulation
+// libvirt's default CPU model, since TCG has no host CPU to pass through.
+func virtFragment(virt string) string {
+	s := "# Detected by hotstack-os entrypoint at container start.\n[libvirt]\nvirt_type = " + virt + "\n"
+	if virt == "kvm" {
+		s += "cpu_mode = host-passthrough\n"
+	}
+	return s
 }
 
 func neutronMetadata(ctx context.Context, c *Container) error {

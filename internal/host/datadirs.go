@@ -47,6 +47,7 @@ func containerDirs() []dataDir {
 		owned("ovn", 0o755, "root"),
 		owned("ovn-run", 0o755, "root"),
 		owned("cinder", 0o755, "cinder"),
+		owned(UpstreamDir, 0o755, "root"),
 	}
 }
 

@@ -60,6 +60,8 @@ func (h *Host) SetupSteps() []step.Step {
 			h.addressStep(ExternalBridge, brex),
 			h.networkStep(containerNet),
 			h.kvmStep(KVMDevice),
+			h.forwardStep(),
+			h.natStep(provider),
 		)
 	}
 	steps = append(steps, h.blockStep(HostsFile+" entries", HostsFile, hostsBlock(), hostsEntries(cfg.Get("BREX_IP"))))
@@ -71,6 +73,8 @@ func (h *Host) SetupSteps() []step.Step {
 			steps = append(steps, h.labelStep(cfg.Get("HOTSTACK_DATA_DIR")))
 		}
 	}
+	// After the data directories: the file lives in one.
+	steps = append(steps, h.upstreamStep(cfg.Get("BREX_IP")))
 	return append(steps, h.exportsStep(exportsEntries(cfg.Get("CINDER_NFS_EXPORT_DIR"))))
 }
 
@@ -80,6 +84,9 @@ func (h *Host) CleanupSteps() []step.Step {
 	steps := []step.Step{
 		h.blockStep(HostsFile+" entries", HostsFile, hostsBlock(), nil),
 		h.exportsStep(nil),
+	}
+	if h.systemSteps() {
+		steps = append(steps, h.natRemovalStep())
 	}
 	if h.Purge && h.systemSteps() {
 		steps = append(steps,

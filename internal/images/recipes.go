@@ -98,10 +98,16 @@ func Recipes(st *stack.Stack) []Recipe {
 		{Name: "neutron", Image: "localhost/hotstack-os-neutron:latest", Parent: "openstack-common",
 			// neutron-common has the eventlet neutron-server; the metadata
 			// agent runs haproxy per network.
-			Packages: []string{"neutron-common", "neutron-ovn-metadata-agent", "python3-ovsdbapp", "haproxy"}},
+			// ovn-common has ovn-sbctl, which the OVN driver runs to clear
+			// MAC bindings when a router interface goes away.
+			Packages: []string{"neutron-common", "neutron-ovn-metadata-agent", "python3-ovsdbapp", "haproxy", "ovn-common"}},
 		{Name: "nova", Image: "localhost/hotstack-os-nova:latest", Parent: "openstack-common",
 			Packages: []string{"nova-api", "nova-conductor", "nova-scheduler", "nova-compute", "nova-consoleproxy",
-				"python3-libvirt", "libvirt-clients", "qemu-utils"},
+				"python3-libvirt", "libvirt-clients", "qemu-utils",
+				// Config drives are ISO 9660 images; ovmf's firmware
+				// descriptors are how nova finds UEFI loaders (libvirt on the
+				// host opens the same paths, from the host's ovmf).
+				"genisoimage", "ovmf"},
 			Stubs: map[string]string{"hotstack-nova-compute-hypervisor": "nova-compute-hypervisor"},
 			Files: append(mountNFS(), File{Path: "/usr/local/bin/nova-compute-healthcheck.sh", Mode: 0o755,
 				Content: "#!/bin/sh\n# Healthy once the entrypoint has started nova-compute, and while it runs.\n" +

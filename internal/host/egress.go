@@ -1,0 +1,209 @@
+package host
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/hotstack-os/hotstack-os/internal/atomicfile"
+	"github.com/hotstack-os/hotstack-os/internal/execx"
+	"github.com/hotstack-os/hotstack-os/internal/step"
+)
+
+// Guests reach the world the way a home router's clients do: their traffic
+// leaves the provider network (router gateways and floating IPs, all in
+// PROVIDER_NETWORK) through the host, masqueraded behind the host's own
+// address on whatever interface its routes choose; and their DNS server,
+// the cloud's dnsmasq on BREX_IP, forwards the names it does not own to the
+// host's resolvers.
+
+// NATTable is the nftables table setup owns. Everything hotstack-os adds to
+// the firewall lives in it, so cleanup removes exactly that table and never
+// touches a rule it did not make.
+const NATTable = "hotstack-os"
+
+// IPForward is the kernel switch that lets the host route guests' traffic.
+const IPForward = "/proc/sys/net/ipv4/ip_forward"
+
+// ResolvConf is the host's resolver configuration, read for dnsmasq's
+// upstream servers.
+const ResolvConf = "/etc/resolv.conf"
+
+// UpstreamDir is where (below HOTSTACK_DATA_DIR) setup writes dnsmasq's
+// upstream servers; the dnsmasq unit mounts the directory.
+const UpstreamDir = "dns"
+
+// natRules is the nftables script for the table: a masquerade of every
+// packet from the provider network that leaves by another interface than
+// hot-ex. Its comment holds the hash of the rules, so that a check compares
+// one word instead of parsing nft's listing.
+func natRules(provider netip.Prefix) (script, hash string) {
+	body := fmt.Sprintf("\tchain postrouting {\n"+
+		"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"+
+		"\t\tip saddr %s oifname != %q masquerade\n"+
+		"\t}\n", provider.Masked(), ExternalBridge)
+	sum := sha256.Sum256([]byte(body))
+	hash = hex.EncodeToString(sum[:8])
+	// Declaring, deleting and declaring again replaces the table in one
+	// transaction whether or not it existed.
+	script = fmt.Sprintf("table ip %[1]s\ndelete table ip %[1]s\ntable ip %[1]s {\n\tcomment \"hotstack-os %[2]s\"\n%[3]s}\n", NATTable, hash, body)
+	return script, hash
+}
+
+// natState is what nft says of the table: absent, or present with the hash
+// in its comment ("" when it has none).
+type natState struct {
+	present bool
+	hash    string
+}
+
+var errNoNft = errors.New("nft is not installed (apt-get install nftables): guests' traffic to the outside needs its masquerade rule")
+
+func readNAT(ctx context.Context, r execx.Runner) (natState, error) {
+	res, err := r.Run(ctx, execx.Command{Name: "nft", Args: []string{"list", "table", "ip", NATTable}})
+	if err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return natState{}, errNoNft
+		}
+		if out := string(res.Stderr); strings.Contains(out, "No such file or directory") || strings.Contains(out, "does not exist") {
+			return natState{}, nil
+		}
+		return natState{}, fmt.Errorf("nft list table ip %s: %w", NATTable, err)
+	}
+	st := natState{present: true}
+	for line := range strings.Lines(string(res.Stdout)) {
+		line = strings.TrimSpace(line)
+		if rest, ok := strings.CutPrefix(line, "comment \"hotstack-os "); ok {
+			st.hash = strings.TrimSuffix(strings.TrimSuffix(rest, ";"), "\"")
+		}
+	}
+	return st, nil
+}
+
+func (h *Host) natStep(provider netip.Prefix) step.Step {
+	script, hash := natRules(provider)
+	target := "nftables table ip " + NATTable
+	return observe(target,
+		func(ctx context.Context) (natState, error) { return readNAT(ctx, h.Runner) },
+		func(s natState) *step.Change {
+			switch {
+			case !s.present:
+				return hostChange("create", target, "masquerade "+provider.Masked().String()+" leaving by any interface but "+ExternalBridge)
+			case s.hash != hash:
+				return hostChange("update", target, "masquerade "+provider.Masked().String()+" (rules differ)")
+			}
+			return nil
+		},
+		func(ctx context.Context, _ natState) error {
+			_, err := h.Runner.Run(ctx, execx.Command{Name: "nft", Args: []string{"-f", "-"}, Stdin: strings.NewReader(script)})
+			return err
+		})
+}
+
+func (h *Host) natRemovalStep() step.Step {
+	target := "nftables table ip " + NATTable
+	return observe(target,
+		func(ctx context.Context) (natState, error) {
+			s, err := readNAT(ctx, h.Runner)
+			if errors.Is(err, errNoNft) {
+				return natState{}, nil // no nft, no table of ours
+			}
+			return s, err
+		},
+		func(s natState) *step.Change {
+			if !s.present {
+				return nil
+			}
+			return hostChange("remove", target, "")
+		},
+		func(ctx context.Context, _ natState) error {
+			_, err := h.Runner.Run(ctx, execx.Command{Name: "nft", Args: []string{"delete", "table", "ip", NATTable}})
+			return err
+		})
+}
+
+// forwardStep turns IPv4 forwarding on: without it the host drops guests'
+// traffic to the outside. (Podman turns it on too when it starts a
+// container on a bridge network; setup does not rely on that order.)
+func (h *Host) forwardStep() step.Step {
+	return observe("IPv4 forwarding",
+		func(context.Context) (string, error) {
+			b, err := os.ReadFile(IPForward)
+			return strings.TrimSpace(string(b)), err
+		},
+		func(v string) *step.Change {
+			if v == "1" {
+				return nil
+			}
+			return hostChange("update", "IPv4 forwarding", IPForward+" "+v+" -> 1")
+		},
+		func(context.Context, string) error { return os.WriteFile(IPForward, []byte("1\n"), 0o644) })
+}
+
+// Upstreams returns the resolv.conf dnsmasq reads: the host's nameservers
+// from resolvConf, without the addresses dnsmasq itself listens on (asking
+// itself would loop) and without unusable ones.
+func Upstreams(resolvConf []byte, own ...string) []byte {
+	skip := map[string]bool{"0.0.0.0": true, "::": true}
+	for _, o := range own {
+		skip[o] = true
+	}
+	var b bytes.Buffer
+	b.WriteString("# Written by hotstack-os infra setup from the host's " + ResolvConf + ".\n")
+	sc := bufio.NewScanner(bytes.NewReader(resolvConf))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 2 || f[0] != "nameserver" {
+			continue
+		}
+		a, err := netip.ParseAddr(f[1])
+		if err != nil || skip[a.String()] {
+			continue
+		}
+		fmt.Fprintf(&b, "nameserver %s\n", a)
+	}
+	return b.Bytes()
+}
+
+// upstreamStep keeps dnsmasq's upstream servers equal to the host's.
+func (h *Host) upstreamStep(brexIP string) step.Step {
+	file := filepath.Join(h.path(h.Config.Get("HOTSTACK_DATA_DIR")), UpstreamDir, "resolv.conf")
+	type diff struct{ cur, want []byte }
+	return observe("dnsmasq upstream servers "+file,
+		func(context.Context) (diff, error) {
+			host, err := os.ReadFile(h.path(ResolvConf))
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return diff{}, err
+			}
+			cur, err := os.ReadFile(file)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return diff{}, err
+			}
+			return diff{cur: cur, want: Upstreams(host, "127.0.0.1", brexIP)}, nil
+		},
+		func(d diff) *step.Change {
+			if bytes.Equal(d.cur, d.want) {
+				return nil
+			}
+			servers := strings.Count(string(d.want), "nameserver ")
+			action := "update"
+			if d.cur == nil {
+				action = "create"
+			}
+			return hostChange(action, "file "+file, fmt.Sprintf("%d upstream DNS server(s) from %s", servers, ResolvConf))
+		},
+		func(_ context.Context, d diff) error {
+			_, err := atomicfile.Write(file, d.want, atomicfile.Options{Perm: 0o644})
+			return err
+		})
+}

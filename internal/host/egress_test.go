@@ -1,0 +1,33 @@
+package host
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+func TestUpstreamsDropDnsmasqsOwnAddresses(t *testing.T) {
+	in := "# a comment\nsearch example.org\nnameserver 127.0.0.1\nnameserver 127.0.0.53\n" +
+		"nameserver 172.31.0.129\nnameserver 10.0.0.2 # trailing\nnameserver bogus\nnameserver 0.0.0.0\noptions edns0\n"
+	got := string(Upstreams([]byte(in), "127.0.0.1", "172.31.0.129"))
+	want := "nameserver 127.0.0.53\nnameserver 10.0.0.2\n"
+	if !strings.HasSuffix(got, want) || strings.Count(got, "nameserver") != 2 {
+		t.Errorf("Upstreams:\n%s\nwant the lines\n%s", got, want)
+	}
+}
+
+func TestNATRulesMasqueradeOnlyTheProviderNetworkLeavingTheHost(t *testing.T) {
+	script, hash := natRules(netip.MustParsePrefix("172.31.0.128/25"))
+	for _, want := range []string{
+		"table ip hotstack-os\ndelete table ip hotstack-os\n", // replaced in one transaction
+		`ip saddr 172.31.0.128/25 oifname != "hot-ex" masquerade`,
+		`comment "hotstack-os ` + hash + `"`,
+	} {
+		if !strings.Contains(script, want) {
+			t.Errorf("script lacks %q:\n%s", want, script)
+		}
+	}
+	if _, other := natRules(netip.MustParsePrefix("10.9.0.0/24")); other == hash {
+		t.Error("another provider network gives the same hash: a changed PROVIDER_NETWORK would not be applied")
+	}
+}

@@ -1,0 +1,39 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"os"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestHold is a developer's aid, not a tier: with HOTSTACK_E2E_HOLD=FILE
+// it boots a real-cloud box, installs and runs `up` (failures are logged,
+// not fatal), writes the box's PID 1 (as the host sees it) to FILE and
+// keeps the box until FILE is removed or an hour has passed. Enter it with
+// `nsenter -t $(cat FILE) -m -p -n sh`.
+func TestHold(t *testing.T) {
+	file := os.Getenv("HOTSTACK_E2E_HOLD")
+	if file == "" {
+		t.Skip("HOTSTACK_E2E_HOLD is not set")
+	}
+	b := BootWith(t, BootOptions{HostImages: true, Libvirt: true})
+	c := &Stack{Box: b, MageBin: compileMage(t), EnvFile: "/etc/hotstack-os-e2e.env"}
+	c.WriteFile(t, c.EnvFile, baseEnv, 0o600)
+	if err := os.WriteFile(file, []byte(strconv.Itoa(b.pid)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if os.Getenv("HOTSTACK_E2E_HOLD_UP") != "0" {
+		out, took, err := c.Mage(nil, "up")
+		t.Logf("mage up (%s, %v):\n%s", took.Round(time.Second), err, tail(out, 40))
+	}
+	deadline := time.Now().Add(time.Hour)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(file); err != nil {
+			return
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
