@@ -70,5 +70,8 @@ func Logs(service *string) error { return app.Run(hotstack, app.LogsTarget(servi
 // Smoke uses the running cloud as a cloud user would; exit 0 only if every check passes.
 func Smoke() error { return app.Run(hotstack, (*app.App).Smoke) }
 
+// PostSetup makes the running cloud ready for HotStack: project, user, quotas, flavors, networks, keypair, credentials.
+func PostSetup() error { return app.Run(hotstack, (*app.App).PostSetup) }
+
 // Images builds every image the units name from Debian 12's packages; unchanged recipes are kept.
 func Images() error { return app.Run(hotstack, (*app.App).Images) }

@@ -61,6 +61,9 @@ func deviate(ref []referenceService) {
 			// than the 5 s probe timeout on a busy host (the real cloud's
 			// restart with new secrets failed on it).
 			ref[i].Health.Cmd = []string{"test", "-f", "/proc/1/exe"}
+		case "nova-compute":
+			// The CPU mode guests get under KVM (.env NOVA_CPU_MODE).
+			c.Env = append(c.Env, "NOVA_CPU_MODE=__NOVA_CPU_MODE__")
 		case "dnsmasq":
 			// The host's resolvers, for the names dnsmasq forwards
 			// (guests' egress; the original forwarded nothing).

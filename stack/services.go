@@ -157,7 +157,7 @@ func Services() []Service {
 		{Name: "nova-compute", Layer: 6, Description: "HotStack-OS Nova Compute Service", DependsOn: []string{"nova-api", "nova-conductor", "neutron-server"},
 			Container: Container{Image: "localhost/hotstack-os-nova:latest", Hostname: "nova-compute", Network: hostNetwork, User: "root",
 				Entrypoint: "/usr/local/bin/nova-compute-entrypoint.sh", Privileged: true, SecurityOpts: []string{"label=type:spc_t"},
-				Env: novaWorkerEnv(true),
+				Env: append(novaWorkerEnv(true), EnvVar{"NOVA_CPU_MODE", "__NOVA_CPU_MODE__"}),
 				Volumes: []string{novaConf, "/var/run/libvirt:/var/run/libvirt", "/etc/iscsi:/etc/iscsi:z", "/var/lib/iscsi:/var/lib/iscsi:z",
 					"/run/openvswitch:/run/openvswitch", "__HOTSTACK_DATA_DIR__/nova:/var/lib/nova:z",
 					"__NOVA_INSTANCES_PATH__:__NOVA_INSTANCES_PATH__:shared",

@@ -13,6 +13,12 @@ import (
 // publishes the APIs.
 const PublicAuthURL = "http://keystone.hotstack-os.local:5000/v3"
 
+// What the data-plane smoke boots: post-setup's test guest and tiny flavor.
+const (
+	SmokeGuestImage = "hotstack-os-guest"
+	SmokeFlavor     = "hotstack.tiny"
+)
+
 // Smoke uses the running cloud as a cloud user would (`mage smoke`): one
 // line per check with its time, everything it creates deleted again, exit
 // 0 only when every check passed.
@@ -26,8 +32,14 @@ func (a *App) Smoke(ctx context.Context) error {
 	rep, err := openstack.Smoke(ctx, openstack.SmokeOptions{
 		Credentials: openstack.Credentials{AuthURL: PublicAuthURL, Username: openstack.AdminUser,
 			Password: cfg.Get("KEYSTONE_ADMIN_PASSWORD"), Project: openstack.AdminProject},
-		Region: cfg.Get("REGION_NAME"),
-		Out:    a.o.Stdout,
+		Region:        cfg.Get("REGION_NAME"),
+		Out:           a.o.Stdout,
+		GuestImage:    SmokeGuestImage,
+		Flavor:        SmokeFlavor,
+		PublicNetwork: "public",
+		DNSServer:     cfg.Get("BREX_IP"),
+		EgressURL:     a.o.SmokeEgressURL,
+		EgressExpect:  a.o.SmokeEgressExpect,
 	})
 	if rep != nil {
 		fmt.Fprintf(a.o.Stdout, "smoke: %d checks, %d failed, in %s\n", len(rep.Checks), len(rep.Failed()), time.Since(start).Round(100*time.Millisecond))

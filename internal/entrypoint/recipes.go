@@ -362,7 +362,7 @@ func novaCompute(ctx context.Context, c *Container) error {
 		c.Logf("libvirt offers no KVM here (%v); using QEMU emulation", err)
 	}
 	c.Logf("virtualization type: %s", virt)
-	if err := c.Fragment("nova", "50-virt-type.conf", virtFragment(virt)); err != nil {
+	if err := c.Fragment("nova", "50-virt-type.conf", virtFragment(virt, c.Env("NOVA_CPU_MODE"))); err != nil {
 		return err
 	}
 	for _, d := range []string{"/var/lib/nova", "/var/lib/nova/tmp"} {
@@ -377,13 +377,13 @@ func novaCompute(ctx context.Context, c *Container) error {
 }
 
 // virtFragment is nova's [libvirt] for the detected hypervisor: under KVM
-// the guest sees the host's CPU (host-passthrough, as the original: nested
-// virtualization inside HotStack's guests needs it); under emulation
-// libvirt's default CPU model, since TCG has no host CPU to pass through.
-func virtFragment(virt string) string {
+// the CPU mode .env asks for (NOVA_CPU_MODE: host-model, or
+// host-passthrough as the original had); under emulation libvirt's default
+// CPU model, since TCG has no host CPU to model or pass through.
+func virtFragment(virt, cpuMode string) string {
 	s := "# Detected by hotstack-os entrypoint at container start.\n[libvirt]\nvirt_type = " + virt + "\n"
-	if virt == "kvm" {
-		s += "cpu_mode = host-passthrough\n"
+	if virt == "kvm" && cpuMode != "" {
+		s += "cpu_mode = " + cpuMode + "\n"
 	}
 	return s
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/hotstack-os/hotstack-os/internal/entrypoint"
+	"github.com/hotstack-os/hotstack-os/internal/guest"
 	"github.com/hotstack-os/hotstack-os/stack"
 	"github.com/hotstack-os/hotstack-os/units"
 )
@@ -115,6 +116,12 @@ func Recipes(st *stack.Stack) []Recipe {
 		{Name: "cinder", Image: "localhost/hotstack-os-cinder:latest", Parent: "openstack-common",
 			Packages: []string{"cinder-api", "cinder-scheduler", "cinder-volume", "qemu-utils"}, Files: mountNFS()},
 		{Name: "heat", Image: "localhost/hotstack-os-heat:latest", Parent: "openstack-common", Packages: []string{"heat-api", "heat-engine"}},
+		// The test guest's disk (CirrOS's role), made from Debian's kernel,
+		// busybox and dropbear. No unit runs it: `mage images` builds it for
+		// the tests, which copy the disk out (guest.Extract).
+		{Name: "guest", Image: guest.Image, Parent: "base", Packages: guest.Packages(), Stubs: guest.Stubs(),
+			Files: []File{{Path: guest.BuildScriptPath, Mode: 0o755, Content: guest.BuildScript()}},
+			Post:  []string{guest.BuildScriptPath}},
 	}
 	for i := range rs {
 		rs[i].Files = append(rs[i].Files, entrypoints(st, rs[i].Image)...)

@@ -122,6 +122,12 @@ func conflict(err error) bool { return gophercloud.ResponseCodeIs(err, http.Stat
 
 // EnsureProject returns the ID of the named project in domainID, creating it.
 func (id *Identity) EnsureProject(ctx context.Context, name, domainID string) (string, error) {
+	got, _, err := id.ensureProject(ctx, name, domainID)
+	return got, err
+}
+
+// ensureProject is EnsureProject, saying whether it created the project.
+func (id *Identity) ensureProject(ctx context.Context, name, domainID string) (string, bool, error) {
 	find := func() (string, error) {
 		pages, err := projects.List(id.client, projects.ListOpts{Name: name, DomainID: domainID}).AllPages(ctx)
 		if err != nil {
@@ -133,7 +139,7 @@ func (id *Identity) EnsureProject(ctx context.Context, name, domainID string) (s
 		}
 		return all[0].ID, nil
 	}
-	return ensure(find, func() (string, error) {
+	return ensureCreated(find, func() (string, error) {
 		p, err := projects.Create(ctx, id.client, projects.CreateOpts{Name: name, DomainID: domainID, Description: "HotStack-OS " + name}).Extract()
 		if err != nil {
 			return "", err
@@ -191,6 +197,21 @@ func (id *Identity) EnsureRole(ctx context.Context, name string) (string, error)
 // with it (the .env changed). A user whose password already works is not
 // written, so the tokens it holds stay valid.
 func (id *Identity) EnsureUser(ctx context.Context, name, password, domainID string) (string, error) {
+	got, _, err := id.ensureUser(ctx, name, password, domainID)
+	return got, err
+}
+
+// userOutcome says what ensureUser did.
+type userOutcome int
+
+const (
+	userExists         userOutcome = iota
+	userCreated                    // it did not exist
+	userPasswordForced             // it existed with another password
+)
+
+// ensureUser is EnsureUser, saying what it did.
+func (id *Identity) ensureUser(ctx context.Context, name, password, domainID string) (string, userOutcome, error) {
 	find := func() (string, error) {
 		pages, err := users.List(id.client, users.ListOpts{Name: name, DomainID: domainID}).AllPages(ctx)
 		if err != nil {
@@ -204,24 +225,29 @@ func (id *Identity) EnsureUser(ctx context.Context, name, password, domainID str
 	}
 	existing, err := find()
 	if err != nil {
-		return "", err
+		return "", userExists, err
 	}
 	if existing == "" {
-		return ensure(find, func() (string, error) {
+		got, created, err := ensureCreated(find, func() (string, error) {
 			u, err := users.Create(ctx, id.client, users.CreateOpts{Name: name, Password: password, DomainID: domainID}).Extract()
 			if err != nil {
 				return "", err
 			}
 			return u.ID, nil
 		}, "user "+name)
+		if created {
+			return got, userCreated, err
+		}
+		// A concurrent create won: its password may differ.
+		existing = got
 	}
 	if id.passwordWorks(ctx, existing, password) {
-		return existing, nil
+		return existing, userExists, nil
 	}
 	if _, err := users.Update(ctx, id.client, existing, users.UpdateOpts{Password: password}).Extract(); err != nil {
-		return "", fmt.Errorf("set the password of user %s: %w", name, err)
+		return "", userExists, fmt.Errorf("set the password of user %s: %w", name, err)
 	}
-	return existing, nil
+	return existing, userPasswordForced, nil
 }
 
 // passwordWorks tries an unscoped login as userID.
@@ -300,17 +326,23 @@ func (id *Identity) EnsureEndpoint(ctx context.Context, serviceID string, iface 
 // ensure finds, else creates; a create that conflicts with a concurrent
 // one reads the winner back.
 func ensure(find func() (string, error), create func() (string, error), what string) (string, error) {
+	got, _, err := ensureCreated(find, create, what)
+	return got, err
+}
+
+// ensureCreated is ensure, saying whether this call created the thing.
+func ensureCreated(find func() (string, error), create func() (string, error), what string) (string, bool, error) {
 	if got, err := find(); err != nil || got != "" {
-		return got, err
+		return got, false, err
 	}
 	got, err := create()
 	if err == nil {
-		return got, nil
+		return got, true, nil
 	}
 	if conflict(err) {
 		if got, ferr := find(); ferr == nil && got != "" {
-			return got, nil
+			return got, false, nil
 		}
 	}
-	return "", fmt.Errorf("create %s: %w", what, err)
+	return "", false, fmt.Errorf("create %s: %w", what, err)
 }

@@ -36,6 +36,15 @@ type SmokeOptions struct {
 	// leftover of an earlier run and deleted, so two runs with the same
 	// prefix must not overlap.
 	Prefix string
+
+	// The data-plane checks' cloud: what post-setup creates (the test
+	// guest image, the tiny flavor, the public network) and the DNS
+	// server the guests' subnet names (BREX_IP, the cloud's dnsmasq).
+	GuestImage, Flavor, PublicNetwork, DNSServer string
+	// EgressURL is a page outside the cloud that a guest fetches to prove
+	// its traffic leaves through the host; the check is skipped without
+	// one. EgressExpect is text the page must contain.
+	EgressURL, EgressExpect string
 }
 
 // DefaultSmokePrefix names what a smoke run creates.
@@ -62,6 +71,9 @@ func (o SmokeOptions) withDefaults() SmokeOptions {
 	}
 	if o.Prefix == "" {
 		o.Prefix = DefaultSmokePrefix
+	}
+	if o.PublicNetwork == "" {
+		o.PublicNetwork = "public"
 	}
 	return o
 }
@@ -119,6 +131,7 @@ func Smoke(ctx context.Context, o SmokeOptions) (*SmokeReport, error) {
 	s.check(ctx, checkNetwork, []string{checkToken}, s.networkReady)
 	s.check(ctx, checkServer, []string{checkHypervisor, checkImage, checkNetwork}, s.serverActive)
 	s.check(ctx, checkConsole, []string{checkServer}, s.consoleMarker)
+	s.dataPlaneChecks(ctx)
 	s.cleanup(ctx)
 
 	err := s.report.Err()
@@ -146,6 +159,7 @@ type smoke struct {
 	attempted map[kind]bool // kinds the run asked to create, answered or not
 
 	imageID, networkID, serverID string // what later checks build on
+	dp                           dataPlane
 }
 
 // clients are the service clients the checks use; nil when the catalog

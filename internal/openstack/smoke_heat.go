@@ -18,6 +18,10 @@ type heatStack struct {
 	Name         string `json:"stack_name"`
 	Status       string `json:"stack_status"`
 	StatusReason string `json:"stack_status_reason"`
+	Outputs      []struct {
+		Key   string `json:"output_key"`
+		Value any    `json:"output_value"`
+	} `json:"outputs"`
 }
 
 // heatService is one entry of Heat's service list.
@@ -30,7 +34,15 @@ type heatService struct {
 // createStack creates a stack from template and returns its ID. Rollback
 // is off so a failed stack stays, with its status reason, for the report.
 func createStack(ctx context.Context, c *gophercloud.ServiceClient, name, template string, timeoutMins int) (string, error) {
+	return createStackWith(ctx, c, name, template, nil, timeoutMins)
+}
+
+// createStackWith is createStack with the template's parameters.
+func createStackWith(ctx context.Context, c *gophercloud.ServiceClient, name, template string, params map[string]any, timeoutMins int) (string, error) {
 	body := map[string]any{"stack_name": name, "template": template, "timeout_mins": timeoutMins, "disable_rollback": true}
+	if params != nil {
+		body["parameters"] = params
+	}
 	var out struct {
 		Stack struct {
 			ID string `json:"id"`

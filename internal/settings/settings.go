@@ -37,6 +37,10 @@ type Settings struct {
 	ForceImages     bool   // HOTSTACK_FORCE_IMAGES=1: rebuild images whose recipe did not change
 	DebianMirror    string // HOTSTACK_DEBIAN_MIRROR (default http://deb.debian.org/debian)
 	ImageCache      string // HOTSTACK_IMAGE_CACHE: apt lists and .debs kept between builds (default /var/cache/hotstack-os/apt)
+	// SmokeEgressURL (HOTSTACK_SMOKE_EGRESS_URL) is a page outside the
+	// cloud a smoke guest fetches; SmokeEgressExpect
+	// (HOTSTACK_SMOKE_EGRESS_EXPECT) is text it must contain.
+	SmokeEgressURL, SmokeEgressExpect string
 }
 
 // Error lists every problem with the switches, each naming its variable.
@@ -81,23 +85,25 @@ func ParseWith(getenv func(string) string, stat func(string) (fs.FileInfo, error
 		return v
 	}
 	s := Settings{
-		EnvFile:         or("HOTSTACK_ENV", ".env"),
-		EnvFileExplicit: getenv("HOTSTACK_ENV") != "",
-		Root:            or("HOTSTACK_ROOT", "/"),
-		SkipImageCheck:  oneOf("HOTSTACK_SKIP_IMAGE_CHECK", "0", "1") == "1",
-		Purge:           oneOf("HOTSTACK_PURGE", "0", "1") == "1",
-		StrictLayers:    oneOf("HOTSTACK_STRICT_LAYERS", "0", "1") == "1",
-		JSONLogs:        oneOf("HOTSTACK_LOG_FORMAT", "console", "json") == "json",
-		JSONOutput:      oneOf("HOTSTACK_OUTPUT", "text", "json") == "json",
-		ConfigsDir:      or("HOTSTACK_CONFIGS_DIR", "templates/configs"),
-		ScriptsDir:      or("HOTSTACK_SCRIPTS_DIR", "templates/scripts"),
-		LogsFollow:      oneOf("HOTSTACK_LOGS_FOLLOW", "0", "1") != "0",
-		E2E:             oneOf("HOTSTACK_E2E", "0", "1") != "0",
-		E2ECloud:        oneOf("HOTSTACK_E2E_CLOUD", "0", "1") != "0",
-		ForceImages:     oneOf("HOTSTACK_FORCE_IMAGES", "0", "1") == "1",
-		DebianMirror:    or("HOTSTACK_DEBIAN_MIRROR", "http://deb.debian.org/debian"),
-		ImageCache:      or("HOTSTACK_IMAGE_CACHE", "/var/cache/hotstack-os/apt"),
-		LogsLines:       50,
+		EnvFile:           or("HOTSTACK_ENV", ".env"),
+		EnvFileExplicit:   getenv("HOTSTACK_ENV") != "",
+		Root:              or("HOTSTACK_ROOT", "/"),
+		SkipImageCheck:    oneOf("HOTSTACK_SKIP_IMAGE_CHECK", "0", "1") == "1",
+		Purge:             oneOf("HOTSTACK_PURGE", "0", "1") == "1",
+		StrictLayers:      oneOf("HOTSTACK_STRICT_LAYERS", "0", "1") == "1",
+		JSONLogs:          oneOf("HOTSTACK_LOG_FORMAT", "console", "json") == "json",
+		JSONOutput:        oneOf("HOTSTACK_OUTPUT", "text", "json") == "json",
+		ConfigsDir:        or("HOTSTACK_CONFIGS_DIR", "templates/configs"),
+		ScriptsDir:        or("HOTSTACK_SCRIPTS_DIR", "templates/scripts"),
+		LogsFollow:        oneOf("HOTSTACK_LOGS_FOLLOW", "0", "1") != "0",
+		E2E:               oneOf("HOTSTACK_E2E", "0", "1") != "0",
+		E2ECloud:          oneOf("HOTSTACK_E2E_CLOUD", "0", "1") != "0",
+		ForceImages:       oneOf("HOTSTACK_FORCE_IMAGES", "0", "1") == "1",
+		DebianMirror:      or("HOTSTACK_DEBIAN_MIRROR", "http://deb.debian.org/debian"),
+		ImageCache:        or("HOTSTACK_IMAGE_CACHE", "/var/cache/hotstack-os/apt"),
+		LogsLines:         50,
+		SmokeEgressURL:    getenv("HOTSTACK_SMOKE_EGRESS_URL"),
+		SmokeEgressExpect: getenv("HOTSTACK_SMOKE_EGRESS_EXPECT"),
 	}
 	if f := getenv("HOTSTACK_E2E_FOCUS"); f != "" {
 		s.E2EFocus = strings.Split(f, ",")

@@ -48,6 +48,8 @@ func TestRealCloud(t *testing.T) {
 	b := BootWith(t, BootOptions{HostImages: true, Libvirt: true})
 	c := &Stack{Box: b, MageBin: compileMage(t), EnvFile: "/etc/hotstack-os-e2e.env"}
 	c.WriteFile(t, c.EnvFile, baseEnv, 0o600)
+	// Before install and up: setup copies the box's resolvers for dnsmasq.
+	egress := c.makeInternet(t)
 	c.MustMage(t, nil, "install")
 
 	// Each takes the subtest's own t: a Fatal on the parent from inside
@@ -60,7 +62,7 @@ func TestRealCloud(t *testing.T) {
 		t.Logf("%s: mage up %s: %s", name, took.Round(100*time.Millisecond), upSummary(out))
 	}
 	smoke := func(t *testing.T, name string) {
-		out, took, err := c.Mage(nil, "smoke")
+		out, took, err := c.Mage(egress, "smoke")
 		t.Logf("%s: mage smoke %s:\n%s", name, took.Round(100*time.Millisecond), out)
 		if err != nil {
 			t.Fatalf("%s: mage smoke failed: %v\n%s", name, err, c.journalTails(t))

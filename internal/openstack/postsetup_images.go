@@ -1,0 +1,97 @@
+package openstack
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+)
+
+// ImageSpec is an image post-setup uploads, public, from a local file,
+// when Glance holds no active image of its name.
+type ImageSpec struct {
+	Name string
+	// File is the local disk image; read only when the upload happens.
+	File string
+	// DiskFormat is Glance's disk_format: raw, qcow2, ...
+	DiskFormat string
+	// ContainerFormat is bare when empty.
+	ContainerFormat string
+	// Properties are set on the image (hw_firmware_type, os_shutdown_timeout, ...).
+	Properties map[string]string
+	// MinDiskGB and MinRAMMB are Glance's min_disk and min_ram; 0 for none.
+	MinDiskGB, MinRAMMB int
+}
+
+// ensureImages uploads every image of o.Images that Glance lacks.
+func (p *postSetup) ensureImages(ctx context.Context) error {
+	for _, spec := range p.o.Images {
+		if err := p.ensureImage(ctx, p.admin.image, spec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensureImage uploads spec unless an active image of its name exists. An
+// image of that name that never became active (an upload cut short) is
+// deleted and uploaded again.
+func (p *postSetup) ensureImage(ctx context.Context, c *gophercloud.ServiceClient, spec ImageSpec) error {
+	what := "image " + spec.Name
+	pages, err := images.List(c, images.ListOpts{Name: spec.Name}).AllPages(ctx)
+	if err != nil {
+		return fmt.Errorf("list images named %s: %w", spec.Name, err)
+	}
+	found, err := images.ExtractImages(pages)
+	if err != nil {
+		return fmt.Errorf("read images named %s: %w", spec.Name, err)
+	}
+	for _, img := range found {
+		if img.Status == images.ImageStatusActive {
+			p.record(Exists, what, "")
+			return nil
+		}
+	}
+	f, err := os.Open(spec.File)
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", what, err)
+	}
+	defer f.Close()
+	for _, img := range found {
+		if err := images.Delete(ctx, c, img.ID).ExtractErr(); err != nil && !notFound(err) {
+			return fmt.Errorf("delete %s %s (status %s) to upload it again: %w", what, img.ID, img.Status, err)
+		}
+	}
+	container := spec.ContainerFormat
+	if container == "" {
+		container = "bare"
+	}
+	public := images.ImageVisibilityPublic
+	img, err := images.Create(ctx, c, images.CreateOpts{Name: spec.Name, DiskFormat: spec.DiskFormat,
+		ContainerFormat: container, Visibility: &public, Properties: spec.Properties,
+		MinDisk: spec.MinDiskGB, MinRAM: spec.MinRAMMB}).Extract()
+	if err != nil {
+		return fmt.Errorf("create %s: %w", what, err)
+	}
+	if err := imagedata.Upload(ctx, c, img.ID, f).ExtractErr(); err != nil {
+		_ = images.Delete(ctx, c, img.ID).ExtractErr() // do not leave a queued image behind
+		return fmt.Errorf("upload %s from %s: %w", what, spec.File, err)
+	}
+	got, err := images.Get(ctx, c, img.ID).Extract()
+	if err != nil {
+		return fmt.Errorf("read %s after its upload: %w", what, err)
+	}
+	if got.Status != images.ImageStatusActive {
+		return fmt.Errorf("%s is %s after its upload, not active", what, got.Status)
+	}
+	detail := fmt.Sprintf("%s, from %s", spec.DiskFormat, spec.File)
+	if len(found) > 0 {
+		p.record(Updated, what, "uploaded again over an unfinished upload; "+detail)
+	} else {
+		p.record(Created, what, detail)
+	}
+	return nil
+}

@@ -1,0 +1,402 @@
+package openstack
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	_ "embed"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/net/icmp"
+	"golang.org/x/net/ipv4"
+)
+
+// dataPlaneTemplate is the stack the data-plane checks log in to: see its
+// description.
+//
+//go:embed dataplane.yaml
+var dataPlaneTemplate string
+
+// The addresses and VLAN the template fixes on net B.
+const (
+	subportVLAN = 101
+	subportIP   = "10.251.2.10"
+	serverBNetB = "10.251.2.20"
+	// attachedSectors is the 1 GiB attached volume in 512-byte sectors
+	// (/sys/block/*/size).
+	attachedSectors = 1 << 30 / 512
+)
+
+// The data-plane checks, after the control-plane ones.
+const (
+	checkGuestReady = "test guest image, flavor and public network"
+	checkDataStack  = "data-plane stack reaches CREATE_COMPLETE"
+	checkPing       = "floating IPs answer ping"
+	checkSSH        = "SSH over the floating IPs"
+	checkMetadata   = "guests know their own UUID (metadata service, config drive)"
+	checkUserData   = "user_data ran"
+	checkAttached   = "attached volume is a 1 GiB block device"
+	checkVLAN       = "trunk subport: VLAN interface gets its address and reaches server B"
+	checkDNS        = "guest resolves names through the cloud's dnsmasq"
+	checkEgress     = "guest reaches the outside through the host's masquerade"
+)
+
+// sshWait bounds the wait for a guest's SSH: a guest boots in seconds
+// under KVM, in a minute or two under emulation (TCG) on a loaded host.
+const sshWait = 6 * time.Minute
+
+// dataPlane is what the data-plane checks share.
+type dataPlane struct {
+	stackID, stackName string
+	serverA, serverB   string // server IDs
+	fipA, fipB         string
+	signer             ssh.Signer
+	marker             string
+}
+
+// dataPlaneChecks runs the data-plane checks in order.
+func (s *smoke) dataPlaneChecks(ctx context.Context) {
+	s.check(ctx, checkGuestReady, []string{checkToken}, s.guestReady)
+	s.check(ctx, checkDataStack, []string{checkGuestReady, checkHypervisor, checkEngine}, s.dataStack)
+	s.check(ctx, checkPing, []string{checkDataStack}, s.pingFloatingIPs)
+	s.check(ctx, checkSSH, []string{checkDataStack}, s.sshBoth)
+	s.check(ctx, checkMetadata, []string{checkSSH}, s.metadataUUIDs)
+	s.check(ctx, checkUserData, []string{checkSSH}, s.userDataRan)
+	s.check(ctx, checkAttached, []string{checkSSH}, s.attachedVolume)
+	s.check(ctx, checkVLAN, []string{checkSSH}, s.vlanSubport)
+	s.check(ctx, checkDNS, []string{checkSSH}, s.dnsResolves)
+	s.check(ctx, checkEgress, []string{checkSSH}, s.egress)
+}
+
+func (s *smoke) guestReady(ctx context.Context) (string, error) {
+	if s.clients.image == nil || s.clients.compute == nil || s.clients.network == nil {
+		return "", skipError{"needs image, compute and network endpoints"}
+	}
+	hint := " (mage post-setup creates it; mage up runs post-setup)"
+	pages, err := images.List(s.clients.image, images.ListOpts{Name: s.o.GuestImage}).AllPages(ctx)
+	if err != nil {
+		return "", fmt.Errorf("list images: %w", err)
+	}
+	imgs, err := images.ExtractImages(pages)
+	if err != nil {
+		return "", err
+	}
+	if len(imgs) == 0 || imgs[0].Status != images.ImageStatusActive {
+		return "", fmt.Errorf("no active image %q%s", s.o.GuestImage, hint)
+	}
+	if _, err := flavors.Get(ctx, s.clients.compute, s.o.Flavor).Extract(); err != nil {
+		if id, ferr := flavorIDByName(ctx, s.clients.compute, s.o.Flavor); ferr != nil || id == "" {
+			return "", fmt.Errorf("no flavor %q%s", s.o.Flavor, hint)
+		}
+	}
+	npages, err := networks.List(s.clients.network, networks.ListOpts{Name: s.o.PublicNetwork}).AllPages(ctx)
+	if err != nil {
+		return "", fmt.Errorf("list networks: %w", err)
+	}
+	nets, err := networks.ExtractNetworks(npages)
+	if err != nil {
+		return "", err
+	}
+	if len(nets) == 0 {
+		return "", fmt.Errorf("no network %q%s", s.o.PublicNetwork, hint)
+	}
+	return fmt.Sprintf("image %s (%s), flavor %s, network %s", s.o.GuestImage, sizeMiB(imgs[0].SizeBytes), s.o.Flavor, s.o.PublicNetwork), nil
+}
+
+func flavorIDByName(ctx context.Context, c *gophercloud.ServiceClient, name string) (string, error) {
+	pages, err := flavors.ListDetail(c, flavors.ListOpts{AccessType: flavors.AllAccess}).AllPages(ctx)
+	if err != nil {
+		return "", err
+	}
+	all, err := flavors.ExtractFlavors(pages)
+	if err != nil {
+		return "", err
+	}
+	for _, f := range all {
+		if f.Name == name {
+			return f.ID, nil
+		}
+	}
+	return "", nil
+}
+
+func sizeMiB(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+func (s *smoke) dataStack(ctx context.Context) (string, error) {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	signer, err := ssh.NewSignerFromKey(key)
+	if err != nil {
+		return "", err
+	}
+	s.dp.signer = signer
+	s.dp.marker = "smoke-" + randomSuffix()
+	c := s.clients.orchestration
+	name := s.name("dataplane")
+	s.attempt(kindStack)
+	params := map[string]any{
+		"image": s.o.GuestImage, "flavor": s.o.Flavor, "public_net": s.o.PublicNetwork,
+		"public_key": strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey()))),
+		"dns":        s.o.DNSServer, "marker": s.dp.marker,
+	}
+	start := time.Now()
+	id, err := createStackWith(ctx, c, name, dataPlaneTemplate, params, int(max(2*s.o.Timeout/time.Minute, 1)))
+	if err != nil {
+		return "", err
+	}
+	s.track(resource{kind: kindStack, id: id, name: name})
+	s.dp.stackID, s.dp.stackName = id, name
+	var st *heatStack
+	err = poll(ctx, 2*s.o.Timeout, pollInterval, func(ctx context.Context) (string, bool, error) {
+		st, err = getStack(ctx, c, name, id)
+		switch {
+		case err != nil:
+			return "", false, err
+		case st.Status == "CREATE_FAILED":
+			return "", false, fmt.Errorf("%s: %s", st.Status, st.StatusReason)
+		}
+		return st.Status, st.Status == "CREATE_COMPLETE", nil
+	})
+	if err != nil {
+		return "", err
+	}
+	out := st.outputs()
+	s.dp.serverA, s.dp.serverB, s.dp.fipA, s.dp.fipB = out["server_a"], out["server_b"], out["fip_a"], out["fip_b"]
+	if s.dp.fipA == "" || s.dp.fipB == "" || s.dp.serverA == "" || s.dp.serverB == "" {
+		return "", fmt.Errorf("stack outputs incomplete: %v", out)
+	}
+	return fmt.Sprintf("in %s: trunk with VLAN %d subport, 2 servers (image; volume with config drive), 2 volumes, 2 floating IPs (%s, %s)",
+		formatDuration(time.Since(start)), subportVLAN, s.dp.fipA, s.dp.fipB), nil
+}
+
+func (s *smoke) pingFloatingIPs(ctx context.Context) (string, error) {
+	var out []string
+	for _, ip := range []string{s.dp.fipA, s.dp.fipB} {
+		start := time.Now()
+		if err := poll(ctx, sshWait, time.Second, func(ctx context.Context) (string, bool, error) {
+			err := ping(ctx, ip, 2*time.Second)
+			if err != nil {
+				return err.Error(), false, nil
+			}
+			return "", true, nil
+		}); err != nil {
+			return "", fmt.Errorf("%s: %w", ip, err)
+		}
+		out = append(out, fmt.Sprintf("%s after %s", ip, formatDuration(time.Since(start))))
+	}
+	return strings.Join(out, ", "), nil
+}
+
+func (s *smoke) sshBoth(ctx context.Context) (string, error) {
+	var out []string
+	for _, ip := range []string{s.dp.fipA, s.dp.fipB} {
+		start := time.Now()
+		if err := poll(ctx, sshWait, 2*time.Second, func(ctx context.Context) (string, bool, error) {
+			_, err := s.guestRun(ctx, ip, "true")
+			if err != nil {
+				return err.Error(), false, nil
+			}
+			return "", true, nil
+		}); err != nil {
+			return "", fmt.Errorf("%s: %w", ip, err)
+		}
+		out = append(out, fmt.Sprintf("root@%s after %s", ip, formatDuration(time.Since(start))))
+	}
+	return strings.Join(out, ", "), nil
+}
+
+// Where the test guest keeps the meta_data.json it read, and where it got
+// it: "config-drive <device>" or "metadata-service" (internal/guest).
+const (
+	GuestMetadataFile = "/run/meta_data.json"
+	GuestSourceFile   = "/run/metadata-source"
+)
+
+func (s *smoke) metadataUUIDs(ctx context.Context) (string, error) {
+	for _, g := range []struct{ ip, id, source string }{{s.dp.fipA, s.dp.serverA, "metadata-service"}, {s.dp.fipB, s.dp.serverB, "config-drive"}} {
+		out, err := s.guestRun(ctx, g.ip, "cat "+GuestMetadataFile)
+		if err != nil {
+			return "", err
+		}
+		if !strings.Contains(out, `"`+g.id+`"`) {
+			return "", fmt.Errorf("%s: meta_data.json does not name server %s: %.200s", g.ip, g.id, out)
+		}
+		src, err := s.guestRun(ctx, g.ip, "cat "+GuestSourceFile)
+		if err != nil || !strings.HasPrefix(src, g.source) {
+			return "", fmt.Errorf("%s: metadata came from %q, want %s (%v)", g.ip, strings.TrimSpace(src), g.source, err)
+		}
+	}
+	return "server A from the metadata service, server B from its config drive", nil
+}
+
+func (s *smoke) userDataRan(ctx context.Context) (string, error) {
+	out, err := s.guestRun(ctx, s.dp.fipA, "cat /run/smoke-user-data")
+	if err != nil {
+		return "", err
+	}
+	if strings.TrimSpace(out) != s.dp.marker {
+		return "", fmt.Errorf("marker %q, want %q", strings.TrimSpace(out), s.dp.marker)
+	}
+	return "marker " + s.dp.marker + " written by the server's user_data", nil
+}
+
+func (s *smoke) attachedVolume(ctx context.Context) (string, error) {
+	out, err := s.guestRun(ctx, s.dp.fipA, "for d in /sys/block/vd[b-z]; do echo ${d##*/} $(cat $d/size); done")
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[1] == strconv.Itoa(attachedSectors) {
+			return "/dev/" + f[0] + ", " + f[1] + " sectors", nil
+		}
+	}
+	return "", fmt.Errorf("no 1 GiB disk besides the root disk: %q", out)
+}
+
+func (s *smoke) vlanSubport(ctx context.Context) (string, error) {
+	script := fmt.Sprintf(`set -e
+nic=$(ip -o route show default | sed -n 's/.* dev \([^ ]*\).*/\1/p' | head -n1)
+vif=$nic.%[1]d
+ip link show $vif >/dev/null 2>&1 || ip link add link $nic name $vif type vlan id %[1]d
+ip link set $vif up
+ip -4 addr show dev $vif | grep -q 'inet ' || udhcpc -i $vif -n -q -t 10 -T 2 -s /usr/share/udhcpc/default.script >/dev/null 2>&1 || true
+ip -4 -o addr show dev $vif
+ping -c 3 -W 3 -I $vif %[2]s`, subportVLAN, serverBNetB)
+	out, err := s.guestRun(ctx, s.dp.fipA, script)
+	if !strings.Contains(out, subportIP) {
+		return "", fmt.Errorf("the VLAN %d interface has no %s: %v %.300s", subportVLAN, subportIP, err, out)
+	}
+	if err != nil {
+		return "", fmt.Errorf("VLAN %d interface has %s but server B (%s) does not answer: %v %.300s", subportVLAN, subportIP, serverBNetB, err, out)
+	}
+	return fmt.Sprintf("VLAN %d: %s pings server B at %s on net B", subportVLAN, subportIP, serverBNetB), nil
+}
+
+func (s *smoke) dnsResolves(ctx context.Context) (string, error) {
+	name := "keystone." + publicDomain
+	out, err := s.guestRun(ctx, s.dp.fipA, "nslookup "+name)
+	if err != nil {
+		return "", fmt.Errorf("nslookup %s: %v %.300s", name, err, out)
+	}
+	if s.o.DNSServer != "" && !strings.Contains(out, s.o.DNSServer) {
+		return "", fmt.Errorf("%s does not resolve to %s: %.300s", name, s.o.DNSServer, out)
+	}
+	return name + " resolves through " + s.o.DNSServer, nil
+}
+
+func (s *smoke) egress(ctx context.Context) (string, error) {
+	if s.o.EgressURL == "" {
+		return "", skipError{"no outside address to try (HOTSTACK_SMOKE_EGRESS_URL)"}
+	}
+	out, err := s.guestRun(ctx, s.dp.fipA, "wget -q -T 10 -O - "+shellQuote(s.o.EgressURL))
+	if err != nil {
+		return "", fmt.Errorf("wget %s: %v %.300s", s.o.EgressURL, err, out)
+	}
+	if s.o.EgressExpect != "" && !strings.Contains(out, s.o.EgressExpect) {
+		return "", fmt.Errorf("wget %s: answer lacks %q: %.300s", s.o.EgressURL, s.o.EgressExpect, out)
+	}
+	return "fetched " + s.o.EgressURL, nil
+}
+
+// publicDomain is where the API names live (haproxy on BREX_IP).
+const publicDomain = "hotstack-os.local"
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// guestRun runs script in the guest at ip as root over SSH with the run's
+// key and returns its combined output. The guest is this run's own and
+// made its host key at first boot, so there is no known key to check it
+// against: the key pair this run generated is what authenticates.
+func (s *smoke) guestRun(ctx context.Context, ip, script string) (string, error) {
+	cfg := &ssh.ClientConfig{User: "root", Auth: []ssh.AuthMethod{ssh.PublicKeys(s.dp.signer)},
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second}
+	d := net.Dialer{Timeout: 10 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(ip, "22"))
+	if err != nil {
+		return "", err
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	c, chans, reqs, err := ssh.NewClientConn(conn, ip, cfg)
+	if err != nil {
+		conn.Close()
+		return "", err
+	}
+	client := ssh.NewClient(c, chans, reqs)
+	defer client.Close()
+	sess, err := client.NewSession()
+	if err != nil {
+		return "", err
+	}
+	defer sess.Close()
+	var out bytes.Buffer
+	sess.Stdout, sess.Stderr = &out, &out
+	err = sess.Run(script)
+	return out.String(), err
+}
+
+// ping sends one ICMP echo to ip and waits for its reply (raw socket:
+// root, as the smoke runs on the host).
+func ping(ctx context.Context, ip string, timeout time.Duration) error {
+	conn, err := icmp.ListenPacket("ip4:icmp", "0.0.0.0")
+	if err != nil {
+		return fmt.Errorf("open an ICMP socket: %w", err)
+	}
+	defer conn.Close()
+	id := os.Getpid() & 0xffff
+	seq := int(time.Now().UnixNano() & 0x7fff)
+	msg := icmp.Message{Type: ipv4.ICMPTypeEcho, Body: &icmp.Echo{ID: id, Seq: seq, Data: []byte("hotstack-os smoke")}}
+	b, err := msg.Marshal(nil)
+	if err != nil {
+		return err
+	}
+	dst := &net.IPAddr{IP: net.ParseIP(ip)}
+	if _, err := conn.WriteTo(b, dst); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	_ = conn.SetReadDeadline(deadline)
+	buf := make([]byte, 1500)
+	for {
+		n, peer, err := conn.ReadFrom(buf)
+		if err != nil {
+			return fmt.Errorf("no echo reply: %w", err)
+		}
+		if peer.String() != ip {
+			continue
+		}
+		m, err := icmp.ParseMessage(1, buf[:n])
+		if err != nil {
+			continue
+		}
+		if e, ok := m.Body.(*icmp.Echo); ok && m.Type == ipv4.ICMPTypeEchoReply && e.Seq == seq {
+			return nil
+		}
+	}
+}
+
+// outputs maps the stack's output keys to their values as text.
+func (st *heatStack) outputs() map[string]string {
+	out := map[string]string{}
+	for _, o := range st.Outputs {
+		out[o.Key] = fmt.Sprint(o.Value)
+	}
+	return out
+}

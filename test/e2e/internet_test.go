@@ -1,0 +1,50 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"strings"
+	"testing"
+)
+
+// The stand-in for "the internet" of the real-cloud box: a network
+// namespace inside the box (so inside the box's own network namespace,
+// never the host's), reached by the box's default route, with a DNS server
+// and a web server of busybox's. A guest that fetches its page by name has
+// used the cloud's dnsmasq (forwarding to the box's resolver), the router's
+// SNAT and the host's masquerade. 198.51.100.0/24 is TEST-NET-2 (RFC 5737):
+// no cloud network uses it and nothing real answers there.
+const (
+	internetNS   = "internet"
+	internetIP   = "198.51.100.1"
+	internetBox  = "198.51.100.2"
+	internetName = "www.hotstack-e2e.test"
+	// internetPage is what the page says; the smoke looks for it.
+	internetPage = "hotstack-os e2e: the outside answers"
+)
+
+// makeInternet sets the stand-in up in the box, points the box's
+// /etc/resolv.conf (on the box's overlay, not the host's) at its DNS
+// server, and returns the smoke's environment for the egress check.
+func (s *Stack) makeInternet(t *testing.T) []string {
+	t.Helper()
+	script := strings.Join([]string{
+		"set -e",
+		"ip netns add " + internetNS,
+		"ip link add inet0 type veth peer name inet1 netns " + internetNS,
+		"ip addr add " + internetBox + "/24 dev inet0",
+		"ip link set inet0 up",
+		"ip -n " + internetNS + " link set lo up",
+		"ip -n " + internetNS + " addr add " + internetIP + "/24 dev inet1",
+		"ip -n " + internetNS + " link set inet1 up",
+		"ip route replace default via " + internetIP,
+		"mkdir -p /srv/internet",
+		"echo '" + internetPage + "' > /srv/internet/index.html",
+		"echo '" + internetName + " " + internetIP + "' > /etc/dnsd.conf",
+		"ip netns exec " + internetNS + " busybox dnsd -c /etc/dnsd.conf -i " + internetIP + " -d",
+		"ip netns exec " + internetNS + " busybox httpd -p " + internetIP + ":80 -h /srv/internet",
+		"printf 'nameserver " + internetIP + "\\n' > /etc/resolv.conf",
+	}, "\n")
+	s.MustExec(t, "sh", "-c", script)
+	return []string{"HOTSTACK_SMOKE_EGRESS_URL=http://" + internetName + "/", "HOTSTACK_SMOKE_EGRESS_EXPECT=" + internetPage}
+}
