@@ -105,6 +105,7 @@ func BaseKeys() Schema {
 		{Name: "HEAT_API_IP", Kind: ServiceIP, Default: "172.31.0.51", Group: "Service addresses", Doc: "Heat API."},
 		{Name: "HEAT_ENGINE_IP", Kind: ServiceIP, Default: "172.31.0.53", Group: "Service addresses", Doc: "Heat engine."},
 
+		{Name: "NOVA_VIRT_TYPE", Kind: Enum, Default: "auto", Choices: []string{"auto", "kvm", "qemu"}, Optional: true, Group: "General", Doc: "How guests run: kvm, qemu (emulation, TCG), or auto: setup boots the test guest's kernel under KVM once per host boot and uses KVM only when that works."},
 		{Name: "NOVA_CPU_MODE", Kind: Enum, Default: "host-model", Choices: []string{"host-model", "host-passthrough"}, Optional: true, Group: "General", Doc: "CPU guests see under KVM (nova's [libvirt] cpu_mode): host-model, or host-passthrough for nested virtualization with every host CPU feature (it failed on a nested-KVM host here: QEMU could not set MSR 0x10a). Under emulation (TCG) libvirt's default CPU is used."},
 		{Name: "HOTSTACK_DATA_DIR", Kind: Path, Default: "/var/lib/hotstack-os", Optional: true, Group: "Storage", Doc: "Root of all persistent data and the rendered runtime configuration."},
 		{Name: "NOVA_INSTANCES_PATH", Kind: Path, Default: "${HOTSTACK_DATA_DIR}/nova-instances", Optional: true, Group: "Storage", Doc: "Nova instance directory, shared with the host."},

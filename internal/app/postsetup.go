@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/hotstack-os/hotstack-os/config"
 	"github.com/hotstack-os/hotstack-os/internal/atomicfile"
 	"github.com/hotstack-os/hotstack-os/internal/guest"
 	"github.com/hotstack-os/hotstack-os/internal/install"
@@ -56,10 +57,11 @@ func (a *App) PostSetup(ctx context.Context) error {
 		local = append(local, c)
 	}
 	key, keyPath, hint := operatorPublicKey()
-	images, err := a.postSetupImages(ctx)
+	images, done, err := a.postSetupImages(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("post-setup: images: %w", err)
 	}
+	defer done()
 
 	rep, err := openstack.PostSetup(ctx, openstack.PostSetupOptions{
 		Admin: openstack.Credentials{AuthURL: PublicAuthURL, Username: openstack.AdminUser,
@@ -174,12 +176,22 @@ func GuestImageSpec(path string) openstack.ImageSpec {
 	}
 }
 
-// postSetupImages is the images post-setup uploads when Glance lacks
-// them. None yet: the test guest's disk is copied out of its podman image
-// by guest.Extract, which internal/guest does not have yet. Once it does,
-// extract guest.DiskPath from guest.Image to a temporary file and return
-// []openstack.ImageSpec{GuestImageSpec(file)} (removing the file after
-// the run).
-func (a *App) postSetupImages(context.Context) ([]openstack.ImageSpec, error) {
-	return nil, nil
+// postSetupImages is the images post-setup uploads: the test guest, its
+// disk copied out of the podman image `mage images` builds into a file in
+// the data directory, which done removes. Without that podman image the
+// guest is left out with a message (`mage images` builds it), not an
+// error: the rest of post-setup still stands.
+func (a *App) postSetupImages(ctx context.Context, cfg *config.Config) (specs []openstack.ImageSpec, done func(), err error) {
+	dir := filepath.Join(a.path(cfg.Get("HOTSTACK_DATA_DIR")), "images")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, err
+	}
+	file := filepath.Join(dir, guest.GlanceName+".img")
+	if err := guest.Extract(ctx, a.o.Runner, guest.Image, file); err != nil {
+		fmt.Fprintf(a.o.Stdout, "skipped  image %s: %v (mage images builds it)\n", guest.GlanceName, err)
+		return nil, func() {}, nil
+	}
+	spec := GuestImageSpec(file)
+	spec.Replace = true
+	return []openstack.ImageSpec{spec}, func() { _ = os.Remove(file) }, nil
 }

@@ -17,7 +17,10 @@ import (
 func testPackages() []string {
 	return []string{"podman", "busybox-static", "openvswitch-switch", "nfs-kernel-server", "iproute2", "systemd", "graphviz",
 		// The real-cloud tier: the images, and the hypervisor on the host.
-		"mmdebstrap", "libvirt-daemon-system", "qemu-system-x86"}
+		"mmdebstrap", "libvirt-daemon-system", "qemu-system-x86",
+		// UEFI guests (libvirt opens the host's OVMF), the guest boot
+		// test's SSH client, and the masquerade of guests' traffic.
+		"ovmf", "openssh-client", "nftables"}
 }
 
 // staticcheck is the linter `mage test` runs, fetched through the Go module

@@ -66,6 +66,20 @@ func (a *App) stale(ctx context.Context) (*rendering, []string, error) {
 // before, by ImagesMissing (magefile: mg.Deps). On an unchanged, healthy
 // stack it changes and starts nothing.
 func (a *App) Up(ctx context.Context) error {
+	if err := a.upStack(ctx); err != nil {
+		return err
+	}
+	if !a.o.Live() || !a.o.PostSetup {
+		return nil
+	}
+	// The cloud is up; post-setup makes it ready for HotStack (networks,
+	// flavors, credentials, the test guest) and waits until it can boot a
+	// server.
+	return a.PostSetup(ctx)
+}
+
+// upStack is up without post-setup: the stack converged and healthy.
+func (a *App) upStack(ctx context.Context) error {
 	return a.driveStack(ctx, func(ctx context.Context, b *systemd.Backend) error {
 		r, stale, err := a.stale(ctx)
 		if err != nil {
@@ -83,11 +97,23 @@ func (a *App) Up(ctx context.Context) error {
 		}
 		h := a.host(r.cfg)
 		h.WaitOVS, h.Quiet = host.DefaultOVSWait, true
-		if _, err := h.Setup(ctx); err != nil {
+		sum, err := h.Setup(ctx)
+		if err != nil {
 			return err
 		}
-		return a.up(ctx, b, r)
+		return a.up(ctx, b, r, hostRestarts(sum))
 	})
+}
+
+// hostRestarts are the restarts a host change calls for: nova-compute
+// reads the hypervisor verdict only at its start.
+func hostRestarts(sum step.Summary) []converge.Restart {
+	for _, name := range sum.Changed {
+		if host.IsHypervisorStep(name) {
+			return []converge.Restart{{Service: "nova-compute", Reasons: []string{"hypervisor type changed"}}}
+		}
+	}
+	return nil
 }
 
 // restarts are the running containers whose inputs changed, with why: the
@@ -96,12 +122,18 @@ func (a *App) restarts(r *rendering, obs *systemd.Observation) []converge.Restar
 	return converge.Restarts(a.o.Stack, r.units.Fingerprints, obs.Containers, r.imageIDs())
 }
 
-func (a *App) up(ctx context.Context, b *systemd.Backend, r *rendering) error {
+func (a *App) up(ctx context.Context, b *systemd.Backend, r *rendering, extra []converge.Restart) error {
 	obs, err := b.Observe(ctx)
 	if err != nil {
 		return err
 	}
 	restarts := a.restarts(r, obs)
+	for _, x := range extra {
+		_, running := obs.Containers[stack.ContainerName(x.Service)]
+		if running && !converge.Set(restarts)[x.Service] {
+			restarts = append(restarts, x)
+		}
+	}
 	for _, rs := range restarts {
 		a.o.Log.Info().Str("service", rs.Service).Strs("reasons", rs.Reasons).Msg("restart " + rs.String())
 	}

@@ -3,6 +3,7 @@ package entrypoint
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 )
@@ -27,8 +28,28 @@ func MountNFS(args []string) error {
 		return fmt.Errorf("mount.nfs: %s: the share's directory %s is not in this container (no kernel NFS client here; "+
 			"bind-mount the exported directory into the container at the same path)", device, path)
 	}
+	// nova-compute's mount point is infra setup's symlink to the export
+	// (internal/host.volumePathStep): the share is there already, for
+	// this container and for libvirt on the host alike.
+	if same, _ := sameDir(path, target); same {
+		return nil
+	}
 	if err := syscall.Mount(path, target, "", syscall.MS_BIND, ""); err != nil {
 		return fmt.Errorf("mount.nfs: bind %s on %s: %w", path, target, err)
 	}
 	return nil
+}
+
+// sameDir tells whether a and b lead to the same directory once symlinks
+// are followed.
+func sameDir(a, b string) (bool, error) {
+	ra, err := filepath.EvalSymlinks(a)
+	if err != nil {
+		return false, err
+	}
+	rb, err := filepath.EvalSymlinks(b)
+	if err != nil {
+		return false, err
+	}
+	return ra == rb, nil
 }

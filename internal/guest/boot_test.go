@@ -192,21 +192,24 @@ func bootAndCheck(ctx context.Context, t *testing.T, c bootCase, disk, key, pub 
 		}
 	})
 
-	ssh := func(command string) (string, error) {
+	// QEMU accepts the forwarded connection before the guest listens; the
+	// banner wait (ConnectTimeout) is what a probe before boot waits for.
+	sshWithin := func(connect int, command string) (string, error) {
 		cctx, ccancel := context.WithTimeout(ctx, 30*time.Second)
 		defer ccancel()
 		out, err := exec.CommandContext(cctx, "ssh", "-F", "/dev/null", "-i", key, "-p", fmt.Sprint(port),
 			"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-			"-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=5",
+			"-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", fmt.Sprintf("ConnectTimeout=%d", connect),
 			"root@127.0.0.1", command).CombinedOutput()
 		return string(out), err
 	}
+	ssh := func(command string) (string, error) { return sshWithin(10, command) }
 
 	// SSH first: dropbear starts before the VLANs and the user data,
 	// so this is the time a test waits for a usable guest.
 	deadline := time.Now().Add(4 * time.Minute)
 	for {
-		if _, err := ssh("true"); err == nil {
+		if _, err := sshWithin(2, "true"); err == nil {
 			break
 		}
 		select {
@@ -217,7 +220,7 @@ func bootAndCheck(ctx context.Context, t *testing.T, c bootCase, disk, key, pub 
 		if time.Now().After(deadline) {
 			t.Fatal("no SSH within 4 minutes")
 		}
-		time.Sleep(time.Second)
+		time.Sleep(500 * time.Millisecond)
 	}
 	t.Logf("qemu start to SSH answering: %s", time.Since(start).Round(100*time.Millisecond))
 	var line string

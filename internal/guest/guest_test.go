@@ -180,7 +180,7 @@ func TestUDHCPCScriptAppliesLease(t *testing.T) {
 		t.Skip("unshare is not installed")
 	}
 	root := t.TempDir()
-	for _, d := range []string{"bin", "run", "etc", "dev", "sys/class/net/eth1"} {
+	for _, d := range []string{"bin", "run/resolv.d", "etc", "dev", "sys/class/net/eth1"} {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -194,7 +194,7 @@ func TestUDHCPCScriptAppliesLease(t *testing.T) {
 		"lease":                      udhcpcScript,
 		"sys/class/net/eth1/ifindex": "3\n",
 		"sys/class/net/eth1/address": "fa:16:3e:11:22:33\n",
-		"run/resolv.eth0":            "nameserver 192.0.2.53\n",
+		"run/resolv.d/eth0":          "nameserver 192.0.2.53\n",
 		"dev/console":                "",
 	}
 	for name, content := range files {
@@ -202,7 +202,7 @@ func TestUDHCPCScriptAppliesLease(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, a := range []string{"sh", "cat", "echo", "ipcalc"} {
+	for _, a := range []string{"sh", "cat", "echo", "ipcalc", "mkdir", "rmdir", "mv", "usleep"} {
 		if err := os.Symlink("busybox", filepath.Join(root, "bin", a)); err != nil {
 			t.Fatal(err)
 		}
@@ -235,6 +235,9 @@ func TestUDHCPCScriptAppliesLease(t *testing.T) {
 	}
 	if got, want := read("etc/resolv.conf"), "nameserver 192.0.2.53\nsearch openstacklocal\nnameserver 10.0.0.2\nnameserver 10.0.0.3\n"; got != want {
 		t.Errorf("resolv.conf:\n%s\nwant (eth0's kept):\n%s", got, want)
+	}
+	if _, err := os.Stat(filepath.Join(root, "run", "resolv.lock")); err == nil {
+		t.Error("the lock is left behind")
 	}
 	if got := read("dev/console"); got != "hotstack-guest: eth1 fa:16:3e:11:22:33 10.0.0.5/24 via 10.0.0.1\n" {
 		t.Errorf("console: %q", got)

@@ -44,13 +44,22 @@ bound | renew)
 		ip route add default via "$1" dev "$interface" metric "$metric"
 	fi
 	# One file per NIC, joined: a lease on one NIC does not drop another's
-	# name servers.
-	: >"/run/resolv.$interface"
-	[ -n "$domain" ] && echo "search $domain" >>"/run/resolv.$interface"
-	for s in $dns; do
-		echo "nameserver $s" >>"/run/resolv.$interface"
+	# name servers. The NICs' scripts run at the same time: mkdir is the
+	# lock (busybox has no flock), and each file is replaced whole.
+	mkdir -p /run/resolv.d
+	until mkdir /run/resolv.lock 2>/dev/null; do
+		usleep 100000
 	done
-	cat /run/resolv.* >/etc/resolv.conf
+	{
+		[ -n "$domain" ] && echo "search $domain"
+		for s in $dns; do
+			echo "nameserver $s"
+		done
+	} >/run/resolv.new
+	mv /run/resolv.new "/run/resolv.d/$interface"
+	cat /run/resolv.d/* >/run/resolv.new
+	mv /run/resolv.new /etc/resolv.conf
+	rmdir /run/resolv.lock
 	say "$interface $(cat "/sys/class/net/$interface/address") $ip/$mask${router:+ via $router}"
 	;;
 leasefail | nak)

@@ -31,3 +31,19 @@ func TestNATRulesMasqueradeOnlyTheProviderNetworkLeavingTheHost(t *testing.T) {
 		t.Error("another provider network gives the same hash: a changed PROVIDER_NETWORK would not be applied")
 	}
 }
+
+// TestNovaMountPointIsNovas: the hash nova-compute logged for the default
+// share ("Cannot access storage file .../nova-mnt/7fbc33cb.../volume-...").
+func TestNovaMountPointIsNovas(t *testing.T) {
+	got := NovaMountPoint("/var/lib/hotstack-os/nova-mnt", NFSShare("/var/lib/hotstack-os/cinder-nfs"))
+	if want := "/var/lib/hotstack-os/nova-mnt/7fbc33cb87948a19fbc8ef4f586cf8d1"; got != want {
+		t.Errorf("NovaMountPoint = %s, want %s", got, want)
+	}
+}
+
+func TestMountinfoHasUnescapesTargets(t *testing.T) {
+	info := "36 35 98:0 /mnt1 /mnt\\040with\\040space rw - ext3 /dev/root rw\n37 35 98:0 / /var/lib/x rw - ext3 /dev/root rw\n"
+	if !mountinfoHas([]byte(info), "/mnt with space") || !mountinfoHas([]byte(info), "/var/lib/x") || mountinfoHas([]byte(info), "/var/lib") {
+		t.Error("mountinfoHas misreads the targets")
+	}
+}

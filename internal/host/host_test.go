@@ -303,9 +303,9 @@ func TestPlanShowsWhatSetupDoes(t *testing.T) {
 		targets = append(targets, c.Action+" "+c.Target)
 	}
 	want := []string{"update " + filepath.Join(root, "etc/hosts"), "create " + filepath.Join(root, "etc/exports")}
-	// The hosts and exports edits, the directories, and dnsmasq's upstream
-	// servers.
-	if len(plan) != 3+len(h.dataDirs()) || !slices.Contains(targets, want[0]) || !slices.Contains(targets, want[1]) {
+	// The hosts and exports edits, the directories, dnsmasq's upstream
+	// servers and nova's volume path.
+	if len(plan) != 4+len(h.dataDirs()) || !slices.Contains(targets, want[0]) || !slices.Contains(targets, want[1]) {
 		t.Fatalf("plan: %v", targets)
 	}
 	if !strings.Contains(plan[0].Detail, "+172.31.0.129 keystone.hotstack-os.local") {

@@ -73,8 +73,12 @@ func (h *Host) SetupSteps() []step.Step {
 			steps = append(steps, h.labelStep(cfg.Get("HOTSTACK_DATA_DIR")))
 		}
 	}
-	// After the data directories: the file lives in one.
-	steps = append(steps, h.upstreamStep(cfg.Get("BREX_IP")))
+	// After the data directories: the files live in them.
+	steps = append(steps, h.upstreamStep(cfg.Get("BREX_IP")),
+		h.volumePathStep(cfg.Get("NOVA_NFS_MOUNT_POINT_BASE"), cfg.Get("CINDER_NFS_EXPORT_DIR")))
+	if h.systemSteps() {
+		steps = append(steps, h.hypervisorStep(cfg.Get("HOTSTACK_DATA_DIR"), cfg.Get("NOVA_VIRT_TYPE")))
+	}
 	return append(steps, h.exportsStep(exportsEntries(cfg.Get("CINDER_NFS_EXPORT_DIR"))))
 }
 

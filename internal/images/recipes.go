@@ -99,9 +99,11 @@ func Recipes(st *stack.Stack) []Recipe {
 		{Name: "neutron", Image: "localhost/hotstack-os-neutron:latest", Parent: "openstack-common",
 			// neutron-common has the eventlet neutron-server; the metadata
 			// agent runs haproxy per network.
-			// ovn-common has ovn-sbctl, which the OVN driver runs to clear
-			// MAC bindings when a router interface goes away.
-			Packages: []string{"neutron-common", "neutron-ovn-metadata-agent", "python3-ovsdbapp", "haproxy", "ovn-common"}},
+			// The OVN driver runs ovn-sbctl (ovn-common) and ovsdb-client
+			// (openvswitch-common) to clear the MAC bindings of a router
+			// interface that goes away: without them every router
+			// teardown fails with HTTP 500.
+			Packages: []string{"neutron-common", "neutron-ovn-metadata-agent", "python3-ovsdbapp", "haproxy", "ovn-common", "openvswitch-common"}},
 		{Name: "nova", Image: "localhost/hotstack-os-nova:latest", Parent: "openstack-common",
 			Packages: []string{"nova-api", "nova-conductor", "nova-scheduler", "nova-compute", "nova-consoleproxy",
 				"python3-libvirt", "libvirt-clients", "qemu-utils",

@@ -199,6 +199,7 @@ func (p *postSetup) run(ctx context.Context) error {
 	steps := []step{
 		{"read local files", p.readFiles},
 		{"admin login", p.loginAdmin},
+		{"compute host", p.ensureComputeReady},
 		{"project and user", p.ensureIdentity},
 		{"clouds.yaml", p.writeClouds},
 		{"quotas", p.ensureQuotas},

@@ -296,6 +296,9 @@ func (f *fakeCloud) quota(w http.ResponseWriter, r *http.Request, key, wrapper s
 func (f *fakeCloud) nova(w http.ResponseWriter, r *http.Request, seg []string, body doc, caller [2]string) {
 	seg = seg[1:] // v2.1
 	switch {
+	case r.Method == "GET" && len(seg) == 2 && seg[0] == "os-hypervisors" && seg[1] == "detail":
+		f.reply(w, 200, doc{"hypervisors": []doc{{"id": "1", "hypervisor_hostname": "fake", "hypervisor_type": "QEMU",
+			"state": "up", "status": "enabled", "vcpus": 2, "memory_mb": 24000, "hypervisor_version": 7002000}}})
 	case seg[0] == "os-quota-sets":
 		f.quota(w, r, "compute/"+seg[1], "quota_set", body)
 	case r.Method == "GET" && len(seg) == 2 && seg[0] == "flavors" && seg[1] == "detail":

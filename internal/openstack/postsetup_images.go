@@ -2,7 +2,10 @@ package openstack
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -24,6 +27,10 @@ type ImageSpec struct {
 	Properties map[string]string
 	// MinDiskGB and MinRAMMB are Glance's min_disk and min_ram; 0 for none.
 	MinDiskGB, MinRAMMB int
+	// Replace an active image whose content differs from File: for images
+	// this tool builds (the test guest), which change with their recipe.
+	// Other images are never replaced once uploaded.
+	Replace bool
 }
 
 // ensureImages uploads every image of o.Images that Glance lacks.
@@ -49,10 +56,20 @@ func (p *postSetup) ensureImage(ctx context.Context, c *gophercloud.ServiceClien
 	if err != nil {
 		return fmt.Errorf("read images named %s: %w", spec.Name, err)
 	}
+	sum := ""
+	if spec.Replace {
+		if sum, err = fileMD5(spec.File); err != nil {
+			return fmt.Errorf("upload %s: %w", what, err)
+		}
+	}
+	replaced := false
 	for _, img := range found {
 		if img.Status == images.ImageStatusActive {
-			p.record(Exists, what, "")
-			return nil
+			if !spec.Replace || img.Checksum == sum {
+				p.record(Exists, what, "")
+				return nil
+			}
+			replaced = true // another build of it: uploaded again below
 		}
 	}
 	f, err := os.Open(spec.File)
@@ -88,10 +105,27 @@ func (p *postSetup) ensureImage(ctx context.Context, c *gophercloud.ServiceClien
 		return fmt.Errorf("%s is %s after its upload, not active", what, got.Status)
 	}
 	detail := fmt.Sprintf("%s, from %s", spec.DiskFormat, spec.File)
-	if len(found) > 0 {
+	if replaced {
+		p.record(Updated, what, "its content changed; "+detail)
+	} else if len(found) > 0 {
 		p.record(Updated, what, "uploaded again over an unfinished upload; "+detail)
 	} else {
 		p.record(Created, what, detail)
 	}
 	return nil
+}
+
+// fileMD5 is the hex MD5 of a file: what Glance keeps as an image's
+// checksum.
+func fileMD5(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := md5.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

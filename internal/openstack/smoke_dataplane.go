@@ -204,12 +204,14 @@ func (s *smoke) sshBoth(ctx context.Context) (string, error) {
 	var out []string
 	for _, ip := range []string{s.dp.fipA, s.dp.fipB} {
 		start := time.Now()
+		// dropbear answers before the guest has run its user data and
+		// set up its VLANs; the guest logs "booted" once it has.
 		if err := poll(ctx, sshWait, 2*time.Second, func(ctx context.Context) (string, bool, error) {
-			_, err := s.guestRun(ctx, ip, "true")
+			out, err := s.guestRun(ctx, ip, "grep -q 'booted ' "+GuestLogFile+" && echo booted")
 			if err != nil {
 				return err.Error(), false, nil
 			}
-			return "", true, nil
+			return "SSH answers, boot not finished", strings.Contains(out, "booted"), nil
 		}); err != nil {
 			return "", fmt.Errorf("%s: %w", ip, err)
 		}
@@ -223,6 +225,8 @@ func (s *smoke) sshBoth(ctx context.Context) (string, error) {
 const (
 	GuestMetadataFile = "/run/meta_data.json"
 	GuestSourceFile   = "/run/metadata-source"
+	// GuestLogFile is the guest's own log; its last line says "booted".
+	GuestLogFile = "/run/hotstack-guest.log"
 )
 
 func (s *smoke) metadataUUIDs(ctx context.Context) (string, error) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
@@ -61,7 +63,23 @@ func (s *smoke) findLeftovers(ctx context.Context, prefix string, wanted func(ki
 			errs = append(errs, err)
 		}
 	}
-	return found, errors.Join(errs...)
+	return withoutStackResources(found), errors.Join(errs...)
+}
+
+// withoutStackResources drops what a stack among rs owns: Heat names its
+// resources "<stack>-<resource>-<suffix>", and deleting the stack deletes
+// them in the right order (floating IPs before the router interface they
+// use), where deleting them one by one beside Heat fails.
+func withoutStackResources(rs []resource) []resource {
+	var stacks []string
+	for _, r := range rs {
+		if r.kind == kindStack {
+			stacks = append(stacks, r.name+"-")
+		}
+	}
+	return slices.DeleteFunc(slices.Clone(rs), func(r resource) bool {
+		return r.kind != kindStack && slices.ContainsFunc(stacks, func(p string) bool { return strings.HasPrefix(r.name, p) })
+	})
 }
 
 // collect pages through a list and keeps the leftovers; extract turns a

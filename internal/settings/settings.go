@@ -41,6 +41,9 @@ type Settings struct {
 	// cloud a smoke guest fetches; SmokeEgressExpect
 	// (HOTSTACK_SMOKE_EGRESS_EXPECT) is text it must contain.
 	SmokeEgressURL, SmokeEgressExpect string
+	// PostSetup (HOTSTACK_POST_SETUP, default on; 0 turns it off) is
+	// whether up ends with post-setup.
+	PostSetup bool
 }
 
 // Error lists every problem with the switches, each naming its variable.
@@ -102,6 +105,7 @@ func ParseWith(getenv func(string) string, stat func(string) (fs.FileInfo, error
 		DebianMirror:      or("HOTSTACK_DEBIAN_MIRROR", "http://deb.debian.org/debian"),
 		ImageCache:        or("HOTSTACK_IMAGE_CACHE", "/var/cache/hotstack-os/apt"),
 		LogsLines:         50,
+		PostSetup:         oneOf("HOTSTACK_POST_SETUP", "0", "1") != "0",
 		SmokeEgressURL:    getenv("HOTSTACK_SMOKE_EGRESS_URL"),
 		SmokeEgressExpect: getenv("HOTSTACK_SMOKE_EGRESS_EXPECT"),
 	}

@@ -12,7 +12,7 @@ import (
 // TestHold is a developer's aid, not a tier: with HOTSTACK_E2E_HOLD=FILE
 // it boots a real-cloud box, installs and runs `up` (failures are logged,
 // not fatal), writes the box's PID 1 (as the host sees it) to FILE and
-// keeps the box until FILE is removed or an hour has passed. Enter it with
+// keeps the box until FILE is removed or three hours have passed. Enter it with
 // `nsenter -t $(cat FILE) -m -p -n sh`.
 func TestHold(t *testing.T) {
 	file := os.Getenv("HOTSTACK_E2E_HOLD")
@@ -29,7 +29,7 @@ func TestHold(t *testing.T) {
 		out, took, err := c.Mage(nil, "up")
 		t.Logf("mage up (%s, %v):\n%s", took.Round(time.Second), err, tail(out, 40))
 	}
-	deadline := time.Now().Add(time.Hour)
+	deadline := time.Now().Add(3 * time.Hour)
 	for time.Now().Before(deadline) {
 		if _, err := os.Stat(file); err != nil {
 			return
