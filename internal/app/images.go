@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hotstack-os/hotstack-os/internal/execx"
+	"github.com/hotstack-os/hotstack-os/internal/guest"
 	"github.com/hotstack-os/hotstack-os/internal/images"
 	"github.com/hotstack-os/hotstack-os/internal/install"
 )
@@ -50,8 +52,21 @@ func (a *App) ImagesMissing(ctx context.Context) error {
 		return err
 	}
 	missing, _, err := install.MissingImages(ctx, a.o.Runner, cfg, a.o.Stack)
-	if err != nil || len(missing) == 0 {
+	if err != nil {
 		return err
+	}
+	// The test guest is no unit's image, but up's post-setup uploads it
+	// for the smoke and for users' first server.
+	if a.o.Live() && a.o.PostSetup {
+		if _, err := a.o.Runner.Run(ctx, execx.Command{Name: "podman", Args: []string{"image", "exists", guest.Image}}); err != nil {
+			if missing == nil {
+				missing = map[string][]string{}
+			}
+			missing[guest.Image] = []string{"post-setup (the test guest)"}
+		}
+	}
+	if len(missing) == 0 {
+		return nil
 	}
 	recipes, unknown := images.For(images.Recipes(a.o.Stack), slices.Sorted(maps.Keys(missing)))
 	if len(unknown) > 0 {

@@ -102,8 +102,10 @@ func Recipes(st *stack.Stack) []Recipe {
 			// The OVN driver runs ovn-sbctl (ovn-common) and ovsdb-client
 			// (openvswitch-common) to clear the MAC bindings of a router
 			// interface that goes away: without them every router
-			// teardown fails with HTTP 500.
-			Packages: []string{"neutron-common", "neutron-ovn-metadata-agent", "python3-ovsdbapp", "haproxy", "ovn-common", "openvswitch-common"}},
+			// teardown fails with HTTP 500. The metadata agent runs
+			// iptables-save in each network's namespace: without it no
+			// guest gets its metadata.
+			Packages: []string{"neutron-common", "neutron-ovn-metadata-agent", "python3-ovsdbapp", "haproxy", "ovn-common", "openvswitch-common", "iptables"}},
 		{Name: "nova", Image: "localhost/hotstack-os-nova:latest", Parent: "openstack-common",
 			Packages: []string{"nova-api", "nova-conductor", "nova-scheduler", "nova-compute", "nova-consoleproxy",
 				"python3-libvirt", "libvirt-clients", "qemu-utils",

@@ -24,6 +24,7 @@ const (
 	DefaultDomain  = "default"
 	ServiceProject = "service"
 	AdminRole      = "admin"
+	ServiceRole    = "service"
 	AdminUser      = "admin"
 	AdminProject   = "admin"
 )
@@ -93,12 +94,19 @@ func (id *Identity) Register(ctx context.Context, r Registration) error {
 		if err != nil {
 			return err
 		}
-		role, err := id.EnsureRole(ctx, AdminRole)
-		if err != nil {
-			return err
-		}
-		if err := id.EnsureProjectRole(ctx, role, user, project); err != nil {
-			return err
+		// admin, and service: the role a service token must carry (cinder
+		// accepts nova's deletion of an attachment only with one, since
+		// the fix for CVE-2023-2088; without it, detaching a volume and
+		// deleting a server booted from one fail with
+		// ConflictNovaUsingAttachment).
+		for _, name := range []string{AdminRole, ServiceRole} {
+			role, err := id.EnsureRole(ctx, name)
+			if err != nil {
+				return err
+			}
+			if err := id.EnsureProjectRole(ctx, role, user, project); err != nil {
+				return err
+			}
 		}
 	}
 	if r.Type == "" {

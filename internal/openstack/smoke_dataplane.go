@@ -306,7 +306,8 @@ func (s *smoke) egress(ctx context.Context) (string, error) {
 	if s.o.EgressURL == "" {
 		return "", skipError{"no outside address to try (HOTSTACK_SMOKE_EGRESS_URL)"}
 	}
-	out, err := s.guestRun(ctx, s.dp.fipA, "wget -q -T 10 -O - "+shellQuote(s.o.EgressURL))
+	// timeout(1), not wget -T: busybox 1.35's wget crashes with -T.
+	out, err := s.guestRun(ctx, s.dp.fipA, "timeout 20 wget -q -O - "+shellQuote(s.o.EgressURL))
 	if err != nil {
 		return "", fmt.Errorf("wget %s: %v %.300s", s.o.EgressURL, err, out)
 	}
@@ -347,10 +348,12 @@ func (s *smoke) guestRun(ctx context.Context, ip, script string) (string, error)
 		return "", err
 	}
 	defer sess.Close()
-	var out bytes.Buffer
-	sess.Stdout, sess.Stderr = &out, &out
+	// One buffer each: the session copies both streams at once, and two
+	// bytes.Buffer.ReadFrom on one buffer lose each other's data.
+	var stdout, stderr bytes.Buffer
+	sess.Stdout, sess.Stderr = &stdout, &stderr
 	err = sess.Run(script)
-	return out.String(), err
+	return stdout.String() + stderr.String(), err
 }
 
 // ping sends one ICMP echo to ip and waits for its reply (raw socket:
