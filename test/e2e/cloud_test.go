@@ -70,6 +70,14 @@ func TestRealCloud(t *testing.T) {
 	}
 
 	step(t, "first up", func(t *testing.T) { up(t, "first up") })
+	// up ran post-setup: a second one finds everything in place.
+	step(t, "post-setup again changes nothing", func(t *testing.T) {
+		out := c.MustMage(t, nil, "postsetup")
+		if !strings.Contains(out, "post-setup: 0 created") || strings.Contains(out, "updated") {
+			t.Errorf("a second post-setup changed something:\n%s", out)
+		}
+		t.Logf("second post-setup: %s", lastLine(out))
+	})
 	step(t, "smoke", func(t *testing.T) { smoke(t, "first smoke") })
 	step(t, "memory at rest", func(t *testing.T) {
 		time.Sleep(10 * time.Second) // let the services settle after the smoke

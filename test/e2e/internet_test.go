@@ -10,7 +10,9 @@ import (
 // The stand-in for "the internet" of the real-cloud box: a network
 // namespace inside the box (so inside the box's own network namespace,
 // never the host's), reached by the box's default route, with a DNS server
-// and a web server of busybox's. A guest that fetches its page by name has
+// (dnsmasq, from the stack's own image, in a container joined to the
+// namespace: busybox here has no DNS server) and busybox's web server. A
+// guest that fetches its page by name has
 // used the cloud's dnsmasq (forwarding to the box's resolver), the router's
 // SNAT and the host's masquerade. 198.51.100.0/24 is TEST-NET-2 (RFC 5737):
 // no cloud network uses it and nothing real answers there.
@@ -21,6 +23,8 @@ const (
 	internetName = "www.hotstack-e2e.test"
 	// internetPage is what the page says; the smoke looks for it.
 	internetPage = "hotstack-os e2e: the outside answers"
+	// internetDNSImage is the stack's dnsmasq image (mage images built it).
+	internetDNSImage = "localhost/hotstack-os_dnsmasq:latest"
 )
 
 // makeInternet sets the stand-in up in the box, points the box's
@@ -40,8 +44,9 @@ func (s *Stack) makeInternet(t *testing.T) []string {
 		"ip route replace default via " + internetIP,
 		"mkdir -p /srv/internet",
 		"echo '" + internetPage + "' > /srv/internet/index.html",
-		"echo '" + internetName + " " + internetIP + "' > /etc/dnsd.conf",
-		"ip netns exec " + internetNS + " busybox dnsd -c /etc/dnsd.conf -i " + internetIP + " -d",
+		"podman run -d --rm --name e2e-internet-dns --network ns:/run/netns/" + internetNS + " --entrypoint dnsmasq " + internetDNSImage +
+			" --keep-in-foreground --no-resolv --no-hosts --bind-interfaces --listen-address=" + internetIP +
+			" --address=/" + internetName + "/" + internetIP,
 		"ip netns exec " + internetNS + " busybox httpd -p " + internetIP + ":80 -h /srv/internet",
 		"printf 'nameserver " + internetIP + "\\n' > /etc/resolv.conf",
 	}, "\n")
