@@ -55,74 +55,39 @@ func intp(v int) *int { return &v }
 // computeQuotaOpts is Nova's update for want; an unknown key is an error.
 func computeQuotaOpts(want []QuotaValue) (quotasets.UpdateOpts, error) {
 	var o quotasets.UpdateOpts
-	for _, q := range want {
-		v := intp(q.Value)
-		switch q.Key {
-		case "cores":
-			o.Cores = v
-		case "ram":
-			o.RAM = v
-		case "instances":
-			o.Instances = v
-		case "key_pairs":
-			o.KeyPairs = v
-		case "server_groups":
-			o.ServerGroups = v
-		case "server_group_members":
-			o.ServerGroupMembers = v
-		default:
-			return o, fmt.Errorf("no compute quota %q", q.Key)
-		}
-	}
-	return o, nil
+	err := setQuotas(want, "compute", map[string]**int{"cores": &o.Cores, "ram": &o.RAM, "instances": &o.Instances,
+		"key_pairs": &o.KeyPairs, "server_groups": &o.ServerGroups, "server_group_members": &o.ServerGroupMembers})
+	return o, err
 }
 
 // networkQuotaOpts is Neutron's update for want.
 func networkQuotaOpts(want []QuotaValue) (quotas.UpdateOpts, error) {
 	var o quotas.UpdateOpts
-	for _, q := range want {
-		v := intp(q.Value)
-		switch q.Key {
-		case "network":
-			o.Network = v
-		case "subnet":
-			o.Subnet = v
-		case "port":
-			o.Port = v
-		case "router":
-			o.Router = v
-		case "floatingip":
-			o.FloatingIP = v
-		case "security_group":
-			o.SecurityGroup = v
-		case "security_group_rule":
-			o.SecurityGroupRule = v
-		default:
-			return o, fmt.Errorf("no network quota %q", q.Key)
-		}
-	}
-	return o, nil
+	err := setQuotas(want, "network", map[string]**int{"network": &o.Network, "subnet": &o.Subnet, "port": &o.Port,
+		"router": &o.Router, "floatingip": &o.FloatingIP, "security_group": &o.SecurityGroup,
+		"security_group_rule": &o.SecurityGroupRule})
+	return o, err
 }
 
 // volumeQuotaOpts is Cinder's update for want.
 func volumeQuotaOpts(want []QuotaValue) (bsquotasets.UpdateOpts, error) {
 	var o bsquotasets.UpdateOpts
+	err := setQuotas(want, "volume", map[string]**int{"volumes": &o.Volumes, "snapshots": &o.Snapshots,
+		"gigabytes": &o.Gigabytes, "per_volume_gigabytes": &o.PerVolumeGigabytes})
+	return o, err
+}
+
+// setQuotas sets, for each value of want, the update field its key names
+// in fields; a key with no field is an error naming the service.
+func setQuotas(want []QuotaValue, service string, fields map[string]**int) error {
 	for _, q := range want {
-		v := intp(q.Value)
-		switch q.Key {
-		case "volumes":
-			o.Volumes = v
-		case "snapshots":
-			o.Snapshots = v
-		case "gigabytes":
-			o.Gigabytes = v
-		case "per_volume_gigabytes":
-			o.PerVolumeGigabytes = v
-		default:
-			return o, fmt.Errorf("no volume quota %q", q.Key)
+		f, ok := fields[q.Key]
+		if !ok {
+			return fmt.Errorf("no %s quota %q", service, q.Key)
 		}
+		*f = intp(q.Value)
 	}
-	return o, nil
+	return nil
 }
 
 // quotaService is how one service's quotas of a project are read and set.

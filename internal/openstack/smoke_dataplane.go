@@ -159,17 +159,7 @@ func (s *smoke) dataStack(ctx context.Context) (string, error) {
 	}
 	s.track(resource{kind: kindStack, id: id, name: name})
 	s.dp.stackID, s.dp.stackName = id, name
-	var st *heatStack
-	err = poll(ctx, 2*s.o.Timeout, pollInterval, func(ctx context.Context) (string, bool, error) {
-		st, err = getStack(ctx, c, name, id)
-		switch {
-		case err != nil:
-			return "", false, err
-		case st.Status == "CREATE_FAILED":
-			return "", false, fmt.Errorf("%s: %s", st.Status, st.StatusReason)
-		}
-		return st.Status, st.Status == "CREATE_COMPLETE", nil
-	})
+	st, err := waitStackCreated(ctx, c, name, id, 2*s.o.Timeout)
 	if err != nil {
 		return "", err
 	}

@@ -3,6 +3,7 @@ package openstack
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 )
@@ -52,6 +53,24 @@ func createStackWith(ctx context.Context, c *gophercloud.ServiceClient, name, te
 		return "", fmt.Errorf("create stack %s: %w", name, err)
 	}
 	return out.Stack.ID, nil
+}
+
+// waitStackCreated polls a stack until CREATE_COMPLETE and returns it; a
+// CREATE_FAILED stack is an error with Heat's reason.
+func waitStackCreated(ctx context.Context, c *gophercloud.ServiceClient, name, id string, timeout time.Duration) (*heatStack, error) {
+	var st *heatStack
+	err := poll(ctx, timeout, pollInterval, func(ctx context.Context) (string, bool, error) {
+		var err error
+		st, err = getStack(ctx, c, name, id)
+		switch {
+		case err != nil:
+			return "", false, err
+		case st.Status == "CREATE_FAILED":
+			return "", false, fmt.Errorf("%s: %s", st.Status, st.StatusReason)
+		}
+		return st.Status, st.Status == "CREATE_COMPLETE", nil
+	})
+	return st, err
 }
 
 func getStack(ctx context.Context, c *gophercloud.ServiceClient, name, id string) (*heatStack, error) {

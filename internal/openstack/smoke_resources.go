@@ -94,17 +94,7 @@ func (s *smoke) stackComplete(ctx context.Context) (string, error) {
 		return "", err
 	}
 	s.track(resource{kind: kindStack, id: id, name: name})
-	err = poll(ctx, s.o.Timeout, pollInterval, func(ctx context.Context) (string, bool, error) {
-		st, err := getStack(ctx, c, name, id)
-		switch {
-		case err != nil:
-			return "", false, err
-		case st.Status == "CREATE_FAILED":
-			return "", false, fmt.Errorf("%s: %s", st.Status, st.StatusReason)
-		}
-		return st.Status, st.Status == "CREATE_COMPLETE", nil
-	})
-	if err != nil {
+	if _, err := waitStackCreated(ctx, c, name, id, s.o.Timeout); err != nil {
 		return "", err
 	}
 	return "OS::Heat::RandomString stack " + name, nil
