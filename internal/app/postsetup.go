@@ -177,21 +177,23 @@ func GuestImageSpec(path string) openstack.ImageSpec {
 }
 
 // postSetupImages is the images post-setup uploads: the test guest, its
-// disk copied out of the podman image `mage images` builds into a file in
-// the data directory, which done removes. Without that podman image the
-// guest is left out with a message (`mage images` builds it), not an
-// error: the rest of post-setup still stands.
+// disk copied out of the podman image `mage images` builds into a
+// directory of its own in the data directory (beside the cloud's data,
+// not in /tmp), which done removes, so purge finds nothing it did not
+// record. Without that podman image the guest is left out with a message
+// (`mage images` builds it), not an error: the rest of post-setup stands.
 func (a *App) postSetupImages(ctx context.Context, cfg *config.Config) (specs []openstack.ImageSpec, done func(), err error) {
-	dir := filepath.Join(a.path(cfg.Get("HOTSTACK_DATA_DIR")), "images")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, err := os.MkdirTemp(a.path(cfg.Get("HOTSTACK_DATA_DIR")), ".post-setup-")
+	if err != nil {
 		return nil, nil, err
 	}
+	done = func() { _ = os.RemoveAll(dir) }
 	file := filepath.Join(dir, guest.GlanceName+".img")
 	if err := guest.Extract(ctx, a.o.Runner, guest.Image, file); err != nil {
 		fmt.Fprintf(a.o.Stdout, "skipped  image %s: %v (mage images builds it)\n", guest.GlanceName, err)
-		return nil, func() {}, nil
+		return nil, done, nil
 	}
 	spec := GuestImageSpec(file)
 	spec.Replace = true
-	return []openstack.ImageSpec{spec}, func() { _ = os.Remove(file) }, nil
+	return []openstack.ImageSpec{spec}, done, nil
 }
