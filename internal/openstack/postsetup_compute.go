@@ -52,13 +52,9 @@ func flavorDiff(f flavors.Flavor, spec FlavorSpec) string {
 // their own copy of their flavor; HotStack names flavors, not IDs).
 func (p *postSetup) ensureFlavors(ctx context.Context) error {
 	c := p.admin.compute
-	pages, err := flavors.ListDetail(c, flavors.ListOpts{AccessType: flavors.AllAccess}).AllPages(ctx)
+	all, err := allFlavors(ctx, c)
 	if err != nil {
-		return fmt.Errorf("list flavors: %w", err)
-	}
-	all, err := flavors.ExtractFlavors(pages)
-	if err != nil {
-		return fmt.Errorf("read flavors: %w", err)
+		return err
 	}
 	byName := map[string]flavors.Flavor{}
 	for _, f := range all {

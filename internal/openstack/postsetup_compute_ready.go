@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/hypervisors"
 )
 
 // computeReadyWait bounds the wait for nova-compute to be able to take a
@@ -24,13 +22,9 @@ func (p *postSetup) ensureComputeReady(ctx context.Context) error {
 	start := time.Now()
 	found := ""
 	err := poll(ctx, computeReadyWait, 2*time.Second, func(ctx context.Context) (string, bool, error) {
-		pages, err := hypervisors.List(p.admin.compute, nil).AllPages(ctx)
+		all, err := allHypervisors(ctx, p.admin.compute)
 		if err != nil {
-			return "", false, fmt.Errorf("list hypervisors: %w", err)
-		}
-		all, err := hypervisors.ExtractHypervisors(pages)
-		if err != nil {
-			return "", false, fmt.Errorf("list hypervisors: %w", err)
+			return "", false, err
 		}
 		var states []string
 		for _, h := range all {

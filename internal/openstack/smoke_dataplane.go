@@ -9,11 +9,11 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
@@ -95,10 +95,12 @@ func (s *smoke) guestReady(ctx context.Context) (string, error) {
 	if len(imgs) == 0 || imgs[0].Status != images.ImageStatusActive {
 		return "", fmt.Errorf("no active image %q%s", s.o.GuestImage, hint)
 	}
-	if _, err := flavors.Get(ctx, s.clients.compute, s.o.Flavor).Extract(); err != nil {
-		if id, ferr := flavorIDByName(ctx, s.clients.compute, s.o.Flavor); ferr != nil || id == "" {
-			return "", fmt.Errorf("no flavor %q%s", s.o.Flavor, hint)
-		}
+	all, err := allFlavors(ctx, s.clients.compute)
+	if err != nil {
+		return "", err
+	}
+	if !slices.ContainsFunc(all, func(f flavors.Flavor) bool { return f.Name == s.o.Flavor }) {
+		return "", fmt.Errorf("no flavor %q%s", s.o.Flavor, hint)
 	}
 	npages, err := networks.List(s.clients.network, networks.ListOpts{Name: s.o.PublicNetwork}).AllPages(ctx)
 	if err != nil {
@@ -112,23 +114,6 @@ func (s *smoke) guestReady(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("no network %q%s", s.o.PublicNetwork, hint)
 	}
 	return fmt.Sprintf("image %s (%s), flavor %s, network %s", s.o.GuestImage, sizeMiB(imgs[0].SizeBytes), s.o.Flavor, s.o.PublicNetwork), nil
-}
-
-func flavorIDByName(ctx context.Context, c *gophercloud.ServiceClient, name string) (string, error) {
-	pages, err := flavors.ListDetail(c, flavors.ListOpts{AccessType: flavors.AllAccess}).AllPages(ctx)
-	if err != nil {
-		return "", err
-	}
-	all, err := flavors.ExtractFlavors(pages)
-	if err != nil {
-		return "", err
-	}
-	for _, f := range all {
-		if f.Name == name {
-			return f.ID, nil
-		}
-	}
-	return "", nil
 }
 
 func sizeMiB(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

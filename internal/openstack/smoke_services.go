@@ -8,7 +8,6 @@ import (
 	"time"
 
 	volumeservices "github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/services"
-	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/hypervisors"
 	computeservices "github.com/gophercloud/gophercloud/v2/openstack/compute/v2/services"
 )
 
@@ -103,13 +102,9 @@ func (s *smoke) hypervisorListed(ctx context.Context) (string, error) {
 	c := s.clients.compute
 	var found string
 	err := poll(ctx, s.o.Timeout, pollInterval, func(ctx context.Context) (string, bool, error) {
-		pages, err := hypervisors.List(c, nil).AllPages(ctx)
+		all, err := allHypervisors(ctx, c)
 		if err != nil {
-			return "", false, fmt.Errorf("list hypervisors: %w", err)
-		}
-		all, err := hypervisors.ExtractHypervisors(pages)
-		if err != nil {
-			return "", false, fmt.Errorf("list hypervisors: %w", err)
+			return "", false, err
 		}
 		for _, h := range all {
 			if h.State == "" || h.State == "up" {
