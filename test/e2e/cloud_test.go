@@ -65,7 +65,10 @@ func TestRealCloud(t *testing.T) {
 		out, took, err := c.Mage(egress, "smoke")
 		t.Logf("%s: mage smoke %s:\n%s", name, took.Round(100*time.Millisecond), out)
 		if err != nil {
-			t.Fatalf("%s: mage smoke failed: %v\n%s", name, err, c.journalTails(t))
+			// The journal first and the failed checks last: a CI report
+			// shows only the tail, and the failure must be in it.
+			t.Fatalf("%s: mage smoke failed: %v\n%s\n--- the smoke's failed checks:\n%s",
+				name, err, c.journalTails(t), failedChecks(out))
 		}
 	}
 
@@ -165,4 +168,19 @@ done`
 func (s *Stack) journalTails(t *testing.T) string {
 	out, _ := s.Exec("journalctl", "--no-pager", "-n", "300", "-u", "hotstack-os*")
 	return out
+}
+
+// failedChecks is the FAIL lines of a smoke's output, or its tail when
+// it failed before any check ran.
+func failedChecks(out string) string {
+	var failed []string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "FAIL") {
+			failed = append(failed, line)
+		}
+	}
+	if len(failed) == 0 {
+		return tail(out, 20)
+	}
+	return strings.Join(failed, "\n")
 }
