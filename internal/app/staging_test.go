@@ -220,6 +220,10 @@ func TestPurgeDeletesOnlyWhatHotstackCreated(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(root, "var/lib/hotstack-os/mysql/ibdata1"), "database") // container data
 	writeFile(t, filepath.Join(root, "var/lib/hotstack-os/notes.txt"), "operator's")   // not ours
+	// Deleted by hand: purge forgets it and does not claim to purge it.
+	if err := os.RemoveAll(filepath.Join(root, "var/lib/hotstack-os/rabbitmq")); err != nil {
+		t.Fatal(err)
+	}
 
 	h.o.Purge = true
 	h.rebuild()
@@ -244,10 +248,45 @@ func TestPurgeDeletesOnlyWhatHotstackCreated(t *testing.T) {
 	for _, want := range []string{
 		"kept /var/lib/hotstack-os: it holds notes.txt, which hotstack-os did not create",
 		"refusing to delete /srv/nfs: hotstack-os did not create it",
+		`"path":"/var/lib/hotstack-os/rabbitmq","message":"forgot data directory: it no longer exists"`,
 	} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("purge did not say %q:\n%s", want, logs)
 		}
+	}
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, "purged") && strings.Contains(line, "rabbitmq") {
+			t.Errorf("purge claims to have purged a directory that was gone: %s", line)
+		}
+	}
+}
+
+// TestUninstallSaysWhatItKept: without purge, uninstall names the data it
+// kept with its size and the command that removes it; status afterwards
+// says that nothing is installed instead of listing dead services.
+func TestUninstallSaysWhatItKept(t *testing.T) {
+	staging(t)
+	ctx := context.Background()
+	h := newHarness(t, secretEnv)
+	h.install()
+	if err := h.app.InfraSetup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(h.o.Root, "var/lib/hotstack-os/mysql/ibdata1"), strings.Repeat("x", 3<<20))
+	h.logs.Reset()
+	if err := h.app.Uninstall(ctx); err != nil {
+		t.Fatal(err)
+	}
+	logs := h.logs.String()
+	for _, want := range []string{"kept the data in /var/lib/hotstack-os (3.0 MiB)", "HOTSTACK_PURGE=1 mage uninstall"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("uninstall did not say %q:\n%s", want, logs)
+		}
+	}
+	err := h.app.Status(ctx)
+	var exit *ExitError
+	if !errors.As(err, &exit) || exit.Code != ExitFailure || !strings.Contains(err.Error(), "not installed") || !strings.Contains(err.Error(), "mage up") {
+		t.Fatalf("status after uninstall: %v", err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/hotstack-os/hotstack-os/internal/install"
 	"github.com/hotstack-os/hotstack-os/internal/systemd"
 	"github.com/hotstack-os/hotstack-os/stack"
 	"github.com/hotstack-os/hotstack-os/tasks"
@@ -41,6 +42,11 @@ type ServiceStatus struct {
 // when every service is active and healthy. HOTSTACK_OUTPUT=json prints
 // JSON for scripts.
 func (a *App) Status(ctx context.Context) error {
+	// Nothing installed is its own answer, not 23 dead rows.
+	manifest := a.o.Paths.ManifestFile()
+	if paths, err := install.ReadManifest(a.o.Root, manifest); err == nil && len(paths) == 0 {
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("status: hotstack-os is not installed (%s lists nothing); `mage up` installs and starts it", manifest)}
+	}
 	b, closeBus, err := a.backend(ctx)
 	if err != nil {
 		return err

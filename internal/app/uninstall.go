@@ -3,9 +3,13 @@ package app
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/hotstack-os/hotstack-os/config"
+	"github.com/hotstack-os/hotstack-os/internal/host"
 	"github.com/hotstack-os/hotstack-os/internal/install"
 	"github.com/hotstack-os/hotstack-os/stack"
 )
@@ -42,6 +46,7 @@ func (a *App) Uninstall(ctx context.Context) error {
 		dataDirs = a.host(cfg).DataDirs()
 	}
 	if o.Live() && len(paths) > 0 {
+		o.Log.Info().Msgf("uninstall: stopping %s and its %d services", stack.TargetName, len(o.Stack.Services()))
 		if err := a.stopAndDisable(ctx); err != nil {
 			return err
 		}
@@ -55,13 +60,68 @@ func (a *App) Uninstall(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	o.Log.Info().Msgf("uninstall: removed %d file(s)", len(removed))
+	o.Log.Info().Msgf("uninstall: removed %d file(s): units, configuration, secrets and the helper", len(removed))
 	if o.Live() && len(removed) > 0 {
 		if err := a.reload(ctx); err != nil {
 			return err
 		}
 	}
+	if !o.Purge {
+		a.sayKept()
+	}
 	return nil
+}
+
+// sayKept tells what an uninstall without purge left on the host, and how
+// to remove it.
+func (a *App) sayKept() {
+	cfg, err := a.installedConfig()
+	if err != nil {
+		return
+	}
+	var kept []string
+	dir := cfg.Get("HOTSTACK_DATA_DIR")
+	if size, err := treeSize(install.Rooted(a.o.Root, dir)); err == nil {
+		kept = append(kept, fmt.Sprintf("the data in %s (%s)", dir, humanBytes(size)))
+	}
+	if a.o.Live() {
+		kept = append(kept, "the Open vSwitch bridges "+host.IntegrationBridge+" and "+host.ExternalBridge, "the podman network "+host.NetworkName, "the containers' images")
+	}
+	if len(kept) == 0 {
+		return
+	}
+	a.o.Log.Info().Msgf("uninstall: kept %s; `HOTSTACK_PURGE=1 mage uninstall` removes all but the images (`podman rmi` those)", strings.Join(kept, ", "))
+}
+
+// treeSize is the bytes of the regular files under dir.
+func treeSize(dir string) (int64, error) {
+	var size int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				size += info.Size()
+			}
+		}
+		return nil
+	})
+	return size, err
+}
+
+// humanBytes is n in the largest unit that keeps it at least 1.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // installedConfig is the config the stack was installed with, or else the

@@ -211,6 +211,14 @@ func Remove(root, manifest, recordPath string, purge bool, dataDirs []string, lo
 	}
 	if purge {
 		for _, p := range rec.Paths(record.Data) {
+			// An entry whose directory is gone (deleted by hand, or left
+			// from an earlier HOTSTACK_DATA_DIR) is forgotten, not
+			// reported as purged.
+			if _, err := os.Lstat(Rooted(root, p)); errors.Is(err, fs.ErrNotExist) {
+				rec.Remove(p)
+				log.Info().Str("path", p).Msg("forgot data directory: it no longer exists")
+				continue
+			}
 			if err := removeTree(Rooted(root, p)); err != nil {
 				return removed, err
 			}
