@@ -68,7 +68,7 @@ func TestBadInput(t *testing.T) {
 		{"syntax", "just words\n", ".env:1: expected KEY=VALUE"},
 		{"unclosed quote", "DB_PASSWORD=\"abc\n", `.env:1: DB_PASSWORD: opening " has no closing "`},
 		{"bool", "DEBUG_LOGGING=yes\n", ".env:1: DEBUG_LOGGING: \"yes\" must be true or false"},
-		{"datapath", "OVS_DATAPATH_TYPE=dpdk\n", "must be one of system, netdev"},
+		{"datapath", "OVS_DATAPATH_TYPE=dpdk\n", "must be one of auto, system, netdev"},
 		{"vlan syntax", "NEUTRON_VLAN_RANGES=100-200\n", `.env:1: NEUTRON_VLAN_RANGES: "100-200": "100-200" is not provider:MIN:MAX`},
 		{"vlan physnet", "NEUTRON_VLAN_RANGES=physnet1:100:200\n", `names physical network "physnet1"`},
 		{"vlan order", "NEUTRON_VLAN_RANGES=provider:300:200\n", "starts after it ends"},

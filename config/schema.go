@@ -84,7 +84,7 @@ func BaseKeys() Schema {
 		{Name: "GLOBAL_PHYSNET_MTU", Kind: Int, Default: "1500", Min: 1280, Max: 9216, Group: "Networks", Doc: "MTU requested for the hot-int and hot-ex bridge interfaces."},
 		{Name: "PATH_MTU", Kind: Int, Default: "0", Min: 0, Max: 9216, Optional: true, Group: "Networks", Doc: "MTU of the underlay that tenant (geneve) networks are carried over (neutron's path_mtu); 0 means GLOBAL_PHYSNET_MTU."},
 		{Name: "NEUTRON_VLAN_RANGES", Kind: VLANRanges, Default: "provider:100:200", Optional: true, Group: "Networks", Doc: "VLAN IDs tenant and provider VLAN networks may use on the provider physical network (neutron's network_vlan_ranges), as provider:MIN:MAX, comma-separated."},
-		{Name: "OVS_DATAPATH_TYPE", Kind: Enum, Default: "system", Choices: []string{"system", "netdev"}, Optional: true, Group: "Networks", Doc: "Open vSwitch datapath of the bridges: system (kernel module) or netdev (userspace, for hosts without the openvswitch module)."},
+		{Name: "OVS_DATAPATH_TYPE", Kind: Enum, Default: "auto", Choices: []string{"auto", "system", "netdev"}, Optional: true, Group: "Networks", Doc: "Open vSwitch datapath of the bridges: system (the openvswitch kernel module), netdev (userspace), or auto: system where the kernel has the module, else netdev (setup says so)."},
 
 		{Name: "MARIADB_IP", Kind: ServiceIP, Default: "172.31.0.3", Group: "Service addresses", Doc: "MariaDB."},
 		{Name: "RABBITMQ_IP", Kind: ServiceIP, Default: "172.31.0.4", Group: "Service addresses", Doc: "RabbitMQ."},

@@ -94,6 +94,7 @@ func (h *Host) ovsAnswers(ctx context.Context) error {
 
 // bridgeDiff is how a bridge differs from what setup wants.
 type bridgeDiff struct {
+	datapath                string // the one the bridge should have
 	missing                 bool
 	wrongDatapath, wrongMTU bool
 	curDatapath, curMTU     string
@@ -113,9 +114,9 @@ func (v *vswitch) hasBridge(bridge string) (bool, error) {
 func (v *vswitch) diffBridge(bridge, datapath string, mtu int) (bridgeDiff, error) {
 	exists, err := v.hasBridge(bridge)
 	if err != nil || !exists {
-		return bridgeDiff{missing: true}, err
+		return bridgeDiff{datapath: datapath, missing: true}, err
 	}
-	var d bridgeDiff
+	d := bridgeDiff{datapath: datapath}
 	cur, err := v.vsctl("get", "bridge", bridge, "datapath_type")
 	if err != nil {
 		return d, fmt.Errorf("read datapath of %s: %w", bridge, err)

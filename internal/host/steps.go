@@ -47,7 +47,20 @@ func (h *Host) SetupSteps() []step.Step {
 	provider := netip.MustParsePrefix(cfg.Get("PROVIDER_NETWORK"))
 	brex := netip.PrefixFrom(netip.MustParseAddr(cfg.Get("BREX_IP")), provider.Bits())
 	containerNet := netip.MustParsePrefix(cfg.Get("CONTAINER_NETWORK"))
-	datapath, mtu := cfg.Get("OVS_DATAPATH_TYPE"), cfg.Int("GLOBAL_PHYSNET_MTU")
+	mtu := cfg.Int("GLOBAL_PHYSNET_MTU")
+	// Resolved once, by the first bridge step that needs it: the steps
+	// run in order, and auto's fallback is said once.
+	var resolved string
+	datapath := func(ctx context.Context) (string, error) {
+		if resolved == "" {
+			d, err := h.resolveDatapath(ctx, cfg.Get("OVS_DATAPATH_TYPE"))
+			if err != nil {
+				return "", err
+			}
+			resolved = d
+		}
+		return resolved, nil
+	}
 
 	var steps []step.Step
 	if h.systemSteps() {
@@ -107,22 +120,26 @@ func hostChange(action, target, detail string) *step.Change {
 	return &step.Change{Section: step.Host, Action: action, Target: target, Detail: detail}
 }
 
-func (h *Host) bridgeStep(bridge, datapath string, mtu int) step.Step {
+func (h *Host) bridgeStep(bridge string, datapath func(context.Context) (string, error), mtu int) step.Step {
 	return observe("bridge "+bridge,
 		func(ctx context.Context) (bridgeDiff, error) {
-			return newVSwitch(ctx, h.Runner).diffBridge(bridge, datapath, mtu)
+			dp, err := datapath(ctx)
+			if err != nil {
+				return bridgeDiff{}, err
+			}
+			return newVSwitch(ctx, h.Runner).diffBridge(bridge, dp, mtu)
 		},
 		func(d bridgeDiff) *step.Change {
 			switch {
 			case d.missing:
-				return hostChange("create", "bridge "+bridge, fmt.Sprintf("datapath %s, mtu_request %d", datapath, mtu))
+				return hostChange("create", "bridge "+bridge, fmt.Sprintf("datapath %s, mtu_request %d", d.datapath, mtu))
 			case d.wrongDatapath || d.wrongMTU:
-				return hostChange("update", "bridge "+bridge, fmt.Sprintf("datapath %s -> %s, mtu_request %s -> %d", d.curDatapath, datapath, d.curMTU, mtu))
+				return hostChange("update", "bridge "+bridge, fmt.Sprintf("datapath %s -> %s, mtu_request %s -> %d", d.curDatapath, d.datapath, d.curMTU, mtu))
 			}
 			return nil
 		},
 		func(ctx context.Context, d bridgeDiff) error {
-			return newVSwitch(ctx, h.Runner).fixBridge(bridge, datapath, mtu, d)
+			return newVSwitch(ctx, h.Runner).fixBridge(bridge, d.datapath, mtu, d)
 		})
 }
 
