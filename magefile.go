@@ -75,3 +75,6 @@ func PostSetup() error { return app.Run(hotstack, (*app.App).PostSetup) }
 
 // Images builds every image the units name from Debian 12's packages; unchanged recipes are kept.
 func Images() error { return app.Run(hotstack, (*app.App).Images) }
+
+// Doctor reports each host prerequisite (root, systemd, Go, packages, Open vSwitch, libvirt, cgroups, KVM, memory, disk) with the fix for what is missing.
+func Doctor() error { return app.Run(hotstack, (*app.App).Doctor) }

@@ -69,13 +69,52 @@ func (a *App) Up(ctx context.Context) error {
 	if err := a.upStack(ctx); err != nil {
 		return err
 	}
-	if !a.o.Live() || !a.o.PostSetup {
+	if !a.o.Live() {
 		return nil
 	}
-	// The cloud is up; post-setup makes it ready for HotStack (networks,
-	// flavors, credentials, the test guest) and waits until it can boot a
-	// server.
-	return a.PostSetup(ctx)
+	if a.o.PostSetup {
+		// The cloud is up; post-setup makes it ready for HotStack
+		// (networks, flavors, credentials, the test guest) and waits
+		// until it can boot a server.
+		if err := a.PostSetup(ctx); err != nil {
+			return err
+		}
+	}
+	a.sayHowToUse()
+	return nil
+}
+
+// sayHowToUse ends up with what a user types next, and where the
+// credentials are: clouds.yaml once post-setup wrote it, else the admin
+// login by hand.
+func (a *App) sayHowToUse() {
+	out := a.o.Stdout
+	dir := a.o.Paths.ConfigDir
+	if _, err := os.Stat(a.path(CloudsYAML)); err == nil {
+		fmt.Fprintf(out, `
+The cloud is ready. Use it:
+  export OS_CLOUD=hotstack-os      # the hotstack project; hotstack-os-admin is the admin
+  openstack server list            # needs python3-openstackclient
+  go run mage.go smoke             # proves it: the APIs, then two guests over SSH
+Credentials: %s (both clouds), %s/%s (HotStack's), %s/%s.
+`, CloudsYAML, dir, cloudSecretFile, dir, userPasswordFile)
+		return
+	}
+	fmt.Fprintf(out, `
+The cloud is up (post-setup did not run: `+"`go run mage.go postsetup`"+` writes %s). The admin login:
+  export OS_AUTH_URL=%s OS_IDENTITY_API_VERSION=3 OS_REGION_NAME=%s
+  export OS_USERNAME=admin OS_PROJECT_NAME=admin OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default
+  export OS_PASSWORD=...           # KEYSTONE_ADMIN_PASSWORD in .env
+`, CloudsYAML, PublicAuthURL, a.regionName())
+}
+
+// regionName is REGION_NAME from .env, or its default when .env does not
+// load.
+func (a *App) regionName() string {
+	if cfg, err := a.config(); err == nil {
+		return cfg.Get("REGION_NAME")
+	}
+	return "RegionOne"
 }
 
 // upStack is up without post-setup: the stack converged and healthy.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -250,5 +251,29 @@ func TestUpStopsOnMissingImages(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(h.o.Root); len(entries) != 0 || len(h.mgr.Calls()) != 0 {
 		t.Fatalf("up wrote or started despite a missing image: %v", h.mgr.Calls())
+	}
+}
+
+// TestUpSaysHowToUseTheCloud: up's last words are the commands a user
+// types next: the clouds.yaml entry once post-setup wrote it, else the
+// whole admin login, domains included (openstackclient refuses a login
+// without them).
+func TestUpSaysHowToUseTheCloud(t *testing.T) {
+	h := newHarness(t, secretEnv+"REGION_NAME=RegionTwo\n")
+	h.app.sayHowToUse()
+	out := h.out.String()
+	for _, want := range []string{"go run mage.go postsetup", "OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default", "OS_REGION_NAME=RegionTwo", "KEYSTONE_ADMIN_PASSWORD"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("without clouds.yaml, up did not say %q:\n%s", want, out)
+		}
+	}
+	writeFile(t, filepath.Join(h.o.Root, CloudsYAML), "clouds: {}\n")
+	h.out.Reset()
+	h.app.sayHowToUse()
+	out = h.out.String()
+	for _, want := range []string{"export OS_CLOUD=hotstack-os", "openstack server list", "mage.go smoke", "/etc/hotstack-os/cloud-secret.yaml"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("with clouds.yaml, up did not say %q:\n%s", want, out)
+		}
 	}
 }

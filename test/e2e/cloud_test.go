@@ -68,6 +68,9 @@ func TestRealCloud(t *testing.T) {
 			t.Fatalf("%s: mage up: %v\n%s", name, err, tail(out, 80))
 		}
 		t.Logf("%s: mage up %s: %s", name, took.Round(100*time.Millisecond), upSummary(out))
+		if !strings.Contains(out, "export OS_CLOUD=hotstack-os") {
+			t.Errorf("%s: up did not end by saying how to use the cloud:\n%s", name, tail(out, 10))
+		}
 	}
 	smoke := func(t *testing.T, name string) {
 		out, took, err := c.Mage(egress, "smoke")
