@@ -12,6 +12,7 @@ import (
 
 func TestStatusOfAHealthyStack(t *testing.T) {
 	h := newHarness(t, secretEnv)
+	h.install() // status of an installed stack
 	h.setAll(true)
 	if err := h.app.Status(context.Background()); err != nil {
 		t.Fatalf("status: %v", err)
@@ -24,6 +25,7 @@ func TestStatusOfAHealthyStack(t *testing.T) {
 
 func TestStatusJSONAndExitCode(t *testing.T) {
 	h := newHarness(t, secretEnv)
+	h.install() // status of an installed stack
 	h.o.JSONOutput = true
 	h.rebuild()
 	h.setAll(true)
@@ -60,6 +62,7 @@ func TestStatusJSONAndExitCode(t *testing.T) {
 // last line it logged.
 func TestStatusShowsARetryingService(t *testing.T) {
 	h := newHarness(t, secretEnv)
+	h.install() // status of an installed stack
 	h.setAll(true)
 	unit := stack.UnitName("keystone")
 	h.mgr.Units[unit] = systemd.UnitState{Name: unit, Load: "loaded", Active: "activating", Sub: "auto-restart",
