@@ -169,7 +169,49 @@ func (c *Container) SecretsWithout(project string, drop []string, configs ...str
 		}
 		c.conf.Parse(out)
 	}
-	return nil
+	return c.plainLogging(project, dir, gid)
+}
+
+// plainLogging points the project's oslo.log at a logging configuration
+// that writes plain lines to stdout. Left to itself, oslo.log logs to
+// stdout through its ColorHandler, which ends every line with a terminal
+// colour reset (ESC[00m) even when stdout is the journal.
+func (c *Container) plainLogging(project, confDir string, gid int) error {
+	file := filepath.Join("/etc", project, "hotstack-os-logging.conf")
+	if err := writeFile(file, LoggingConf(c.conf.Get("DEFAULT", "debug") == "true"), 0o644, gid); err != nil {
+		return err
+	}
+	return c.Fragment(project, "zz-logging.conf", "[DEFAULT]\nlog_config_append = "+file+"\n")
+}
+
+// quietLoggers are oslo.log's default_log_levels above INFO: with
+// log_config_append oslo.log no longer applies them itself.
+var quietLoggers = []string{"amqp", "amqplib", "sqlalchemy", "iso8601", "urllib3.connectionpool", "urllib3.util.retry",
+	"requests.packages.urllib3.connectionpool", "websocket", "keystonemiddleware", "routes.middleware", "stevedore",
+	"taskflow", "keystoneauth"}
+
+// LoggingConf is a Python logging configuration (logging.config.fileConfig)
+// with oslo.log's own formatter, its request context and format options
+// included, on a plain stream handler to stdout.
+func LoggingConf(debug bool) string {
+	level := "INFO"
+	if debug {
+		level = "DEBUG"
+	}
+	var b strings.Builder
+	keys := []string{"root"}
+	for i := range quietLoggers {
+		keys = append(keys, fmt.Sprintf("quiet%d", i))
+	}
+	fmt.Fprintf(&b, "# Written by hotstack-os at the container's start.\n[loggers]\nkeys = %s\n\n", strings.Join(keys, ", "))
+	b.WriteString("[handlers]\nkeys = stdout\n\n[formatters]\nkeys = context\n\n")
+	fmt.Fprintf(&b, "[logger_root]\nlevel = %s\nhandlers = stdout\n\n", level)
+	for i, name := range quietLoggers {
+		fmt.Fprintf(&b, "[logger_quiet%d]\nqualname = %s\nlevel = WARNING\nhandlers =\n\n", i, name)
+	}
+	b.WriteString("[handler_stdout]\nclass = StreamHandler\nargs = (sys.stdout,)\nformatter = context\n\n")
+	b.WriteString("[formatter_context]\nclass = oslo_log.formatters.ContextFormatter\ndatefmt = %Y-%m-%d %H:%M:%S\n")
+	return b.String()
 }
 
 // dropSections removes the named sections from an ini text.

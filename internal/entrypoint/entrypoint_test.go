@@ -225,3 +225,21 @@ func TestCellUUIDReadsListCells(t *testing.T) {
 		t.Errorf("empty table: %q", got)
 	}
 }
+
+// TestLoggingConf: the logging configuration every OpenStack service gets
+// writes to stdout through oslo.log's formatter (no colour handler), at
+// the level DEBUG_LOGGING asks, with oslo.log's quiet libraries kept quiet.
+func TestLoggingConf(t *testing.T) {
+	for _, debug := range []bool{false, true} {
+		conf := LoggingConf(debug)
+		want := map[bool]string{false: "[logger_root]\nlevel = INFO\nhandlers = stdout\n", true: "[logger_root]\nlevel = DEBUG\nhandlers = stdout\n"}[debug]
+		for _, s := range []string{want, "class = StreamHandler\nargs = (sys.stdout,)", "class = oslo_log.formatters.ContextFormatter", "qualname = amqp\nlevel = WARNING"} {
+			if !strings.Contains(conf, s) {
+				t.Errorf("LoggingConf(%v) lacks %q:\n%s", debug, s, conf)
+			}
+		}
+		if strings.Contains(conf, "Color") {
+			t.Errorf("LoggingConf(%v) uses a colour handler", debug)
+		}
+	}
+}

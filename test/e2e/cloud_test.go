@@ -92,6 +92,15 @@ func TestRealCloud(t *testing.T) {
 		}
 	})
 	// up ran post-setup: a second one finds everything in place.
+	// The journal reads cleanly: no terminal colour codes (oslo.log's
+	// colour handler ends every line with one) and no keystone warning on
+	// every login.
+	step(t, "service logs read cleanly", func(t *testing.T) {
+		out := c.MustExec(t, "sh", "-c", `journalctl --no-pager -o cat -u 'hotstack-os-*' | grep -m 3 -e "$(printf '\033')" -e 'Truncating password' || true`)
+		if strings.TrimSpace(out) != "" {
+			t.Errorf("the journal has colour codes or bcrypt warnings:\n%q", out)
+		}
+	})
 	step(t, "post-setup again changes nothing", func(t *testing.T) {
 		out := c.MustMage(t, nil, "postsetup")
 		if !strings.Contains(out, "post-setup: 0 created") || strings.Contains(out, "updated") {
