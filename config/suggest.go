@@ -1,11 +1,16 @@
 package config
 
+import "strings"
+
 // closest returns the schema key nearest to name by edit distance, when it
 // is near enough to be a plausible typo.
 func closest(name string, s Schema) string {
 	best, bestD := "", 1<<30
+	// Case does not count: keys are upper case, and keystone_admin_password
+	// is a typo of KEYSTONE_ADMIN_PASSWORD, not another key.
+	upper := strings.ToUpper(name)
 	for _, k := range s {
-		if d := levenshtein(name, k.Name); d < bestD {
+		if d := levenshtein(upper, k.Name); d < bestD {
 			best, bestD = k.Name, d
 		}
 	}

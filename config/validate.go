@@ -147,7 +147,17 @@ func (c *Config) validate(opt Options) []*Error {
 			case dynamic.Contains(a):
 				bad(k.Name, "%s is inside %s, the top quarter of CONTAINER_NETWORK that podman hands to containers without a fixed address; pick an address below %s", a, dynamic, dynamic.Addr())
 			case owner[a] != "":
-				bad(k.Name, "%s is already used by %s", a, owner[a])
+				// Blame the key the operator wrote, not the one left at
+				// its default: the written line is the one to change.
+				blamed, other := k.Name, owner[a]
+				if c.lines[blamed] == 0 && c.lines[other] != 0 {
+					blamed, other = other, blamed
+				}
+				if c.lines[other] == 0 {
+					bad(blamed, "%s is already used by %s (its default)", a, other)
+				} else {
+					bad(blamed, "%s is already used by %s", a, other)
+				}
 			default:
 				owner[a] = k.Name
 			}
