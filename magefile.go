@@ -44,6 +44,16 @@ func (Infra) Cleanup() error { return app.Run(hotstack, (*app.App).InfraCleanup)
 func Installed() error { return app.Run(hotstack, (*app.App).Installed) }
 
 // Up converges: builds missing images, installs what changed, sets up the host, restarts what changed, starts the rest.
+//
+// Needs (mage doctor checks each): root; systemd as PID 1; Go 1.26 (go.dev/dl, Debian 12's is 1.19);
+// apt-get install podman mmdebstrap openvswitch-switch nfs-kernel-server libvirt-daemon-system
+// qemu-system-x86 ovmf nftables. KVM is optional (guests are emulated without it).
+//
+// Settings: .env (cp .env.example .env; every key is in the README's Configuration table), and the
+// switches HOTSTACK_ENV (another .env file), HOTSTACK_POST_SETUP=0 (skip post-setup),
+// HOTSTACK_STRICT_LAYERS=1 (start layer by layer), HOTSTACK_FORCE_IMAGES=1 (rebuild images).
+//
+// Ends with post-setup and how to use the cloud: export OS_CLOUD=hotstack-os; openstack server list.
 func Up() error {
 	mg.Deps(imagesMissing)
 	return app.Run(hotstack, (*app.App).Up)
