@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"golang.org/x/crypto/ssh"
@@ -146,7 +147,7 @@ func (s *smoke) dataStack(ctx context.Context) (string, error) {
 	s.dp.stackID, s.dp.stackName = id, name
 	st, err := waitStackCreated(ctx, c, name, id, 2*s.o.Timeout)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w; %s", err, unfinishedResources(ctx, c, name, id))
 	}
 	out := st.outputs()
 	s.dp.serverA, s.dp.serverB, s.dp.fipA, s.dp.fipB = out["server_a"], out["server_b"], out["fip_a"], out["fip_b"]
@@ -168,7 +169,7 @@ func (s *smoke) pingFloatingIPs(ctx context.Context) (string, error) {
 			}
 			return "", true, nil
 		}); err != nil {
-			return "", fmt.Errorf("%s: %w", ip, err)
+			return "", fmt.Errorf("%s: %w; %s", ip, err, s.guestDiagnosis(ctx))
 		}
 		out = append(out, fmt.Sprintf("%s after %s", ip, formatDuration(time.Since(start))))
 	}
@@ -188,7 +189,7 @@ func (s *smoke) sshBoth(ctx context.Context) (string, error) {
 			}
 			return "SSH answers, boot not finished", strings.Contains(out, "booted"), nil
 		}); err != nil {
-			return "", fmt.Errorf("%s: %w", ip, err)
+			return "", fmt.Errorf("%s: %w; %s", ip, err, s.guestDiagnosis(ctx))
 		}
 		out = append(out, fmt.Sprintf("root@%s after %s", ip, formatDuration(time.Since(start))))
 	}
@@ -381,4 +382,25 @@ func (st *heatStack) outputs() map[string]string {
 		out[o.Key] = fmt.Sprint(o.Value)
 	}
 	return out
+}
+
+// guestDiagnosis says what nova knows of the stack's servers when a guest
+// does not answer: each one's status and the last lines of its console.
+func (s *smoke) guestDiagnosis(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	var parts []string
+	for _, g := range []struct{ name, id string }{{"server A", s.dp.serverA}, {"server B", s.dp.serverB}} {
+		srv, err := servers.Get(ctx, s.clients.compute, g.id).Extract()
+		if err != nil {
+			parts = append(parts, fmt.Sprintf("%s: %v", g.name, err))
+			continue
+		}
+		console, err := servers.ShowConsoleOutput(ctx, s.clients.compute, g.id, servers.ShowConsoleOutputOpts{Length: 6}).Extract()
+		if err != nil {
+			console = err.Error()
+		}
+		parts = append(parts, fmt.Sprintf("%s %s on %s, console ends: %q", g.name, srv.Status, srv.HypervisorHostname, strings.TrimSpace(console)))
+	}
+	return strings.Join(parts, "; ")
 }

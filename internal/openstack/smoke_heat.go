@@ -3,6 +3,7 @@ package openstack
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -112,4 +113,32 @@ func listHeatServices(ctx context.Context, c *gophercloud.ServiceClient) ([]heat
 		return nil, fmt.Errorf("list orchestration services: %w", err)
 	}
 	return out.Services, nil
+}
+
+// unfinishedResources names the stack's resources that are not complete,
+// with Heat's reason: what a stack that did not finish was waiting for.
+func unfinishedResources(ctx context.Context, c *gophercloud.ServiceClient, name, id string) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	var out struct {
+		Resources []struct {
+			Name   string `json:"resource_name"`
+			Type   string `json:"resource_type"`
+			Status string `json:"resource_status"`
+			Reason string `json:"resource_status_reason"`
+		} `json:"resources"`
+	}
+	if _, err := c.Get(ctx, c.ServiceURL("stacks", name, id, "resources"), &out, &gophercloud.RequestOpts{OkCodes: []int{200}}); err != nil {
+		return "its resources: " + err.Error()
+	}
+	var waiting []string
+	for _, r := range out.Resources {
+		if r.Status != "CREATE_COMPLETE" {
+			waiting = append(waiting, fmt.Sprintf("%s (%s) %s %s", r.Name, r.Type, r.Status, r.Reason))
+		}
+	}
+	if len(waiting) == 0 {
+		return "every resource is complete"
+	}
+	return "not complete: " + strings.Join(waiting, "; ")
 }
