@@ -39,6 +39,7 @@ func (a *App) Smoke(ctx context.Context) error {
 		PublicNetwork: "public",
 		DNSServer:     cfg.Get("BREX_IP"),
 		EgressURL:     a.o.SmokeEgressURL,
+		SkipLifecycle: !a.o.SmokeLifecycle,
 		EgressExpect:  a.o.SmokeEgressExpect,
 	})
 	if rep != nil {

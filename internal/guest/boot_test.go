@@ -243,6 +243,13 @@ func bootAndCheck(ctx context.Context, t *testing.T, c bootCase, disk, key, pub 
 	}
 	// The metadata, the keys from it, the user data run.
 	check("cat /run/metadata-source", source)
+	// The firmware the guest says it booted with (the smoke's UEFI check
+	// reads this line from nova's console log).
+	firmware := "firmware bios"
+	if c.firmware != "" {
+		firmware = "firmware uefi"
+	}
+	check("cat /run/hotstack-guest.log", firmware)
 	check("cat /run/instance-id", uuid)
 	check("cat /run/meta_data.json", `"uuid":"`+uuid+`"`)
 	check("hostname", "boot-test")

@@ -47,6 +47,13 @@ done </etc/guest-modules
 syslogd -O /run/messages
 ip link set lo up
 
+# How the guest was started: UEFI firmware leaves /sys/firmware/efi.
+if [ -d /sys/firmware/efi ]; then
+	say "firmware uefi"
+else
+	say "firmware bios"
+fi
+
 # DHCP on every NIC at once, each udhcpc going to the background once it
 # has a lease (or after ~20 s without one), while the config drive is
 # looked for. Only devices with a bus behind them: not lo, not VLANs.

@@ -45,6 +45,9 @@ type SmokeOptions struct {
 	// its traffic leaves through the host; the check is skipped without
 	// one. EgressExpect is text the page must contain.
 	EgressURL, EgressExpect string
+	// SkipLifecycle leaves out the server-lifecycle checks (UEFI boot,
+	// volume-backed rebuild, rescue): each boots a guest again.
+	SkipLifecycle bool
 }
 
 // DefaultSmokePrefix names what a smoke run creates.

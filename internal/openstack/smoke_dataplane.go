@@ -60,7 +60,11 @@ const sshWait = 6 * time.Minute
 // dataPlane is what the data-plane checks share.
 type dataPlane struct {
 	stackID, stackName string
-	serverA, serverB   string // server IDs
+	guestImageID       string
+	// The test guest's copies with UEFI and rescue properties
+	// (lifecycle checks); "" when those are off.
+	uefiImage, rescueImage    string
+	serverA, serverB, serverC string // server IDs; C only with uefiImage
 	fipA, fipB         string
 	signer             ssh.Signer
 	marker             string
@@ -69,6 +73,7 @@ type dataPlane struct {
 // dataPlaneChecks runs the data-plane checks in order.
 func (s *smoke) dataPlaneChecks(ctx context.Context) {
 	s.check(ctx, checkGuestReady, []string{checkToken}, s.guestReady)
+	s.check(ctx, checkLifecycleImages, []string{checkGuestReady}, s.lifecycleImages)
 	s.check(ctx, checkDataStack, []string{checkGuestReady, checkHypervisor, checkEngine}, s.dataStack)
 	s.check(ctx, checkPing, []string{checkDataStack}, s.pingFloatingIPs)
 	s.check(ctx, checkSSH, []string{checkDataStack}, s.sshBoth)
@@ -78,6 +83,9 @@ func (s *smoke) dataPlaneChecks(ctx context.Context) {
 	s.check(ctx, checkVLAN, []string{checkSSH}, s.vlanSubport)
 	s.check(ctx, checkDNS, []string{checkSSH}, s.dnsResolves)
 	s.check(ctx, checkEgress, []string{checkSSH}, s.egress)
+	s.check(ctx, checkUEFI, []string{checkDataStack, checkLifecycleImages}, s.uefiBoots)
+	s.check(ctx, checkRebuild, []string{checkSSH}, s.rebuildVolumeBacked)
+	s.check(ctx, checkRescue, []string{checkSSH, checkLifecycleImages}, s.rescueAndUnrescue)
 }
 
 func (s *smoke) guestReady(ctx context.Context) (string, error) {
@@ -96,6 +104,7 @@ func (s *smoke) guestReady(ctx context.Context) (string, error) {
 	if len(imgs) == 0 || imgs[0].Status != images.ImageStatusActive {
 		return "", fmt.Errorf("no active image %q%s", s.o.GuestImage, hint)
 	}
+	s.dp.guestImageID = imgs[0].ID
 	all, err := allFlavors(ctx, s.clients.compute)
 	if err != nil {
 		return "", err
@@ -138,6 +147,9 @@ func (s *smoke) dataStack(ctx context.Context) (string, error) {
 		"public_key": strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey()))),
 		"dns":        s.o.DNSServer, "marker": s.dp.marker,
 	}
+	if s.dp.uefiImage != "" {
+		params["uefi_image"] = s.dp.uefiImage
+	}
 	start := time.Now()
 	id, err := createStackWith(ctx, c, name, dataPlaneTemplate, params, int(max(2*s.o.Timeout/time.Minute, 1)))
 	if err != nil {
@@ -151,6 +163,7 @@ func (s *smoke) dataStack(ctx context.Context) (string, error) {
 	}
 	out := st.outputs()
 	s.dp.serverA, s.dp.serverB, s.dp.fipA, s.dp.fipB = out["server_a"], out["server_b"], out["fip_a"], out["fip_b"]
+	s.dp.serverC = out["server_c"]
 	if s.dp.fipA == "" || s.dp.fipB == "" || s.dp.serverA == "" || s.dp.serverB == "" {
 		return "", fmt.Errorf("stack outputs incomplete: %v", out)
 	}

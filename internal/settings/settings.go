@@ -41,6 +41,9 @@ type Settings struct {
 	// cloud a smoke guest fetches; SmokeEgressExpect
 	// (HOTSTACK_SMOKE_EGRESS_EXPECT) is text it must contain.
 	SmokeEgressURL, SmokeEgressExpect string
+	// SmokeLifecycle (HOTSTACK_SMOKE_LIFECYCLE=0 turns it off) runs the
+	// smoke's server-lifecycle checks: UEFI boot, rebuild, rescue.
+	SmokeLifecycle bool
 	// PostSetup (HOTSTACK_POST_SETUP, default on; 0 turns it off) is
 	// whether up ends with post-setup.
 	PostSetup bool
@@ -108,6 +111,7 @@ func ParseWith(getenv func(string) string, stat func(string) (fs.FileInfo, error
 		PostSetup:         oneOf("HOTSTACK_POST_SETUP", "0", "1") != "0",
 		SmokeEgressURL:    getenv("HOTSTACK_SMOKE_EGRESS_URL"),
 		SmokeEgressExpect: getenv("HOTSTACK_SMOKE_EGRESS_EXPECT"),
+		SmokeLifecycle:    oneOf("HOTSTACK_SMOKE_LIFECYCLE", "0", "1") != "0",
 	}
 	if f := getenv("HOTSTACK_E2E_FOCUS"); f != "" {
 		s.E2EFocus = strings.Split(f, ",")
