@@ -76,6 +76,8 @@ func TestBadInput(t *testing.T) {
 		{"vlan order", "NEUTRON_VLAN_RANGES=provider:300:200\n", "starts after it ends"},
 		{"vlan id", "NEUTRON_VLAN_RANGES=provider:100:200,provider:4000:4095\n", "VLAN IDs are 1..4094"},
 		{"path mtu", "PATH_MTU=1000\n", "PATH_MTU: 1000 is below 1280"},
+		{"image source", "HOTSTACK_CIRROS_URL=ftp://example.org/c.img\n", `.env:1: HOTSTACK_CIRROS_URL: "ftp://example.org/c.img": not an http(s) URL`},
+		{"image file url", "HOTSTACK_CIRROS_URL=file://relative/c.img\n", "a file:// URL needs an absolute path"},
 		{"host bits", "CONTAINER_NETWORK=172.31.0.5/25\n", "has host bits set"},
 	}
 	for _, tc := range cases {

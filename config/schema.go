@@ -22,6 +22,9 @@ const (
 	// VLANRanges is neutron's network_vlan_ranges on the provider physical
 	// network: provider:MIN:MAX[,provider:MIN:MAX...].
 	VLANRanges
+	// ImageSource is where a Glance image comes from: an http(s) URL, an
+	// absolute file path (or file:// URL), or empty for none.
+	ImageSource
 )
 
 // Key describes one .env key.
@@ -65,7 +68,7 @@ const HostnameDefault = "<output of hostname>"
 // BaseKeys returns the settings of the original deployment plus those
 // hotstack-os adds. Service image overrides are appended by the stack.
 func BaseKeys() Schema {
-	return Schema{
+	keys := Schema{
 		{Name: "KEYSTONE_ADMIN_PASSWORD", Kind: Secret, Default: "admin", Group: "Secrets", Doc: "Password of the Keystone admin user."},
 		{Name: "MYSQL_ROOT_PASSWORD", Kind: Secret, Default: "rootpass", Group: "Secrets", Doc: "MariaDB root password."},
 		{Name: "DB_PASSWORD", Kind: Secret, Default: "openstack", Group: "Secrets", Doc: "Password every OpenStack service uses for its database."},
@@ -112,5 +115,29 @@ func BaseKeys() Schema {
 		{Name: "NOVA_NFS_MOUNT_POINT_BASE", Kind: Path, Default: "${HOTSTACK_DATA_DIR}/nova-mnt", Optional: true, Group: "Storage", Doc: "Where nova-compute mounts Cinder NFS volumes."},
 		{Name: "CINDER_NFS_EXPORT_DIR", Kind: Path, Default: "${HOTSTACK_DATA_DIR}/cinder-nfs", Optional: true, Group: "Storage", Doc: "Directory exported over NFS to 127.0.0.1 for Cinder volumes."},
 		{Name: "CHASSIS_HOSTNAME", Kind: String, Default: HostnameDefault, Optional: true, Group: "Storage", Doc: "OVN chassis name of this host; defaults to the host name."},
+	}
+	return append(keys, imageKeys()...)
+}
+
+// releases is where HotStack publishes its own images.
+const releases = "https://github.com/openstack-k8s-operators/hotstack/releases/download/"
+
+// imageKeys are the sources of the images post-setup uploads, the
+// original's names and addresses. Each is an http(s) URL, a local file,
+// or empty to skip that image.
+func imageKeys() []Key {
+	image := func(name, def, doc string) Key {
+		return Key{Name: name, Kind: ImageSource, Default: def, Optional: true, Group: "Images", Doc: doc}
+	}
+	return []Key{
+		image("HOTSTACK_CIRROS_URL", "http://download.cirros-cloud.net/0.6.2/cirros-0.6.2-x86_64-disk.img", "Glance image cirros (qcow2). Like every image key: an http(s) URL, a local file (absolute path or file://), or empty to skip it. post-setup uploads an image only when Glance has none of its name, downloading it once into /var/cache/hotstack-os/images."),
+		image("HOTSTACK_CENTOS_STREAM_9_URL", "https://cloud.centos.org/centos/9-stream/x86_64/images/CentOS-Stream-GenericCloud-x86_64-9-latest.x86_64.qcow2", "Glance image CentOS-Stream-GenericCloud-9 (qcow2, UEFI, q35)."),
+		image("HOTSTACK_CONTROLLER_IMAGE_URL", releases+"latest-controller/controller-latest.qcow2", "Glance image hotstack-controller (qcow2): the scenarios' controller."),
+		image("HOTSTACK_BLANK_IMAGE_URL", releases+"latest-blank/blank-image-latest.qcow2", "Glance image sushy-tools-blank-image (qcow2, UEFI, q35)."),
+		image("HOTSTACK_UEFI_NETBOOT_URL", releases+"latest-uefi-netboot/uefi-netboot-latest.img", "Glance image uefi-netboot (raw, UEFI, q35)."),
+		image("HOTSTACK_IPXE_BIOS_URL", releases+"latest-ipxe/ipxe-bios-latest.img", "Glance images ipxe-boot-usb and ipxe-rescue-bios (raw; the second a USB CD-ROM rescue image)."),
+		image("HOTSTACK_IPXE_EFI_URL", releases+"latest-ipxe/ipxe-efi-latest.img", "Glance image ipxe-rescue-uefi (raw, UEFI, q35, a USB CD-ROM rescue image)."),
+		image("HOTSTACK_NAT64_IMAGE_URL", "https://github.com/openstack-k8s-operators/openstack-k8s-operators-ci/releases/download/latest/nat64-appliance-latest.qcow2", "Glance image nat64-appliance (qcow2, UEFI, q35)."),
+		image("HOTSTACK_UBUNTU_NOBLE_URL", "https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img", "Glance image ubuntu-noble-server (qcow2, UEFI, q35)."),
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,6 +109,10 @@ func (c *Config) validate(opt Options) []*Error {
 			}
 		case VLANRanges:
 			if msg := vlanRangesProblem(v); msg != "" {
+				bad(k.Name, "%q: %s", v, msg)
+			}
+		case ImageSource:
+			if msg := imageSourceProblem(v); msg != "" {
 				bad(k.Name, "%q: %s", v, msg)
 			}
 		}
@@ -224,6 +229,30 @@ func vlanRangesProblem(v string) string {
 		case lo > hi:
 			return fmt.Sprintf("%q: the range starts after it ends", item)
 		}
+	}
+	return ""
+}
+
+// imageSourceProblem says why v is not an image source: an http(s) URL
+// with a host, an absolute path, a file:// URL of one, or empty.
+func imageSourceProblem(v string) string {
+	switch {
+	case v == "":
+		return ""
+	case strings.HasPrefix(v, "/"):
+		return ""
+	case strings.HasPrefix(v, "file://"):
+		if !strings.HasPrefix(strings.TrimPrefix(v, "file://"), "/") {
+			return "a file:// URL needs an absolute path (file:///path)"
+		}
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return err.Error()
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "not an http(s) URL, an absolute path or a file:// URL (empty skips the image)"
 	}
 	return ""
 }

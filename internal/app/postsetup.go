@@ -6,13 +6,18 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/hotstack-os/hotstack-os/config"
 	"github.com/hotstack-os/hotstack-os/internal/atomicfile"
+	"github.com/hotstack-os/hotstack-os/internal/download"
 	"github.com/hotstack-os/hotstack-os/internal/guest"
 	"github.com/hotstack-os/hotstack-os/internal/install"
 	"github.com/hotstack-os/hotstack-os/internal/openstack"
@@ -191,9 +196,59 @@ func (a *App) postSetupImages(ctx context.Context, cfg *config.Config) (specs []
 	file := filepath.Join(dir, guest.GlanceName+".img")
 	if err := guest.Extract(ctx, a.o.Runner, guest.Image, file); err != nil {
 		fmt.Fprintf(a.o.Stdout, "skipped  image %s: %v (mage images builds it)\n", guest.GlanceName, err)
-		return nil, done, nil
+	} else {
+		spec := GuestImageSpec(file)
+		spec.Replace = true
+		specs = append(specs, spec)
 	}
-	spec := GuestImageSpec(file)
-	spec.Replace = true
-	return []openstack.ImageSpec{spec}, done, nil
+	return append(specs, a.catalogImages(cfg)...), done, nil
+}
+
+// catalogImages is the original's images, each from the URL or file its
+// .env key names: downloaded into the cache only when Glance lacks the
+// image, with progress on stdout.
+func (a *App) catalogImages(cfg *config.Config) []openstack.ImageSpec {
+	cache := &download.Cache{Dir: a.path(download.DefaultDir), Client: imageClient(), Progress: a.o.Stdout, Terminal: isTerminal(a.o.Stdout)}
+	var specs []openstack.ImageSpec
+	for _, img := range openstack.Catalog {
+		spec := openstack.ImageSpec{Name: img.Name, DiskFormat: img.DiskFormat, Properties: img.Properties}
+		source := cfg.Get(img.Key)
+		if source == "" {
+			spec.Skip = img.Key + " is empty"
+			specs = append(specs, spec)
+			continue
+		}
+		key := img.Key
+		spec.Fetch = func(ctx context.Context) (string, error) {
+			path, _, err := cache.Fetch(ctx, source, img.Name)
+			if err != nil {
+				return "", fmt.Errorf("%s: %w (set %s to a reachable URL or a local file, or empty to skip it)", source, err, key)
+			}
+			return path, nil
+		}
+		specs = append(specs, spec)
+	}
+	return specs
+}
+
+// imageClient downloads images: it gives up on a host that does not
+// answer, but not on a large image that takes minutes.
+func imageClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 15 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   15 * time.Second,
+		ResponseHeaderTimeout: 30 * time.Second,
+	}}
+}
+
+// isTerminal reports whether w is a terminal, where progress redraws one
+// line.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/hotstack-os/hotstack-os/config"
+	"github.com/hotstack-os/hotstack-os/internal/download"
 	"github.com/hotstack-os/hotstack-os/internal/host"
 	"github.com/hotstack-os/hotstack-os/internal/install"
 	"github.com/hotstack-os/hotstack-os/stack"
@@ -83,6 +84,9 @@ func (a *App) sayKept() {
 	dir := cfg.Get("HOTSTACK_DATA_DIR")
 	if size, err := treeSize(install.Rooted(a.o.Root, dir)); err == nil {
 		kept = append(kept, fmt.Sprintf("the data in %s (%s)", dir, humanBytes(size)))
+	}
+	if size, err := treeSize(a.path(download.DefaultDir)); err == nil && size > 0 {
+		kept = append(kept, fmt.Sprintf("the downloaded images in %s (%s; delete it by hand)", download.DefaultDir, humanBytes(size)))
 	}
 	if a.o.Live() {
 		kept = append(kept, "the Open vSwitch bridges "+host.IntegrationBridge+" and "+host.ExternalBridge, "the podman network "+host.NetworkName, "the containers' images")

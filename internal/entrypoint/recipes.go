@@ -191,7 +191,7 @@ func manage(command string, args ...string) func(context.Context, *Container, da
 // manageProc is a management command of d's project (nova-manage, ...)
 // with d's configuration, run as d's user.
 func (d daemon) manageProc(command string, args ...string) Proc {
-	return Proc{Argv: append(append([]string{command}, oslo(d.project, d.configs...)...), args...), User: d.user}
+	return Proc{Argv: append(append([]string{command}, oslo(d.project, d.configs...)...), args...), User: d.user, Plain: true}
 }
 
 func keystone(ctx context.Context, c *Container) error {
@@ -213,7 +213,7 @@ func keystone(ctx context.Context, c *Container) error {
 		{"credential_setup", "--keystone-user", "keystone", "--keystone-group", "keystone"},
 	}
 	for _, s := range steps {
-		if err := c.Run(ctx, Proc{Argv: append(append([]string{"keystone-manage"}, keystoneArgs...), s...), User: "keystone"}); err != nil {
+		if err := c.Run(ctx, Proc{Argv: append(append([]string{"keystone-manage"}, keystoneArgs...), s...), User: "keystone", Plain: true}); err != nil {
 			return err
 		}
 	}
@@ -234,7 +234,7 @@ func keystone(ctx context.Context, c *Container) error {
 		"--bootstrap-region-id", c.Env("REGION_NAME"),
 		"--bootstrap-admin-url", internal, "--bootstrap-internal-url", internal,
 		"--bootstrap-public-url", internal),
-		User: "keystone", Env: []string{"OS_BOOTSTRAP_PASSWORD=" + admin}}); err != nil {
+		User: "keystone", Plain: true, Env: []string{"OS_BOOTSTRAP_PASSWORD=" + admin}}); err != nil {
 		return err
 	}
 	return c.Serve(ctx, nil, uwsgi("keystone", "/usr/bin/keystone-wsgi-public", 5000))

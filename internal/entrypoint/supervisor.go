@@ -1,6 +1,7 @@
 package entrypoint
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"os/user"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,8 +29,12 @@ type Proc struct {
 	// Stdin, when set, is written to the process (secrets go this way,
 	// never on a command line).
 	Stdin string
-	// stdout replaces the container's output for Output.
-	stdout *os.File
+	// Plain removes terminal colour codes from what the process prints
+	// (heat-manage sets up oslo.log's colour handler before it reads its
+	// configuration, so the logging configuration cannot stop it).
+	Plain bool
+	// stdout and stderr replace the container's output (Output, Plain).
+	stdout, stderr *os.File
 }
 
 func (p Proc) String() string { return strings.Join(p.Argv, " ") }
@@ -128,6 +134,9 @@ func (s *Supervisor) Start(p Proc) (*Started, error) {
 	if p.stdout != nil {
 		cmd.Stdout = p.stdout
 	}
+	if p.stderr != nil {
+		cmd.Stderr = p.stderr
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{}
 	if p.User != "" {
 		cred, err := credential(p.User)
@@ -197,6 +206,9 @@ func (st *Started) Done() <-chan struct{} { return st.exited }
 // Run starts p and waits for it, returning an error that names the
 // command when it fails or ctx ends first (the process is then killed).
 func (s *Supervisor) Run(ctx context.Context, p Proc) error {
+	if p.Plain {
+		return s.runPlain(ctx, p)
+	}
 	st, err := s.Start(p)
 	if err != nil {
 		return err
@@ -216,6 +228,61 @@ func (s *Supervisor) Run(ctx context.Context, p Proc) error {
 		return fmt.Errorf("%s exited with code %d", p, code)
 	}
 	return nil
+}
+
+// runPlain runs p with both its outputs passed on to the container's
+// standard output without colour codes.
+func (s *Supervisor) runPlain(ctx context.Context, p Proc) error {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	if p.stdout == nil {
+		p.stdout = w
+	}
+	p.stderr = w
+	p.Plain = false
+	copied := make(chan struct{})
+	go func() {
+		cs := &colourStripper{w: os.Stdout}
+		_, _ = io.Copy(cs, r)
+		cs.flush()
+		r.Close()
+		close(copied)
+	}()
+	err = s.Run(ctx, p)
+	w.Close()
+	<-copied
+	return err
+}
+
+// colourRE matches a terminal colour code (SGR): ESC [ digits ; ... m.
+var colourRE = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// colourStripper writes what it is given without colour codes, a line at
+// a time so that no code is split across writes.
+type colourStripper struct {
+	w       io.Writer
+	pending []byte
+}
+
+func (c *colourStripper) Write(b []byte) (int, error) {
+	c.pending = append(c.pending, b...)
+	if i := bytes.LastIndexByte(c.pending, '\n'); i >= 0 {
+		if _, err := c.w.Write(colourRE.ReplaceAll(c.pending[:i+1], nil)); err != nil {
+			return 0, err
+		}
+		c.pending = append(c.pending[:0], c.pending[i+1:]...)
+	}
+	return len(b), nil
+}
+
+// flush writes what is left after the last newline.
+func (c *colourStripper) flush() {
+	if len(c.pending) > 0 {
+		_, _ = c.w.Write(colourRE.ReplaceAll(c.pending, nil))
+		c.pending = nil
+	}
 }
 
 // Output runs p and returns what it printed on standard output.

@@ -2,7 +2,11 @@ package openstack
 
 import (
 	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -438,7 +442,8 @@ func (f *fakeCloud) glance(w http.ResponseWriter, r *http.Request, seg []string,
 	case r.Method == "PUT" && len(seg) == 3 && seg[2] == "file":
 		data, _ := io.ReadAll(r.Body)
 		img := find(f.images, seg[1])
-		img["status"], img["size"] = "active", len(data)
+		sum := md5.Sum(data)
+		img["status"], img["size"], img["checksum"] = "active", len(data), hex.EncodeToString(sum[:])
 		w.WriteHeader(204)
 	case r.Method == "GET" && len(seg) == 2:
 		f.reply(w, 200, find(f.images, seg[1]))
@@ -746,4 +751,60 @@ func TestPostSetupNoKeyAndBadLogin(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "log in to") || strings.Contains(err.Error(), "wrong-secret") {
 		t.Errorf("bad login: %v", err)
 	}
+}
+
+// TestPostSetupCatalogImages: an image from a source is fetched only when
+// Glance lacks it, uploaded with its properties and checked; a source that
+// fails or is empty skips its image with the reason, and post-setup goes
+// on; a second run fetches nothing.
+func TestPostSetupCatalogImages(t *testing.T) {
+	f := newFakeCloud(t)
+	dir := t.TempDir()
+	var out bytes.Buffer
+	o := fakeOptions(f, dir, &out)
+	disk := filepath.Join(dir, "ipxe.img")
+	if err := os.WriteFile(disk, []byte("ipxe disk"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fetches := 0
+	fetch := func(context.Context) (string, error) { fetches++; return disk, nil }
+	o.Images = append(o.Images,
+		ImageSpec{Name: "ipxe-rescue-bios", DiskFormat: "raw", Properties: map[string]string{"hw_rescue_device": "cdrom", "hw_rescue_bus": "usb"}, Fetch: fetch},
+		ImageSpec{Name: "cirros", DiskFormat: "qcow2", Fetch: func(context.Context) (string, error) {
+			return "", errors.New("http://unreachable/c.img: no such host (set HOTSTACK_CIRROS_URL ...)")
+		}},
+		ImageSpec{Name: "ubuntu-noble-server", DiskFormat: "qcow2", Skip: "HOTSTACK_UBUNTU_NOBLE_URL is empty"},
+	)
+	if _, err := PostSetup(t.Context(), o); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		"created  image ipxe-rescue-bios: raw, from " + disk,
+		"skipped  image cirros: http://unreachable/c.img: no such host",
+		"skipped  image ubuntu-noble-server: HOTSTACK_UBUNTU_NOBLE_URL is empty",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("post-setup did not say %q:\n%s", want, out.String())
+		}
+	}
+	img := findByName(f.images, "ipxe-rescue-bios")
+	if img == nil || img["hw_rescue_device"] != "cdrom" || img["checksum"] == nil {
+		t.Errorf("uploaded image: %v", img)
+	}
+	out.Reset()
+	if _, err := PostSetup(t.Context(), o); err != nil {
+		t.Fatal(err)
+	}
+	if fetches != 1 || !strings.Contains(out.String(), "exists   image ipxe-rescue-bios") {
+		t.Errorf("second run: %d fetches\n%s", fetches, out.String())
+	}
+}
+
+func findByName(items []doc, name string) doc {
+	for _, it := range items {
+		if it["name"] == name {
+			return it
+		}
+	}
+	return nil
 }

@@ -31,6 +31,44 @@ type ImageSpec struct {
 	// this tool builds (the test guest), which change with their recipe.
 	// Other images are never replaced once uploaded.
 	Replace bool
+	// Fetch, when File is empty, makes the local file (a download into a
+	// cache): called only when Glance lacks the image. Its error skips
+	// the image with the message, and post-setup goes on.
+	Fetch func(ctx context.Context) (string, error)
+	// Skip, when not empty, is why the image has no source: it is
+	// reported as skipped unless Glance already has it.
+	Skip string
+}
+
+// CatalogImage is one of the original's Glance images: its name, the .env
+// key of its source, and how Glance should see it.
+type CatalogImage struct {
+	Name, Key, DiskFormat string
+	Properties            map[string]string
+}
+
+// uefi is the properties of an image that boots with UEFI on q35.
+func uefi(extra ...string) map[string]string {
+	p := map[string]string{"hw_firmware_type": "uefi", "hw_machine_type": "q35"}
+	for i := 0; i+1 < len(extra); i += 2 {
+		p[extra[i]] = extra[i+1]
+	}
+	return p
+}
+
+// Catalog is the original post-setup's images, names and properties as
+// HotStack's scenarios name them.
+var Catalog = []CatalogImage{
+	{"cirros", "HOTSTACK_CIRROS_URL", "qcow2", map[string]string{}},
+	{"CentOS-Stream-GenericCloud-9", "HOTSTACK_CENTOS_STREAM_9_URL", "qcow2", uefi()},
+	{"hotstack-controller", "HOTSTACK_CONTROLLER_IMAGE_URL", "qcow2", map[string]string{}},
+	{"sushy-tools-blank-image", "HOTSTACK_BLANK_IMAGE_URL", "qcow2", uefi("os_shutdown_timeout", "5")},
+	{"uefi-netboot", "HOTSTACK_UEFI_NETBOOT_URL", "raw", uefi("os_shutdown_timeout", "5")},
+	{"ipxe-boot-usb", "HOTSTACK_IPXE_BIOS_URL", "raw", map[string]string{"os_shutdown_timeout": "5"}},
+	{"ipxe-rescue-uefi", "HOTSTACK_IPXE_EFI_URL", "raw", uefi("os_shutdown_timeout", "5", "hw_rescue_device", "cdrom", "hw_rescue_bus", "usb")},
+	{"ipxe-rescue-bios", "HOTSTACK_IPXE_BIOS_URL", "raw", map[string]string{"os_shutdown_timeout": "5", "hw_rescue_device": "cdrom", "hw_rescue_bus": "usb"}},
+	{"nat64-appliance", "HOTSTACK_NAT64_IMAGE_URL", "qcow2", uefi()},
+	{"ubuntu-noble-server", "HOTSTACK_UBUNTU_NOBLE_URL", "qcow2", uefi()},
 }
 
 // ensureImages uploads every image of o.Images that Glance lacks.
@@ -72,6 +110,18 @@ func (p *postSetup) ensureImage(ctx context.Context, c *gophercloud.ServiceClien
 			replaced = true // another build of it: uploaded again below
 		}
 	}
+	if spec.Skip != "" {
+		p.record(Skipped, what, spec.Skip)
+		return nil
+	}
+	if spec.File == "" && spec.Fetch != nil {
+		file, err := spec.Fetch(ctx)
+		if err != nil {
+			p.record(Skipped, what, err.Error())
+			return nil
+		}
+		spec.File = file
+	}
 	f, err := os.Open(spec.File)
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", what, err)
@@ -103,6 +153,16 @@ func (p *postSetup) ensureImage(ctx context.Context, c *gophercloud.ServiceClien
 	}
 	if got.Status != images.ImageStatusActive {
 		return fmt.Errorf("%s is %s after its upload, not active", what, got.Status)
+	}
+	// Glance's checksum is the MD5 of what it received: the file's, or
+	// the upload was damaged on the way.
+	if sum == "" {
+		if sum, err = fileMD5(spec.File); err != nil {
+			return fmt.Errorf("check %s: %w", what, err)
+		}
+	}
+	if got.Checksum != sum {
+		return fmt.Errorf("%s: Glance's checksum %s is not the MD5 of %s (%s)", what, got.Checksum, spec.File, sum)
 	}
 	detail := fmt.Sprintf("%s, from %s", spec.DiskFormat, spec.File)
 	if replaced {

@@ -56,14 +56,18 @@ func TestRealCloud(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.WriteFile(t, c.EnvFile, string(example)+"CHASSIS_HOSTNAME=e2e-box\n", 0o600)
+	env := string(example) + "CHASSIS_HOSTNAME=e2e-box\n"
+	c.WriteFile(t, c.EnvFile, env, 0o600)
 	// Before install and up: setup copies the box's resolvers for dnsmasq.
 	egress := c.makeInternet(t)
+	// One image of post-setup's catalogue comes from the stand-in
+	// internet; the others' default URLs do not resolve there.
+	c.WriteFile(t, c.EnvFile, env+"HOTSTACK_IPXE_BIOS_URL=http://"+internetName+"/"+internetImage+"\n", 0o600)
 	c.MustMage(t, nil, "install")
 
 	// Each takes the subtest's own t: a Fatal on the parent from inside
 	// a subtest would panic the run instead of reporting the failure.
-	up := func(t *testing.T, name string) {
+	up := func(t *testing.T, name string) string {
 		out, took, err := c.Mage(nil, "up")
 		if err != nil {
 			t.Fatalf("%s: mage up: %v\n%s", name, err, tail(out, 80))
@@ -72,6 +76,7 @@ func TestRealCloud(t *testing.T) {
 		if !strings.Contains(out, "export OS_CLOUD=hotstack-os") {
 			t.Errorf("%s: up did not end by saying how to use the cloud:\n%s", name, tail(out, 10))
 		}
+		return out
 	}
 	// The first smoke runs every check; the later ones, which prove the
 	// cloud survived a restart, leave out the server-lifecycle checks
@@ -91,7 +96,19 @@ func TestRealCloud(t *testing.T) {
 		}
 	}
 
-	step(t, "first up", func(t *testing.T) { up(t, "first up") })
+	step(t, "first up", func(t *testing.T) {
+		out := up(t, "first up")
+		// The two images of one URL share one download; an image whose
+		// source cannot be reached is skipped, and up goes on.
+		for _, want := range []string{"downloaded ipxe-boot-usb: 3.0 MiB", "created  image ipxe-boot-usb: raw", "created  image ipxe-rescue-bios: raw", "skipped  image cirros: http://download.cirros-cloud.net/"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("first up did not say %q:\n%s", want, tail(out, 60))
+			}
+		}
+		if n := strings.Count(out, "downloaded "); n != 1 {
+			t.Errorf("%d downloads, want 1", n)
+		}
+	})
 	// A converged stack plans nothing: no service start undoes what
 	// setup did (MariaDB once reset its data directory's mode).
 	step(t, "plan after up is clean", func(t *testing.T) {

@@ -23,6 +23,8 @@ const (
 	internetName = "www.hotstack-e2e.test"
 	// internetPage is what the page says; the smoke looks for it.
 	internetPage = "hotstack-os e2e: the outside answers"
+	// internetImage is a 3 MiB file the stand-in serves as an image.
+	internetImage = "ipxe-bios-latest.img"
 	// internetDNSImage is the stack's dnsmasq image (mage images built it).
 	internetDNSImage = "localhost/hotstack-os_dnsmasq:latest"
 )
@@ -44,6 +46,8 @@ func (s *Stack) makeInternet(t *testing.T) []string {
 		"ip route replace default via " + internetIP,
 		"mkdir -p /srv/internet",
 		"echo '" + internetPage + "' > /srv/internet/index.html",
+		// A disk image to download (post-setup's image catalogue).
+		"head -c 3145728 /dev/urandom > /srv/internet/" + internetImage,
 		"podman run -d --rm --name e2e-internet-dns --network ns:/run/netns/" + internetNS + " --entrypoint dnsmasq " + internetDNSImage +
 			" --keep-in-foreground --no-resolv --no-hosts --bind-interfaces --listen-address=" + internetIP +
 			" --address=/" + internetName + "/" + internetIP,
