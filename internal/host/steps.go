@@ -75,6 +75,7 @@ func (h *Host) SetupSteps() []step.Step {
 			h.kvmStep(KVMDevice),
 			h.forwardStep(),
 			h.natStep(provider),
+			h.firewalldStep(provider),
 		)
 	}
 	steps = append(steps, h.blockStep(HostsFile+" entries", HostsFile, hostsBlock(), hostsEntries(cfg.Get("BREX_IP"))))
@@ -103,7 +104,8 @@ func (h *Host) CleanupSteps() []step.Step {
 		h.exportsStep(nil),
 	}
 	if h.systemSteps() {
-		steps = append(steps, h.natRemovalStep())
+		provider := netip.MustParsePrefix(h.Config.Get("PROVIDER_NETWORK"))
+		steps = append(steps, h.natRemovalStep(), h.firewalldRemovalStep(provider))
 	}
 	if h.Purge && h.systemSteps() {
 		steps = append(steps,
