@@ -20,7 +20,10 @@ func testPackages() []string {
 		"mmdebstrap", "libvirt-daemon-system", "qemu-system-x86",
 		// UEFI guests (libvirt opens the host's OVMF), the guest boot
 		// test's SSH client, and the masquerade of guests' traffic.
-		"ovmf", "openssh-client", "nftables"}
+		"ovmf", "openssh-client", "nftables",
+		// The real-cloud tier's API check after a restart reads the
+		// catalog with jq and calls each API with curl.
+		"jq", "curl"}
 }
 
 // staticcheck is the linter `mage test` runs, fetched through the Go module

@@ -142,6 +142,11 @@ func TestRealCloud(t *testing.T) {
 			t.Errorf("containers use %.2f GiB at rest, above the 4 GiB goal", total/(1<<30))
 		}
 	})
+	// Healthy means answering: right after status says healthy again,
+	// every API answers (the admin password is .env.example's).
+	step(t, "APIs answer once healthy after a MariaDB and RabbitMQ restart", func(t *testing.T) {
+		c.checkAPIsAfterRestart(t, envValue(string(example), "KEYSTONE_ADMIN_PASSWORD"))
+	})
 	// Fresh random secrets full of the characters quoting gets wrong: every
 	// password changes (MariaDB's user, RabbitMQ's, Keystone's admin and
 	// service users), the cloud must work with them, and they must leak
@@ -235,4 +240,14 @@ func failedChecks(out string) string {
 		return tail(out, 20)
 	}
 	return strings.Join(failed, "\n")
+}
+
+// envValue is the value of key in a .env text ("" when absent).
+func envValue(env, key string) string {
+	for _, line := range strings.Split(env, "\n") {
+		if v, ok := strings.CutPrefix(line, key+"="); ok {
+			return v
+		}
+	}
+	return ""
 }
