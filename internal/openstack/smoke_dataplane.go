@@ -65,9 +65,9 @@ type dataPlane struct {
 	// (lifecycle checks); "" when those are off.
 	uefiImage, rescueImage    string
 	serverA, serverB, serverC string // server IDs; C only with uefiImage
-	fipA, fipB         string
-	signer             ssh.Signer
-	marker             string
+	fipA, fipB                string
+	signer                    ssh.Signer
+	marker                    string
 }
 
 // dataPlaneChecks runs the data-plane checks in order.
