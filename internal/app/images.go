@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 // Images builds every image the units name from Debian's packages
 // (`mage images`); images whose recipe did not change are kept.
 func (a *App) Images(ctx context.Context) error {
+	a.crunCgroups(ctx)
 	start := time.Now()
 	b := images.Builder{Runner: a.o.Runner, Cache: a.o.ImageCache, Mirror: a.o.DebianMirror, Force: a.o.ForceImages, Progress: a.o.Stderr}
 	results, err := b.Build(ctx, images.Recipes(a.o.Stack))
@@ -76,6 +78,7 @@ func (a *App) ImagesMissing(ctx context.Context) error {
 		}
 		return install.MissingImagesError(only)
 	}
+	a.crunCgroups(ctx)
 	start := time.Now()
 	a.o.Log.Info().Msgf("images: %d missing (%s); building them", len(missing), strings.Join(slices.Sorted(maps.Keys(missing)), ", "))
 	b := images.Builder{Runner: a.o.Runner, Cache: a.o.ImageCache, Mirror: a.o.DebianMirror, OnlyMissing: true, Progress: a.o.Stderr}
@@ -91,4 +94,22 @@ func (a *App) ImagesMissing(ctx context.Context) error {
 	}
 	a.o.Log.Info().Msgf("images: %d built in %s", built, time.Since(start).Round(100*time.Millisecond))
 	return nil
+}
+
+// crunCgroups gives the hugetlb controller its own cgroup v1 hierarchy
+// when cgroup2 holds it beside v1 hierarchies (hosts of this project's
+// kind booted without systemd): crun refuses that hybrid layout ("cgroups
+// in hybrid mode not supported"), so podman could build or run nothing.
+// It acts once per boot, as root, and says so; `mage doctor` names the
+// same fix.
+func (a *App) crunCgroups(ctx context.Context) {
+	controllers, err := os.ReadFile("/sys/fs/cgroup/unified/cgroup.controllers")
+	if err != nil || !strings.Contains(string(controllers), "hugetlb") || os.Geteuid() != 0 {
+		return
+	}
+	a.o.Log.Info().Msg("podman: this host's hybrid cgroups hold hugetlb in cgroup2, which crun refuses; mounting hugetlb's own hierarchy at /sys/fs/cgroup/hugetlb (once per boot)")
+	_ = os.MkdirAll("/sys/fs/cgroup/hugetlb", 0o755)
+	if _, err := a.o.Runner.Run(ctx, execx.Command{Name: "mount", Args: []string{"-t", "cgroup", "-o", "hugetlb", "cgroup", "/sys/fs/cgroup/hugetlb"}}); err != nil {
+		a.o.Log.Warn().Msgf("podman: mount the hugetlb cgroup hierarchy: %v (continuing)", err)
+	}
 }

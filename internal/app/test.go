@@ -47,7 +47,7 @@ func (a *App) Test(ctx context.Context) error {
 	// The images first: the configuration test validates every OpenStack
 	// file inside them, and the real-cloud tier runs them.
 	if os.Geteuid() == 0 {
-		a.separateHugetlb(ctx)
+		// Images also makes the host's cgroups usable by crun.
 		if err := a.Images(ctx); err != nil {
 			return err
 		}
@@ -144,21 +144,6 @@ func copyTree(src, dst string) error {
 }
 
 // gotest runs go test with args, in dir ("" for here), with env added.
-// separateHugetlb gives the hugetlb controller its own cgroup v1 hierarchy
-// when cgroup2 holds it beside v1 hierarchies (this CI's machines, booted
-// without systemd): crun refuses that hybrid layout, so podman could not
-// run a container on the host. Once per boot; the e2e box does the same.
-func (a *App) separateHugetlb(ctx context.Context) {
-	controllers, err := os.ReadFile("/sys/fs/cgroup/unified/cgroup.controllers")
-	if err != nil || !strings.Contains(string(controllers), "hugetlb") {
-		return
-	}
-	_ = os.MkdirAll("/sys/fs/cgroup/hugetlb", 0o755)
-	if _, err := a.o.Runner.Run(ctx, execx.Command{Name: "mount", Args: []string{"-t", "cgroup", "-o", "hugetlb", "cgroup", "/sys/fs/cgroup/hugetlb"}}); err != nil {
-		fmt.Fprintf(a.o.Stderr, "test: hugetlb cgroup mount: %v (continuing)\n", err)
-	}
-}
-
 func (a *App) gotest(ctx context.Context, dir string, env []string, args ...string) error {
 	var pre []string
 	if dir != "" {
