@@ -27,7 +27,7 @@ func run() int {
 		case "entrypoint":
 			if len(os.Args) < 3 {
 				fmt.Fprintln(os.Stderr, "usage: hotstack-os entrypoint SERVICE [ARGS...]")
-				return 2
+				return app.ExitUsage
 			}
 			return entrypoint.Run(ctx, os.Args[2], os.Args[3:])
 		case "mount-nfs":

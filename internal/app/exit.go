@@ -12,7 +12,7 @@ const (
 	// ExitChangesPending: `mage plan` found something to change (as
 	// terraform plan -detailed-exitcode).
 	ExitChangesPending = 2
-	ExitUsage          = 2   // the command line was wrong
+	ExitUsage          = 64  // the command line was wrong (EX_USAGE, sysexits.h): never 2, plan's "changes pending"
 	ExitInterrupted    = 130 // Ctrl-C or SIGTERM (128 + SIGINT)
 )
 
@@ -42,7 +42,7 @@ func (e *usageError) Error() string { return e.msg }
 func (e *usageError) Unwrap() error { return ErrUsage }
 
 // ExitCode is the exit status for err: 0 for nil, an ExitError's own code,
-// 130 for an interrupt, 2 for the sentinels above, else 1.
+// 130 for an interrupt, 2 for pending changes, 64 for usage, else 1.
 func ExitCode(err error) int {
 	var ee *ExitError
 	switch {
