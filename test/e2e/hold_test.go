@@ -12,7 +12,8 @@ import (
 // TestHold is a developer's aid, not a tier: with HOTSTACK_E2E_HOLD=FILE
 // it boots a real-cloud box, installs and runs `up` (failures are logged,
 // not fatal), writes the box's PID 1 (as the host sees it) to FILE and
-// keeps the box until FILE is removed or three hours have passed. Enter it with
+// keeps the box until FILE is removed or three hours have passed
+// (HOTSTACK_E2E_HOLD_ENV: a file of .env lines to add). Enter it with
 // `nsenter -t $(cat FILE) -m -p -n sh`.
 func TestHold(t *testing.T) {
 	file := os.Getenv("HOTSTACK_E2E_HOLD")
@@ -21,7 +22,16 @@ func TestHold(t *testing.T) {
 	}
 	b := BootWith(t, BootOptions{HostImages: true, Libvirt: true})
 	c := &Stack{Box: b, MageBin: compileMage(t), EnvFile: "/etc/hotstack-os-e2e.env"}
-	c.WriteFile(t, c.EnvFile, baseEnv, 0o600)
+	env := baseEnv
+	// HOTSTACK_E2E_HOLD_ENV names a file of .env lines to add.
+	if extra := os.Getenv("HOTSTACK_E2E_HOLD_ENV"); extra != "" {
+		data, err := os.ReadFile(extra)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env += string(data)
+	}
+	c.WriteFile(t, c.EnvFile, env, 0o600)
 	if err := os.WriteFile(file, []byte(strconv.Itoa(b.pid)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
