@@ -250,6 +250,7 @@ func bootAndCheck(ctx context.Context, t *testing.T, c bootCase, disk, key, pub 
 		firmware = "firmware uefi"
 	}
 	check("cat /run/hotstack-guest.log", firmware)
+	check("cat /run/hotstack-guest.log", "disks: vda")
 	check("cat /run/instance-id", uuid)
 	check("cat /run/meta_data.json", `"uuid":"`+uuid+`"`)
 	check("hostname", "boot-test")

@@ -53,6 +53,13 @@ if [ -d /sys/firmware/efi ]; then
 else
 	say "firmware bios"
 fi
+# This boot and its virtio disks, for a test that has only the console
+# (a rescued server may have no network): the boot ID changes every boot.
+disks=
+for d in /sys/block/vd*; do
+	[ -e "$d" ] && disks="$disks ${d##*/}"
+done
+say "boot $(cat /proc/sys/kernel/random/boot_id) disks:$disks"
 
 # DHCP on every NIC at once, each udhcpc going to the background once it
 # has a lease (or after ~20 s without one), while the config drive is
