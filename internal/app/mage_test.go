@@ -23,9 +23,9 @@ func TestMageInstallStaged(t *testing.T) {
 	if err := os.WriteFile(env, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	mage := func(target string) string {
+	mage := func(target ...string) string {
 		t.Helper()
-		cmd := exec.Command("go", "run", "mage.go", target)
+		cmd := exec.Command("go", append([]string{"run", "mage.go"}, target...)...)
 		cmd.Dir = "../.."
 		cmd.Env = append(os.Environ(), "HOTSTACK_ROOT="+root, "HOTSTACK_SKIP_IMAGE_CHECK=1", "HOTSTACK_ENV="+env)
 		out, err := cmd.CombinedOutput()
@@ -72,6 +72,14 @@ func TestMageInstallStaged(t *testing.T) {
 		t.Fatal(err)
 	}
 	mage("uninstall")
+	// The help of up names what a newcomer needs: the prerequisites (and
+	// the doctor that checks them), the settings, the next step.
+	help := mage("-h", "up")
+	for _, want := range []string{"mage doctor", "Go 1.26", "apt-get install podman", ".env", "HOTSTACK_POST_SETUP=0", "OS_CLOUD=hotstack-os"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("mage -h up does not say %q:\n%s", want, help)
+		}
+	}
 	for _, line := range strings.Split(string(manifest), "\n") {
 		if strings.HasPrefix(line, "/") {
 			if _, err := os.Lstat(filepath.Join(root, line)); err == nil {
