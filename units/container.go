@@ -2,6 +2,7 @@ package units
 
 import (
 	"fmt"
+	"net/netip"
 	"path"
 	"strings"
 
@@ -61,6 +62,14 @@ func podmanRun(cfg *config.Config, p Paths, svc *stack.Service, secrets secretEn
 	add("--network", c.Network)
 	if c.IPKey != "" {
 		add("--ip", cfg.Get(c.IPKey))
+		// A fixed MAC beside the fixed address: a container started
+		// again gets a new interface, and with a new MAC its clients'
+		// neighbour caches would send to the old one until the entries
+		// expired (after a MariaDB restart the APIs' first connection
+		// timed out: HTTP 500).
+		if mac := MACFor(cfg.Get(c.IPKey)); mac != "" {
+			add("--mac-address", mac)
+		}
 	}
 	if c.NetworkAlias != "" {
 		add("--network-alias", c.NetworkAlias)
@@ -135,4 +144,17 @@ func Image(cfg *config.Config, svc *stack.Service) string {
 		return cfg.Get(k)
 	}
 	return svc.Container.Image
+}
+
+// MACFor is the fixed MAC address of the container whose IPv4 address is
+// ip: locally administered (02), then 0x48 ('H'otstack), then the four
+// bytes of the address, so every address has its own. "" when ip is not
+// an IPv4 address.
+func MACFor(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Is4() {
+		return ""
+	}
+	b := a.As4()
+	return fmt.Sprintf("02:48:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3])
 }

@@ -230,3 +230,15 @@ func analyzeVerify(unitDir string, names []string) ([]string, error) {
 	}
 	return problems, err
 }
+
+// TestMACFor: every fixed address gets its own fixed, locally
+// administered MAC, so a restarted container keeps the MAC its clients
+// have cached.
+func TestMACFor(t *testing.T) {
+	if got := MACFor("172.31.0.3"); got != "02:48:ac:1f:00:03" {
+		t.Errorf("MACFor(172.31.0.3) = %q", got)
+	}
+	if MACFor("172.31.0.3") == MACFor("172.31.0.4") || MACFor("not an address") != "" || MACFor("fd00::1") != "" {
+		t.Error("MACFor does not tell addresses apart, or accepts what is not IPv4")
+	}
+}

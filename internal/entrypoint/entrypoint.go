@@ -75,7 +75,6 @@ func Run(ctx context.Context, service string, args []string) int {
 		return 2
 	}
 	c := &Container{Service: service, Args: args, sup: NewSupervisor(), env: os.LookupEnv, conf: Ini{}}
-	announceAddresses(c.Logf)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
