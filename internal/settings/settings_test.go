@@ -16,7 +16,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Settings{EnvFile: ".env", Root: "/", ConfigsDir: "templates/configs", ScriptsDir: "templates/scripts",
-		LogsLines: 50, LogsFollow: true, E2E: true, E2ECloud: true, PostSetup: true,
+		LogsLines: 50, LogsFollow: true, E2E: true, E2ECloud: true, PostSetup: true, SmokeLifecycle: true,
 		DebianMirror: "http://deb.debian.org/debian", ImageCache: "/var/cache/hotstack-os/apt"}
 	if !equal(s, want) || !s.Live() {
 		t.Fatalf("got %+v", s)
@@ -31,6 +31,7 @@ func TestSwitches(t *testing.T) {
 		"HOTSTACK_E2E_CLOUD": "0", "HOTSTACK_FORCE_IMAGES": "1", "HOTSTACK_DEBIAN_MIRROR": "http://mirror.example/debian",
 		"HOTSTACK_IMAGE_CACHE": "/srv/cache", "HOTSTACK_POST_SETUP": "0",
 		"HOTSTACK_SMOKE_EGRESS_URL": "http://www.example.test/", "HOTSTACK_SMOKE_EGRESS_EXPECT": "hello",
+		"HOTSTACK_SMOKE_LIFECYCLE": "0",
 	}))
 	if err != nil {
 		t.Fatal(err)
