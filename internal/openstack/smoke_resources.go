@@ -1,7 +1,6 @@
 package openstack
 
 import (
-	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -15,7 +14,6 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
-	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
@@ -106,34 +104,14 @@ func (s *smoke) imageActive(ctx context.Context) (string, error) {
 		return "", s.clients.needService("image")
 	}
 	name := s.name("image")
-	s.attempt(kindImage)
-	private := images.ImageVisibilityPrivate
-	img, err := images.Create(ctx, c, images.CreateOpts{
-		Name: name, DiskFormat: "raw", ContainerFormat: "bare", Visibility: &private,
-	}).Extract()
-	if err != nil {
-		return "", fmt.Errorf("create image %s: %w", name, err)
-	}
-	s.track(resource{kind: kindImage, id: img.ID, name: name})
 	disk := BootDisk()
-	if err := imagedata.Upload(ctx, c, img.ID, bytes.NewReader(disk)).ExtractErr(); err != nil {
-		return "", fmt.Errorf("upload image %s: %w", name, err)
-	}
-	err = poll(ctx, s.o.Timeout, pollInterval, func(ctx context.Context) (string, bool, error) {
-		got, err := images.Get(ctx, c, img.ID).Extract()
-		switch {
-		case err != nil:
-			return "", false, fmt.Errorf("get image %s: %w", name, err)
-		case got.Status == images.ImageStatusKilled || got.Status == images.ImageStatusDeleted:
-			return "", false, fmt.Errorf("image %s is %s", name, got.Status)
-		case got.Status != images.ImageStatusActive:
-			return "status " + string(got.Status), false, nil
-		}
-		img = got
-		return "", true, nil
-	})
+	id, err := s.uploadImage(ctx, name, disk, nil)
 	if err != nil {
 		return "", err
+	}
+	img, err := images.Get(ctx, c, id).Extract()
+	if err != nil {
+		return "", fmt.Errorf("get image %s: %w", name, err)
 	}
 	if err := sameData(img, disk); err != nil {
 		return "", err
