@@ -231,7 +231,11 @@ func outcome(ctx context.Context, fn func(context.Context) (string, error)) (Sta
 
 // record adds c to the report and prints it, with secrets blanked.
 func (s *smoke) record(c Check) {
-	c.Detail = redact(oneLine(c.Detail), s.secrets()...)
+	limit := maxDetail
+	if c.Status == Fail {
+		limit = maxFailDetail
+	}
+	c.Detail = redact(oneLineMax(c.Detail, limit), s.secrets()...)
 	if c.Status == Pass {
 		s.passed[c.Name] = true
 	}

@@ -17,7 +17,10 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
@@ -182,7 +185,7 @@ func (s *smoke) pingFloatingIPs(ctx context.Context) (string, error) {
 			}
 			return "", true, nil
 		}); err != nil {
-			return "", fmt.Errorf("%s: %w; %s", ip, err, s.guestDiagnosis(ctx))
+			return "", fmt.Errorf("%s: %w; %s; %s", ip, err, s.floatingIPDiagnosis(ctx, ip), s.guestDiagnosis(ctx))
 		}
 		out = append(out, fmt.Sprintf("%s after %s", ip, formatDuration(time.Since(start))))
 	}
@@ -416,4 +419,41 @@ func (s *smoke) guestDiagnosis(ctx context.Context) string {
 		parts = append(parts, fmt.Sprintf("%s %s on %s, console ends: %q", g.name, srv.Status, srv.HypervisorHostname, strings.TrimSpace(console)))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// floatingIPDiagnosis says where the path to a floating IP that does not
+// answer stops: whether the router's external address answers (if not,
+// its gateway port is not bound to a chassis or the provider bridge does
+// not reach OVN) and the status of the server's port behind the address
+// (DOWN: the compute host never plugged or bound it).
+func (s *smoke) floatingIPDiagnosis(ctx context.Context, ip string) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	pages, err := floatingips.List(s.clients.network, floatingips.ListOpts{FloatingIP: ip}).AllPages(ctx)
+	if err != nil {
+		return "floating IP: " + err.Error()
+	}
+	fips, err := floatingips.ExtractFloatingIPs(pages)
+	if err != nil || len(fips) == 0 {
+		return fmt.Sprintf("floating IP %s not found (%v)", ip, err)
+	}
+	fip := fips[0]
+	parts := []string{fmt.Sprintf("floating IP %s → %s", fip.Status, fip.FixedIP)}
+	if port, err := ports.Get(ctx, s.clients.network, fip.PortID).Extract(); err != nil {
+		parts = append(parts, "port: "+err.Error())
+	} else {
+		parts = append(parts, "port "+port.Status)
+	}
+	if r, err := routers.Get(ctx, s.clients.network, fip.RouterID).Extract(); err != nil {
+		parts = append(parts, "router: "+err.Error())
+	} else {
+		for _, ext := range r.GatewayInfo.ExternalFixedIPs {
+			verdict := "answers ping"
+			if err := ping(ctx, ext.IPAddress, 2*time.Second); err != nil {
+				verdict = "does not answer ping"
+			}
+			parts = append(parts, fmt.Sprintf("router gateway %s %s", ext.IPAddress, verdict))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

@@ -87,13 +87,20 @@ func (r *SmokeReport) String() string {
 }
 
 // maxDetail keeps a report line readable; a detail is a hint where to
-// look, the service logs hold the rest.
-const maxDetail = 240
+// look, the service logs hold the rest. A failure's detail may run
+// longer: it says where the path stopped, and the user has nothing else.
+const (
+	maxDetail     = 240
+	maxFailDetail = 1200
+)
 
 // oneLine makes s one line (API error bodies, console logs and joined
 // errors carry newlines): its lines joined by "; ", runs of blanks made
 // one space, truncated to maxDetail.
-func oneLine(s string) string {
+func oneLine(s string) string { return oneLineMax(s, maxDetail) }
+
+// oneLineMax is oneLine truncated to limit runes.
+func oneLineMax(s string, limit int) string {
 	var lines []string
 	for line := range strings.Lines(s) {
 		if line = strings.Join(strings.Fields(line), " "); line != "" {
@@ -101,8 +108,8 @@ func oneLine(s string) string {
 		}
 	}
 	s = strings.Join(lines, "; ")
-	if r := []rune(s); len(r) > maxDetail {
-		s = string(r[:maxDetail-1]) + "…"
+	if r := []rune(s); len(r) > limit {
+		s = string(r[:limit-1]) + "…"
 	}
 	return s
 }

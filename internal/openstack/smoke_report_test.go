@@ -82,6 +82,9 @@ func TestOneLine(t *testing.T) {
 	if n := len([]rune(long)); n != maxDetail || !strings.HasSuffix(long, "…") {
 		t.Errorf("a long detail keeps %d runes, want %d ending in …", n, maxDetail)
 	}
+	if n := len([]rune(oneLineMax(strings.Repeat("x", 5000), maxFailDetail))); n != maxFailDetail {
+		t.Errorf("a long failure keeps %d runes, want %d", n, maxFailDetail)
+	}
 }
 
 func TestRedact(t *testing.T) {

@@ -91,8 +91,8 @@ func TestRealCloud(t *testing.T) {
 		if err != nil {
 			// The journal first and the failed checks last: a CI report
 			// shows only the tail, and the failure must be in it.
-			t.Fatalf("%s: mage smoke failed: %v\n%s\n--- the smoke's failed checks:\n%s",
-				name, err, c.journalTails(t), failedChecks(out))
+			t.Fatalf("%s: mage smoke failed: %v\n%s\n--- the data plane:\n%s\n--- the smoke's failed checks:\n%s",
+				name, err, c.journalTails(t), c.dataPlaneState(), failedChecks(out))
 		}
 	}
 
@@ -224,6 +224,19 @@ done`
 // a failure report.
 func (s *Stack) journalTails(t *testing.T) string {
 	out, _ := s.Exec("journalctl", "--no-pager", "-n", "300", "-u", "hotstack-os*")
+	return out
+}
+
+// dataPlaneState is a compact picture of OVN and Open vSwitch for a failed
+// smoke: port bindings (bound to which chassis, up or not), NAT rules,
+// interfaces with their errors, conntrack's size and the box's neighbours
+// on the provider bridge.
+func (s *Stack) dataPlaneState() string {
+	out, _ := s.Exec("sh", "-c", `podman exec hotstack-os-ovn-northd sh -c '`+
+		`ovn-sbctl --format=csv --no-headings --columns=logical_port,type,chassis,up list Port_Binding; `+
+		`ovn-nbctl --format=csv --no-headings --columns=type,external_ip,logical_ip list NAT' 2>&1 | grep -v level=warning; `+
+		`ovs-vsctl --format=csv --no-headings --columns=name,ofport,error list Interface; `+
+		`echo "conntrack entries: $(ovs-appctl dpctl/dump-conntrack | wc -l)"; ip neigh show dev hot-ex`)
 	return out
 }
 
