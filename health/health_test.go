@@ -3,6 +3,9 @@ package health
 import (
 	"context"
 	"errors"
+	"net"
+	"os/exec"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -133,4 +136,36 @@ func TestHedgedAnswersDespiteOneStall(t *testing.T) {
 			t.Fatalf("fast probe hedged: %d calls", calls.Load()-10)
 		}
 	})
+}
+
+func TestPortGateProbesInsideOnlyOnceThePortIsOpen(t *testing.T) {
+	inner := 0
+	prober := ProberFunc(func(context.Context) Result { inner++; return Result{Healthy: true, Output: "inside"} })
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // closed: connections are refused
+	gate := PortGate{Addr: addr, Prober: prober}
+	if r := gate.Probe(context.Background()); r.Healthy || r.Permanent || inner != 0 || !strings.Contains(r.Output, "not accepting connections") {
+		t.Errorf("closed port: %+v, %d probes inside", r, inner)
+	}
+	l, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("cannot listen on %s again: %v", addr, err)
+	}
+	defer l.Close()
+	if r := gate.Probe(context.Background()); !r.Healthy || inner != 1 {
+		t.Errorf("open port: %+v, %d probes inside", r, inner)
+	}
+	// A container whose podman process has exited opens no port.
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	gate.MainPID = cmd.Process.Pid
+	if r := gate.Probe(context.Background()); !r.Permanent || inner != 1 {
+		t.Errorf("exited main process: %+v", r)
+	}
 }

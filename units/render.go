@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -165,15 +166,26 @@ func containerUnit(cfg *config.Config, svc *stack.Service, p Paths, key []byte, 
 		fp.Configs[name] = fingerprint(key, "config", data)
 	}
 	usesSecrets := len(run.secrets) > 0
+	gate := healthGateArgs(cfg, svc)
 	bare := slices.Clone(run.argv)
 	bare[run.image] = imageWord
-	fp.Unit = fingerprint(key, "unit", serialize(containerOptions(svc, p, bare, usesSecrets)))
+	fp.Unit = fingerprint(key, "unit", serialize(containerOptions(svc, p, bare, usesSecrets, gate)))
 	var labels []string
 	for _, l := range fp.Labels() {
 		labels = append(labels, "--label", l)
 	}
 	argv := slices.Concat(run.argv[:run.image], labels, run.argv[run.image:])
-	return containerOptions(svc, p, argv, usesSecrets), fp, nil
+	return containerOptions(svc, p, argv, usesSecrets, gate), fp, nil
+}
+
+// healthGateArgs are the health gate's arguments: the service, and the
+// address of its port gate (stack.Health.Port) when it has one.
+func healthGateArgs(cfg *config.Config, svc *stack.Service) []string {
+	args := []string{"health-gate", svc.Name}
+	if svc.Health.Port > 0 && svc.Container.IPKey != "" {
+		args = append(args, net.JoinHostPort(cfg.Get(svc.Container.IPKey), strconv.Itoa(svc.Health.Port)))
+	}
+	return args
 }
 
 // mountedConfigs are the rendered files svc mounts: its volumes below the
@@ -203,7 +215,7 @@ func mountedConfigs(cfg *config.Config, svc *stack.Service) ([]string, error) {
 	return out, nil
 }
 
-func containerOptions(svc *stack.Service, p Paths, run []string, usesSecrets bool) []*unit.UnitOption {
+func containerOptions(svc *stack.Service, p Paths, run []string, usesSecrets bool, gate []string) []*unit.UnitOption {
 	infra := stack.UnitName(stack.InfraName)
 	after := []string{infra}
 	var wants []string
@@ -240,7 +252,7 @@ func containerOptions(svc *stack.Service, p Paths, run []string, usesSecrets boo
 		opt("Service", "ExecStartPre", "-"+execLine(p.Podman, "stop", "-t", strconv.Itoa(staleStopTimeout), name)),
 		opt("Service", "ExecStartPre", "-"+execLine(p.Podman, "rm", "-f", name)),
 		opt("Service", "ExecStart", execLine(run...)),
-		opt("Service", "ExecStartPost", execLine(p.Helper, "health-gate", svc.Name)),
+		opt("Service", "ExecStartPost", execLine(append([]string{p.Helper}, gate...)...)),
 		opt("Service", "ExecStop", execLine(p.Podman, "stop", "-t", seconds(svc.StopTimeout), name)),
 		opt("Service", "ExecStopPost", "-"+execLine(p.Podman, "rm", "-f", name)),
 		opt("Service", "SuccessExitStatus", sigtermExitStatus),

@@ -11,7 +11,9 @@ import (
 )
 
 const helperUsage = `usage: hotstack-os COMMAND
-  health-gate SERVICE   wait until SERVICE's container is healthy (unit ExecStartPost)
+  health-gate SERVICE [ADDR:PORT]
+                        wait until SERVICE's container is healthy (unit ExecStartPost);
+                        with ADDR:PORT, probe inside only once the port accepts connections
   infra setup|cleanup   set up or clean up the host infrastructure (infra oneshot)
   entrypoint SERVICE    PID 1 of a HotStack-OS container (run inside the container)
   mount-nfs SHARE DIR   the containers' mount.nfs: a bind mount of the exported directory`
@@ -23,10 +25,14 @@ func (a *App) Helper(ctx context.Context, args []string) error {
 	}
 	switch args[0] {
 	case "health-gate":
-		if len(args) != 2 {
+		if len(args) != 2 && len(args) != 3 {
 			return &usageError{helperUsage}
 		}
-		return a.HealthGate(ctx, args[1])
+		gate := ""
+		if len(args) == 3 {
+			gate = args[2]
+		}
+		return a.HealthGate(ctx, args[1], gate)
 	case "infra":
 		if len(args) != 2 {
 			return &usageError{helperUsage}
@@ -38,16 +44,22 @@ func (a *App) Helper(ctx context.Context, args []string) error {
 }
 
 // HealthGate blocks until service's container answers its health command,
-// failing at once when the container has exited.
-func (a *App) HealthGate(ctx context.Context, service string) error {
+// failing at once when the container has exited. With gate (ADDR:PORT) the
+// command runs only once the port accepts connections.
+func (a *App) HealthGate(ctx context.Context, service, gate string) error {
 	svc := a.o.Stack.Get(service)
 	if svc == nil || svc.Oneshot {
 		return fmt.Errorf("unknown container service %q", service)
 	}
 	log := a.o.Log.With().Str("service", service).Logger()
-	probe := health.ContainerProbe(a.o.Runner, stack.ContainerName(service), svc.Health.Cmd, health.MainPIDFromEnv())
+	var probe health.Prober = health.ContainerProbe(a.o.Runner, stack.ContainerName(service), svc.Health.Cmd, health.MainPIDFromEnv())
 	policy := health.DefaultPolicy(svc.Health.Deadline(), svc.Health.Timeout)
-	log.Info().Msgf("waiting up to %s for %s", policy.Deadline, strings.Join(svc.Health.Cmd, " "))
+	what := strings.Join(svc.Health.Cmd, " ")
+	if gate != "" {
+		probe = health.PortGate{Addr: gate, MainPID: health.MainPIDFromEnv(), Prober: probe}
+		what = gate + " accepting connections, then " + what
+	}
+	log.Info().Msgf("waiting up to %s for %s", policy.Deadline, what)
 	if err := health.Wait(ctx, probe, policy, nil); err != nil {
 		log.Error().Err(err).Msg("health gate failed")
 		return err

@@ -2,6 +2,7 @@ package entrypoint
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
@@ -60,12 +61,13 @@ func Recipes() map[string]Recipe {
 		"rabbitmq": rabbitmq,
 		"keystone": keystone,
 		"glance": apiService{daemon: daemonOf("glance", "/etc/glance/glance-api.conf").as("glance-api", "database", false),
-			api: api{"glance", "image", "OpenStack Image", 9292, "", "glance"}, schema: glanceSchema}.run,
+			api: api{"glance", "image", "OpenStack Image", 9292, "", "glance"}, before: glanceDirs,
+			schema: manage("glance-manage", "db_sync")}.run,
 		"placement": apiService{daemon: daemonOf("placement", "/etc/placement/placement.conf").as("placement-api", "placement_database", false),
 			api:    api{"placement", "placement", "OpenStack Placement", 8778, "", "placement"},
 			schema: manage("placement-manage", "db", "sync"), server: ptr(uwsgi("placement", "/usr/bin/placement-api", 8778))}.run,
 		"nova-api": apiService{daemon: nova.as("nova-api", "database", true),
-			api: api{"nova", "compute", "OpenStack Compute", 8774, "/v2.1", "nova"}, schema: novaCells}.run,
+			api: api{"nova", "compute", "OpenStack Compute", 8774, "/v2.1", "nova"}, schema: novaCells, inputs: novaInputs}.run,
 		"nova-conductor":  nova.as("nova-conductor", "database", true).run,
 		"nova-scheduler":  nova.as("nova-scheduler", "database", true).run,
 		"nova-novncproxy": nova.as("nova-novncproxy", "", false).with("--web", "/usr/share/novnc").run,
@@ -73,7 +75,8 @@ func Recipes() map[string]Recipe {
 		"ovn-northd":      ovnNorthd,
 		"ovn-controller":  ovnController,
 		"neutron-server": apiService{daemon: neutron.as("neutron-server", "database", false),
-			api: api{"neutron", "network", "OpenStack Networking", 9696, "", "neutron"}, schema: neutronSchema}.run,
+			api:    api{"neutron", "network", "OpenStack Networking", 9696, "", "neutron"},
+			schema: manage("neutron-db-manage", "upgrade", "heads"), after: waitOVNNorthbound}.run,
 		"neutron-metadata": neutronMetadata,
 		"cinder-api": apiService{daemon: cinder.as("cinder-api", "database", true),
 			api:    api{"cinderv3", "volumev3", "OpenStack Block Storage", 8776, "/v3/%(project_id)s", "cinder"},
@@ -148,8 +151,16 @@ func (d daemon) run(ctx context.Context, c *Container) error {
 // registers in Keystone before serving.
 type apiService struct {
 	daemon
-	api    api
+	api api
+	// before runs on every start, ahead of the schema steps (directories
+	// the service writes).
+	before func(context.Context, *Container) error
+	// schema creates or upgrades the database, skipped when its stamp says
+	// this image already did with the same inputs (SchemaOnce).
 	schema func(context.Context, *Container, daemon) error
+	inputs func(*Container) ([]string, error)
+	// after runs on every start, after the schema steps.
+	after func(context.Context, *Container) error
 	// keystone is more Keystone set-up than the registration (Heat's
 	// domain).
 	keystone func(context.Context, *openstack.Identity) error
@@ -161,8 +172,27 @@ func (s apiService) run(ctx context.Context, c *Container) error {
 	if err := s.prepare(ctx, c); err != nil {
 		return err
 	}
+	if s.before != nil {
+		if err := s.before(ctx, c); err != nil {
+			return err
+		}
+	}
 	if s.schema != nil {
-		if err := s.schema(ctx, c, s.daemon); err != nil {
+		var inputs []string
+		if s.inputs != nil {
+			in, err := s.inputs(c)
+			if err != nil {
+				return err
+			}
+			inputs = in
+		}
+		if err := c.SchemaOnce(ctx, Schema{Section: s.database, Name: s.api.name, Inputs: inputs,
+			Steps: func(ctx context.Context) error { return s.schema(ctx, c, s.daemon) }}); err != nil {
+			return err
+		}
+	}
+	if s.after != nil {
+		if err := s.after(ctx, c); err != nil {
 			return err
 		}
 	}
@@ -207,16 +237,6 @@ func keystone(ctx context.Context, c *Container) error {
 		}
 	}
 	keystoneArgs := oslo("keystone", "/etc/keystone/keystone.conf")
-	steps := [][]string{
-		{"db_sync"},
-		{"fernet_setup", "--keystone-user", "keystone", "--keystone-group", "keystone"},
-		{"credential_setup", "--keystone-user", "keystone", "--keystone-group", "keystone"},
-	}
-	for _, s := range steps {
-		if err := c.Run(ctx, Proc{Argv: append(append([]string{"keystone-manage"}, keystoneArgs...), s...), User: "keystone", Plain: true}); err != nil {
-			return err
-		}
-	}
 	// As every service's entry (api.registration): the public name on all
 	// three interfaces.
 	internal := "http://keystone." + PublicDomain + ":5000/v3"
@@ -224,17 +244,40 @@ func keystone(ctx context.Context, c *Container) error {
 	if !ok {
 		return errors.New("KEYSTONE_ADMIN_PASSWORD is not in the container environment")
 	}
-	// The password goes through the environment (OS_BOOTSTRAP_PASSWORD),
-	// never the command line. bootstrap creates the admin project, user,
-	// roles, region and identity endpoints, and resets the admin password
-	// when it no longer matches.
-	if err := c.Run(ctx, Proc{Argv: append(append([]string{"keystone-manage"}, keystoneArgs...), "bootstrap",
-		"--bootstrap-username", openstack.AdminUser, "--bootstrap-project-name", openstack.AdminProject,
-		"--bootstrap-role-name", openstack.AdminRole, "--bootstrap-service-name", "keystone",
-		"--bootstrap-region-id", c.Env("REGION_NAME"),
-		"--bootstrap-admin-url", internal, "--bootstrap-internal-url", internal,
-		"--bootstrap-public-url", internal),
-		User: "keystone", Plain: true, Env: []string{"OS_BOOTSTRAP_PASSWORD=" + admin}}); err != nil {
+	steps := func(ctx context.Context) error {
+		for _, s := range [][]string{
+			{"db_sync"},
+			{"fernet_setup", "--keystone-user", "keystone", "--keystone-group", "keystone"},
+			{"credential_setup", "--keystone-user", "keystone", "--keystone-group", "keystone"},
+		} {
+			if err := c.Run(ctx, Proc{Argv: append(append([]string{"keystone-manage"}, keystoneArgs...), s...), User: "keystone", Plain: true}); err != nil {
+				return err
+			}
+		}
+		// The password goes through the environment (OS_BOOTSTRAP_PASSWORD),
+		// never the command line. bootstrap creates the admin project, user,
+		// roles, region and identity endpoints, and resets the admin password
+		// when it no longer matches.
+		return c.Run(ctx, Proc{Argv: append(append([]string{"keystone-manage"}, keystoneArgs...), "bootstrap",
+			"--bootstrap-username", openstack.AdminUser, "--bootstrap-project-name", openstack.AdminProject,
+			"--bootstrap-role-name", openstack.AdminRole, "--bootstrap-service-name", "keystone",
+			"--bootstrap-region-id", c.Env("REGION_NAME"),
+			"--bootstrap-admin-url", internal, "--bootstrap-internal-url", internal,
+			"--bootstrap-public-url", internal),
+			User: "keystone", Plain: true, Env: []string{"OS_BOOTSTRAP_PASSWORD=" + admin}})
+	}
+	// Skipped on a warm start, unless a key set is missing (the key
+	// directories are volumes of their own) or the admin password changed.
+	still := func(ctx context.Context, db *sql.DB) error {
+		for _, d := range []string{"/etc/keystone/fernet-keys", "/etc/keystone/credential-keys"} {
+			if entries, err := os.ReadDir(d); err != nil || len(entries) == 0 {
+				return fmt.Errorf("%s holds no keys", d)
+			}
+		}
+		return passwordCurrent(ctx, db, openstack.AdminUser, admin)
+	}
+	if err := c.SchemaOnce(ctx, Schema{Section: "database", Name: "keystone", Still: still, Steps: steps,
+		Inputs: []string{openstack.AdminUser, openstack.AdminProject, openstack.AdminRole, c.Env("REGION_NAME"), internal}}); err != nil {
 		return err
 	}
 	return c.Serve(ctx, nil, uwsgi("keystone", "/usr/bin/keystone-wsgi-public", 5000))
@@ -251,21 +294,20 @@ func uwsgi(user, script string, port int) Proc {
 		"--add-header", "Connection: close"}}
 }
 
-func glanceSchema(ctx context.Context, c *Container, d daemon) error {
+// glanceDirs gives glance its image store and staging area (volumes).
+func glanceDirs(_ context.Context, _ *Container) error {
 	for _, dir := range []string{"/var/lib/glance/images", "/var/lib/glance/tmp"} {
 		if err := Own(dir, "glance", 0o750); err != nil {
 			return err
 		}
 	}
-	return manage("glance-manage", "db_sync")(ctx, c, d)
+	return nil
 }
 
 func ptr[T any](v T) *T { return &v }
 
-func neutronSchema(ctx context.Context, c *Container, d daemon) error {
-	if err := manage("neutron-db-manage", "upgrade", "heads")(ctx, c, d); err != nil {
-		return err
-	}
+// waitOVNNorthbound waits for the database neutron's OVN driver writes to.
+func waitOVNNorthbound(ctx context.Context, c *Container) error {
 	addr, err := URLHost(strings.Replace(c.Conf("ovn", "ovn_nb_connection"), "tcp:", "tcp://", 1), "6641")
 	if err != nil {
 		return err
@@ -456,4 +498,15 @@ func heatDomain(ctx context.Context, id *openstack.Identity) error {
 		return err
 	}
 	return id.EnsureDomainRole(ctx, admin, user, domain)
+}
+
+// novaInputs are what nova-api's schema steps store beyond the schema:
+// cell1's transport template and the cell databases' addresses (without
+// credentials), so a changed RabbitMQ or MariaDB address updates cell1.
+func novaInputs(c *Container) ([]string, error) {
+	transport, err := cellTransport(c.Conf("DEFAULT", "transport_url"))
+	if err != nil {
+		return nil, err
+	}
+	return []string{transport, redact(c.Conf("database", "connection")), redact(c.Conf("api_database", "connection"))}, nil
 }

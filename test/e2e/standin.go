@@ -8,8 +8,11 @@ import (
 	"os"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/hotstack-os/hotstack-os/stack"
 )
 
 // standinScript is the entrypoint of every stand-in container. It becomes
@@ -46,6 +49,12 @@ case "$mode" in
   *) trap 'echo "standin: $name got SIGTERM"; exit 143' TERM ;;
 esac
 ready() {
+  # The health gates connect to the service's port from the host before
+  # probing inside: a ready stand-in accepts them (a host-network one
+  # fails to bind ports another has, which no gate checks).
+  for p in @GATED_PORTS@; do
+    [ "$p" = "${STANDIN_LISTEN:-}" ] || busybox nc -ll -p "$p" -e /bin/true 2>/dev/null &
+  done
   mkdir -p /run/ovn 2>/dev/null
   echo 1 > "/run/ovn/$name.pid" 2>/dev/null
   touch /tmp/ready
@@ -88,6 +97,17 @@ func healthShims() map[string]string {
 	}
 }
 
+// gatedPorts are the ports of the services' health gates (stack.Health.Port).
+func gatedPorts() string {
+	var ports []string
+	for _, svc := range stack.Services() {
+		if svc.Health.Port > 0 {
+			ports = append(ports, strconv.Itoa(svc.Health.Port))
+		}
+	}
+	return strings.Join(ports, " ")
+}
+
 func busyboxApplets() []string {
 	return []string{"sh", "ash", "test", "[", "cat", "kill", "sleep", "grep", "touch", "echo", "env", "ls",
 		"mkdir", "rm", "printf", "printenv", "true", "false", "id", "ps", "hostname", "date", "wc"}
@@ -120,7 +140,7 @@ func standinTar(t *testing.T, entrypoints []string) []byte {
 	}
 	file("etc/passwd", 0o644, []byte("root:x:0:0:root:/root:/bin/sh\n"))
 	file("etc/group", 0o644, []byte("root:x:0:\n"))
-	file("standin", 0o755, []byte(standinScript))
+	file("standin", 0o755, []byte(strings.Replace(standinScript, "@GATED_PORTS@", gatedPorts(), 1)))
 	for path, body := range healthShims() {
 		file(strings.TrimPrefix(path, "/"), 0o755, []byte(body))
 	}

@@ -1,0 +1,38 @@
+package health
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+)
+
+// PortGate runs Prober only once Addr accepts TCP connections. A service
+// that has not opened its port yet is not healthy, and finding that out
+// with a connect from the host costs nothing, where each probe inside the
+// container (`podman exec`) costs about a tenth of a CPU-second: a Python
+// service that takes 30 s to open its port would otherwise be probed
+// inside some 40 times.
+type PortGate struct {
+	Addr string
+	// MainPID, when non-zero, is the unit's `podman run` process: once it
+	// has exited, so has the container, and no port will open.
+	MainPID int
+	Prober  Prober
+}
+
+// gateDialTimeout bounds one connect: a closed port answers at once.
+const gateDialTimeout = time.Second
+
+func (g PortGate) Probe(ctx context.Context) Result {
+	if g.MainPID > 0 && !processAlive(g.MainPID) {
+		return Result{Permanent: true, Output: fmt.Sprintf("the container's podman process (pid %d) has exited", g.MainPID)}
+	}
+	d := net.Dialer{Timeout: gateDialTimeout}
+	conn, err := d.DialContext(ctx, "tcp", g.Addr)
+	if err != nil {
+		return Result{Output: fmt.Sprintf("%s not accepting connections yet: %v", g.Addr, err)}
+	}
+	conn.Close()
+	return g.Prober.Probe(ctx)
+}
