@@ -264,6 +264,15 @@ func ovnController(ctx context.Context, c *Container) error {
 		return err
 	}
 	removeStale("ovn-controller.pid")
-	return c.Serve(ctx, nil, Proc{Argv: []string{"ovn-controller", "--pidfile=" + filepath.Join(ovnRun, "ovn-controller.pid"),
+	// The userspace datapath loses guests' taps (taps.go); the kernel
+	// datapath needs no help.
+	var guard func(context.Context) error
+	if datapath == "netdev" {
+		guard = func(ctx context.Context) error {
+			go keepTapsUp(ctx, vsctlPorts{c.sup}, c.Logf)
+			return nil
+		}
+	}
+	return c.Serve(ctx, guard, Proc{Argv: []string{"ovn-controller", "--pidfile=" + filepath.Join(ovnRun, "ovn-controller.pid"),
 		"-vconsole:info", "-vsyslog:off", "-vfile:off", "unix:/run/openvswitch/db.sock"}})
 }

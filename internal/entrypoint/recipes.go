@@ -420,12 +420,7 @@ func novaCompute(ctx context.Context, c *Container) error {
 	if err := c.WaitRabbit(ctx); err != nil {
 		return err
 	}
-	// The guests' tap devices are this host's: keep them up (taps.go).
-	guard := func(ctx context.Context) error {
-		go keepTapsUp(ctx, c.Logf)
-		return nil
-	}
-	return c.Serve(ctx, guard, Proc{Argv: append([]string{"nova-compute"}, oslo("nova", "/etc/nova/nova.conf")...)})
+	return c.Serve(ctx, nil, Proc{Argv: append([]string{"nova-compute"}, oslo("nova", "/etc/nova/nova.conf")...)})
 }
 
 // virtTypeFile is infra setup's verdict on KVM (internal/host.VirtTypeFile,

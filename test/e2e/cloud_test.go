@@ -275,8 +275,11 @@ func (s *Stack) containerCPU(t *testing.T) map[string]time.Duration {
 	t.Helper()
 	script := `podman ps --filter name=hotstack-os- --format '{{.Names}} {{.Pid}}' | while read name pid; do
   path=$(sed -n 's/^[0-9]*:[^:]*cpuacct[^:]*://p' /proc/$pid/cgroup)
-  dir=$(ls -d /sys/fs/cgroup/cpu,cpuacct /sys/fs/cgroup/cpuacct 2>/dev/null | head -1)
-  [ -e "$dir$path" ] || path="/${path#/*/}"
+  # cpuacct is mounted alone or beside cpu, depending on the host.
+  for dir in /sys/fs/cgroup/cpuacct /sys/fs/cgroup/cpu,cpuacct; do
+    [ -e "$dir$path/cpuacct.usage" ] && break
+    [ -e "$dir/${path#/*/}/cpuacct.usage" ] && path="/${path#/*/}" && break
+  done
   echo "$name $(cat "$dir$path/cpuacct.usage")"
 done`
 	out := s.MustExec(t, "sh", "-c", script)
