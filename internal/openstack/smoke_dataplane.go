@@ -32,11 +32,17 @@ import (
 //go:embed dataplane.yaml
 var dataPlaneTemplate string
 
-// The addresses and VLAN the template fixes on net B.
+// subport is one of server A's trunk subports: its VLAN, its address, and
+// server B's address on the same network (the template fixes them).
+type subport struct {
+	vlan            int
+	ip, serverB, on string
+}
+
+// subports are the trunk's two VLANs, on nets B and C.
+var subports = []subport{{101, "10.251.2.10", "10.251.2.20", "net B"}, {102, "10.251.3.10", "10.251.3.20", "net C"}}
+
 const (
-	subportVLAN = 101
-	subportIP   = "10.251.2.10"
-	serverBNetB = "10.251.2.20"
 	// attachedSectors is the 1 GiB attached volume in 512-byte sectors
 	// (/sys/block/*/size).
 	attachedSectors = 1 << 30 / 512
@@ -51,7 +57,7 @@ const (
 	checkMetadata   = "guests know their own UUID (metadata service, config drive)"
 	checkUserData   = "user_data ran"
 	checkAttached   = "attached volume is a 1 GiB block device"
-	checkVLAN       = "trunk subport: VLAN interface gets its address and reaches server B"
+	checkVLAN       = "trunk subports: each VLAN interface gets its address and reaches server B"
 	checkDNS        = "guest resolves names through the cloud's dnsmasq"
 	checkEgress     = "guest reaches the outside through the host's masquerade"
 )
@@ -170,8 +176,8 @@ func (s *smoke) dataStack(ctx context.Context) (string, error) {
 	if s.dp.fipA == "" || s.dp.fipB == "" || s.dp.serverA == "" || s.dp.serverB == "" {
 		return "", fmt.Errorf("stack outputs incomplete: %v", out)
 	}
-	return fmt.Sprintf("in %s: trunk with VLAN %d subport, 2 servers (image; volume with config drive), 2 volumes, 2 floating IPs (%s, %s)",
-		formatDuration(time.Since(start)), subportVLAN, s.dp.fipA, s.dp.fipB), nil
+	return fmt.Sprintf("in %s: trunk with VLAN %d and %d subports, 2 servers (image; volume with config drive), 2 volumes, 2 floating IPs (%s, %s)",
+		formatDuration(time.Since(start)), subports[0].vlan, subports[1].vlan, s.dp.fipA, s.dp.fipB), nil
 }
 
 func (s *smoke) pingFloatingIPs(ctx context.Context) (string, error) {
@@ -264,22 +270,26 @@ func (s *smoke) attachedVolume(ctx context.Context) (string, error) {
 }
 
 func (s *smoke) vlanSubport(ctx context.Context) (string, error) {
-	script := fmt.Sprintf(`set -e
+	var done []string
+	for _, sp := range subports {
+		script := fmt.Sprintf(`set -e
 nic=$(ip -o route show default | sed -n 's/.* dev \([^ ]*\).*/\1/p' | head -n1)
 vif=$nic.%[1]d
 ip link show $vif >/dev/null 2>&1 || ip link add link $nic name $vif type vlan id %[1]d
 ip link set $vif up
 ip -4 addr show dev $vif | grep -q 'inet ' || udhcpc -i $vif -n -q -t 10 -T 2 -s /usr/share/udhcpc/default.script >/dev/null 2>&1 || true
 ip -4 -o addr show dev $vif
-ping -c 3 -W 3 -I $vif %[2]s`, subportVLAN, serverBNetB)
-	out, err := s.guestRun(ctx, s.dp.fipA, script)
-	if !strings.Contains(out, subportIP) {
-		return "", fmt.Errorf("the VLAN %d interface has no %s: %v %.300s", subportVLAN, subportIP, err, out)
+ping -c 3 -W 3 -I $vif %[2]s`, sp.vlan, sp.serverB)
+		out, err := s.guestRun(ctx, s.dp.fipA, script)
+		if !strings.Contains(out, sp.ip) {
+			return "", fmt.Errorf("the VLAN %d interface has no %s: %v %.300s", sp.vlan, sp.ip, err, out)
+		}
+		if err != nil {
+			return "", fmt.Errorf("VLAN %d interface has %s but server B (%s) does not answer: %v %.300s", sp.vlan, sp.ip, sp.serverB, err, out)
+		}
+		done = append(done, fmt.Sprintf("VLAN %d: %s pings server B at %s on %s", sp.vlan, sp.ip, sp.serverB, sp.on))
 	}
-	if err != nil {
-		return "", fmt.Errorf("VLAN %d interface has %s but server B (%s) does not answer: %v %.300s", subportVLAN, subportIP, serverBNetB, err, out)
-	}
-	return fmt.Sprintf("VLAN %d: %s pings server B at %s on net B", subportVLAN, subportIP, serverBNetB), nil
+	return strings.Join(done, "; "), nil
 }
 
 func (s *smoke) dnsResolves(ctx context.Context) (string, error) {
