@@ -162,6 +162,7 @@ type smoke struct {
 	attempted map[kind]bool // kinds the run asked to create, answered or not
 
 	imageID, networkID, serverID string // what later checks build on
+	volumeID                     string // the control plane's 1 GiB volume
 	dp                           dataPlane
 }
 

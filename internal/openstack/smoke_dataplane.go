@@ -14,8 +14,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/volumeattach"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
@@ -57,6 +59,7 @@ const (
 	checkMetadata   = "guests know their own UUID (metadata service, config drive)"
 	checkUserData   = "user_data ran"
 	checkAttached   = "attached volume is a 1 GiB block device"
+	checkVolumeOps  = "volume attached, extended while attached, detached"
 	checkVLAN       = "trunk subports: each VLAN interface gets its address and reaches server B"
 	checkDNS        = "guest resolves names through the cloud's dnsmasq"
 	checkEgress     = "guest reaches the outside through the host's masquerade"
@@ -89,6 +92,7 @@ func (s *smoke) dataPlaneChecks(ctx context.Context) {
 	s.check(ctx, checkMetadata, []string{checkSSH}, s.metadataUUIDs)
 	s.check(ctx, checkUserData, []string{checkSSH}, s.userDataRan)
 	s.check(ctx, checkAttached, []string{checkSSH}, s.attachedVolume)
+	s.check(ctx, checkVolumeOps, []string{checkSSH, checkVolume}, s.volumeAttachExtendDetach)
 	s.check(ctx, checkVLAN, []string{checkSSH}, s.vlanSubport)
 	s.check(ctx, checkDNS, []string{checkSSH}, s.dnsResolves)
 	s.check(ctx, checkEgress, []string{checkSSH}, s.egress)
@@ -267,6 +271,104 @@ func (s *smoke) attachedVolume(ctx context.Context) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no 1 GiB disk besides the root disk: %q", out)
+}
+
+// volumeAttachExtendDetach attaches the control plane's 1 GiB volume to
+// server A through nova, extends it to 2 GiB while attached (Cinder tells
+// nova, nova tells the guest: Cinder's [nova] section at work), and
+// detaches it, each step seen from inside the guest.
+func (s *smoke) volumeAttachExtendDetach(ctx context.Context) (string, error) {
+	start := time.Now()
+	before, err := s.guestDisks(ctx)
+	if err != nil {
+		return "", err
+	}
+	if _, err := volumeattach.Create(ctx, s.clients.compute, s.dp.serverA, volumeattach.CreateOpts{VolumeID: s.volumeID}).Extract(); err != nil {
+		return "", fmt.Errorf("attach the volume to server A: %w", err)
+	}
+	if err := s.waitVolumeStatus(ctx, "in-use"); err != nil {
+		return "", err
+	}
+	var dev string
+	if err := poll(ctx, s.o.Timeout, pollInterval, func(ctx context.Context) (string, bool, error) {
+		disks, err := s.guestDisks(ctx)
+		if err != nil {
+			return err.Error(), false, nil
+		}
+		for name, sectors := range disks {
+			if _, old := before[name]; !old && sectors == attachedSectors {
+				dev = name
+				return "", true, nil
+			}
+		}
+		return fmt.Sprintf("the guest's disks: %v", disks), false, nil
+	}); err != nil {
+		return "", fmt.Errorf("the attached volume in the guest: %w", err)
+	}
+	// Extending an attached volume needs volume API 3.42.
+	vc := *s.clients.volume
+	vc.Microversion = "3.42"
+	if err := volumes.ExtendSize(ctx, &vc, s.volumeID, volumes.ExtendSizeOpts{NewSize: 2}).ExtractErr(); err != nil {
+		return "", fmt.Errorf("extend the attached volume to 2 GiB: %w", err)
+	}
+	if err := poll(ctx, s.o.Timeout, pollInterval, func(ctx context.Context) (string, bool, error) {
+		disks, err := s.guestDisks(ctx)
+		if err != nil {
+			return err.Error(), false, nil
+		}
+		return fmt.Sprintf("/dev/%s has %d sectors", dev, disks[dev]), disks[dev] == 2*attachedSectors, nil
+	}); err != nil {
+		return "", fmt.Errorf("the guest sees the extended volume: %w", err)
+	}
+	if err := volumeattach.Delete(ctx, s.clients.compute, s.dp.serverA, s.volumeID).ExtractErr(); err != nil {
+		return "", fmt.Errorf("detach the volume: %w", err)
+	}
+	if err := s.waitVolumeStatus(ctx, "available"); err != nil {
+		return "", err
+	}
+	if err := poll(ctx, s.o.Timeout, pollInterval, func(ctx context.Context) (string, bool, error) {
+		disks, err := s.guestDisks(ctx)
+		if err != nil {
+			return err.Error(), false, nil
+		}
+		_, still := disks[dev]
+		return "/dev/" + dev + " is still there", !still, nil
+	}); err != nil {
+		return "", fmt.Errorf("the detached volume in the guest: %w", err)
+	}
+	return fmt.Sprintf("/dev/%s: 1 GiB attached, 2 GiB after the extend, gone after the detach, in %s", dev, formatDuration(time.Since(start))), nil
+}
+
+// guestDisks are server A's virtio disks and their sizes in sectors.
+func (s *smoke) guestDisks(ctx context.Context) (map[string]int, error) {
+	out, err := s.guestRun(ctx, s.dp.fipA, "for d in /sys/block/vd*; do echo ${d##*/} $(cat $d/size); done")
+	if err != nil {
+		return nil, err
+	}
+	disks := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if f := strings.Fields(line); len(f) == 2 {
+			n, err := strconv.Atoi(f[1])
+			if err == nil {
+				disks[f[0]] = n
+			}
+		}
+	}
+	return disks, nil
+}
+
+// waitVolumeStatus waits until the control plane's volume has status want.
+func (s *smoke) waitVolumeStatus(ctx context.Context, want string) error {
+	return poll(ctx, s.o.Timeout, pollInterval, func(ctx context.Context) (string, bool, error) {
+		v, err := volumes.Get(ctx, s.clients.volume, s.volumeID).Extract()
+		if err != nil {
+			return "", false, err
+		}
+		if v.Status == "error" || strings.HasPrefix(v.Status, "error_") {
+			return "", false, fmt.Errorf("volume status %s", v.Status)
+		}
+		return "volume " + v.Status, v.Status == want, nil
+	})
 }
 
 func (s *smoke) vlanSubport(ctx context.Context) (string, error) {

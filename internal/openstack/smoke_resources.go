@@ -64,6 +64,7 @@ func (s *smoke) volumeAvailable(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("create volume %s: %w", name, err)
 	}
 	s.track(resource{kind: kindVolume, id: v.ID, name: name})
+	s.volumeID = v.ID
 	start := time.Now()
 	err = poll(ctx, s.o.Timeout, pollInterval, func(ctx context.Context) (string, bool, error) {
 		got, err := volumes.Get(ctx, c, v.ID).Extract()

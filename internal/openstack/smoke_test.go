@@ -136,7 +136,7 @@ func TestSmokeWithoutToken(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error though the login failed")
 	}
-	if got, want := len(report.Checks), 29; got != want {
+	if got, want := len(report.Checks), 30; got != want {
 		t.Fatalf("%d lines, want %d:\n%s", got, want, out.String())
 	}
 	if out.String() != report.String() {
