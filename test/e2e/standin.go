@@ -49,12 +49,16 @@ case "$mode" in
   *) trap 'echo "standin: $name got SIGTERM"; exit 143' TERM ;;
 esac
 ready() {
-  # The health gates connect to the service's port from the host before
-  # probing inside: a ready stand-in accepts them (a host-network one
-  # fails to bind ports another has, which no gate checks).
-  for p in @GATED_PORTS@; do
-    [ "$p" = "${STANDIN_LISTEN:-}" ] || busybox nc -ll -p "$p" -e /bin/true 2>/dev/null &
-  done
+  # The health gates connect to the service's port at its container
+  # address before probing inside: a ready stand-in with an address of
+  # its own accepts them. One on the host's network (it sees the host's
+  # hot-ex) has no gate and must not take the host's ports (haproxy
+  # publishes the API ports there).
+  if [ ! -e /sys/class/net/hot-ex ]; then
+    for p in @GATED_PORTS@; do
+      [ "$p" = "${STANDIN_LISTEN:-}" ] || busybox nc -ll -p "$p" -e /bin/true 2>/dev/null &
+    done
+  fi
   mkdir -p /run/ovn 2>/dev/null
   echo 1 > "/run/ovn/$name.pid" 2>/dev/null
   touch /tmp/ready
