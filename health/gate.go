@@ -21,8 +21,12 @@ type PortGate struct {
 	Prober  Prober
 }
 
-// gateDialTimeout bounds one connect: a closed port answers at once.
-const gateDialTimeout = time.Second
+// gateDialTimeout bounds one connect. On the host's own bridge a
+// listening port answers within a millisecond and a closed one refuses at
+// once; only an address not up yet (a container in its first moments)
+// leaves the connect waiting, and a short wait keeps the next try near
+// (the backoff follows a probe's duration).
+const gateDialTimeout = 100 * time.Millisecond
 
 func (g PortGate) Probe(ctx context.Context) Result {
 	if g.MainPID > 0 && !processAlive(g.MainPID) {
