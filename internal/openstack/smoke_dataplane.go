@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	_ "embed"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"slices"
@@ -260,17 +261,18 @@ func (s *smoke) userDataRan(ctx context.Context) (string, error) {
 }
 
 func (s *smoke) attachedVolume(ctx context.Context) (string, error) {
-	out, err := s.guestRun(ctx, s.dp.fipA, "for d in /sys/block/vd[b-z]; do echo ${d##*/} $(cat $d/size); done")
+	disks, err := s.guestDisks(ctx)
 	if err != nil {
 		return "", err
 	}
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 2 && f[1] == strconv.Itoa(attachedSectors) {
-			return "/dev/" + f[0] + ", " + f[1] + " sectors", nil
+	names := slices.Sorted(maps.Keys(disks))
+	for _, name := range names {
+		// vda is the root disk, which may be 1 GiB as well.
+		if name != "vda" && disks[name] == attachedSectors {
+			return "/dev/" + name + ", " + strconv.Itoa(disks[name]) + " sectors", nil
 		}
 	}
-	return "", fmt.Errorf("no 1 GiB disk besides the root disk: %q", out)
+	return "", fmt.Errorf("no 1 GiB disk besides the root disk: %v", disks)
 }
 
 // volumeAttachExtendDetach attaches the control plane's 1 GiB volume to

@@ -293,36 +293,40 @@ func (s *smoke) bootID(ctx context.Context, ip string) (string, error) {
 // waitRebooted waits until the guest at ip answers SSH from a boot other
 // than before and has finished booting.
 func (s *smoke) waitRebooted(ctx context.Context, ip, before string) error {
-	return poll(ctx, sshWait, 2*time.Second, func(ctx context.Context) (string, bool, error) {
-		out, err := s.guestRun(ctx, ip, "cat /proc/sys/kernel/random/boot_id; grep -c 'booted ' "+GuestLogFile)
-		if err != nil {
-			return err.Error(), false, nil
+	return s.waitGuestBoot(ctx, ip, func(boot string) string {
+		if boot == before {
+			return "still the boot before"
 		}
-		f := strings.Fields(out)
-		switch {
-		case len(f) < 2:
-			return "boot not finished", false, nil
-		case f[0] == before:
-			return "still the boot before", false, nil
-		}
-		return "boot not finished", f[1] != "0", nil
+		return ""
 	})
 }
 
 // waitBoot waits until the guest at ip answers SSH from the boot want
 // (its console named it) and has finished booting.
 func (s *smoke) waitBoot(ctx context.Context, ip, want string) error {
+	return s.waitGuestBoot(ctx, ip, func(boot string) string {
+		if boot != want {
+			return "answered from boot " + boot + ", not " + want
+		}
+		return ""
+	})
+}
+
+// waitGuestBoot waits until the guest at ip answers SSH from a boot that
+// wrong accepts (it returns "" for the boot wanted, else why not) and
+// has finished booting.
+func (s *smoke) waitGuestBoot(ctx context.Context, ip string, wrong func(bootID string) string) error {
 	return poll(ctx, sshWait, 2*time.Second, func(ctx context.Context) (string, bool, error) {
 		out, err := s.guestRun(ctx, ip, "cat /proc/sys/kernel/random/boot_id; grep -c 'booted ' "+GuestLogFile)
 		if err != nil {
 			return err.Error(), false, nil
 		}
 		f := strings.Fields(out)
-		switch {
-		case len(f) < 2:
+		if len(f) < 2 {
 			return "boot not finished", false, nil
-		case f[0] != want:
-			return "answered from boot " + f[0] + ", not " + want, false, nil
+		}
+		if why := wrong(f[0]); why != "" {
+			return why, false, nil
 		}
 		return "boot not finished", f[1] != "0", nil
 	})
