@@ -2,9 +2,11 @@ package config
 
 import (
 	"cmp"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -30,6 +32,11 @@ type Config struct {
 	// Warnings are problems that do not stop loading (a key set twice),
 	// each located as file:line: KEY: message.
 	Warnings []string
+	// generated holds the Generated secrets the file left empty, with the
+	// value they were given (stored, or made by this load); fresh lists
+	// those made by this load.
+	generated map[string]string
+	fresh     []string
 }
 
 // Options adjusts loading.
@@ -45,6 +52,11 @@ type Options struct {
 	// HomeDirs lists the home directories a path key may not be or hold;
 	// the home directories of /etc/passwd when nil.
 	HomeDirs func() []string
+	// StoredSecrets are the values generated for empty Generated secrets
+	// by earlier runs (GeneratedSecretsFile); a Generated secret that is
+	// empty and not stored gets a new random value, unless
+	// AllowEmptySecrets is set.
+	StoredSecrets map[string]string
 }
 
 // Load reads path and validates it against schema. A missing file is an
@@ -55,6 +67,28 @@ func Load(path string, schema Schema, opt Options) (*Config, error) {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	return Parse(path, data, schema, opt)
+}
+
+// ReadStoredSecrets reads the secrets an earlier install generated (see
+// Options.StoredSecrets) from path, a .env-syntax file; none when it does
+// not exist.
+func ReadStoredSecrets(path string) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the generated secrets: %w", err)
+	}
+	entries, errs, _ := parseDotenv(path, data)
+	if len(errs) > 0 {
+		return nil, ValidationError(errs)
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		out[e.Key] = e.Value
+	}
+	return out, nil
 }
 
 // LoadOrDefaults reads path, or, when it does not exist, uses the built-in
@@ -114,6 +148,9 @@ func Parse(file string, data []byte, schema Schema, opt Options) (*Config, error
 		if err := r.resolve(k.Name); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if !opt.AllowEmptySecrets {
+		c.fillGenerated(opt.StoredSecrets)
 	}
 	errs = append(errs, c.validate(opt)...)
 	if len(errs) > 0 {
@@ -254,17 +291,58 @@ func shadowed(c *Config, environ func() []string) []string {
 	return out
 }
 
-// DefaultSecrets returns the secret keys whose value is the built-in
-// default (the published passwords of .env.example).
+// PublishedPasswords are the passwords the example configuration once
+// shipped: anyone can try them, so a secret holding one is refused unless
+// ALLOW_PUBLISHED_PASSWORDS is true.
+var PublishedPasswords = []string{"admin", "rootpass", "openstack"}
+
+// AllowPublishedKey is the key that accepts published passwords.
+const AllowPublishedKey = "ALLOW_PUBLISHED_PASSWORDS"
+
+// DefaultSecrets returns the secret keys the file sets to a published
+// password (accepted only with ALLOW_PUBLISHED_PASSWORDS=true), for a
+// warning.
 func (c *Config) DefaultSecrets() []string {
 	var out []string
 	for _, k := range c.schema {
-		if k.Kind == Secret && k.Default != "" && c.values[k.Name] == k.Default {
+		if k.Kind == Secret && c.lines[k.Name] > 0 && slices.Contains(PublishedPasswords, c.values[k.Name]) {
 			out = append(out, k.Name)
 		}
 	}
 	return out
 }
+
+// fillGenerated gives each Generated secret the file left empty its stored
+// value, or a new random one (130 bits, letters and digits only, so it
+// needs no quoting in any file format it lands in).
+func (c *Config) fillGenerated(stored map[string]string) {
+	c.generated = map[string]string{}
+	for _, k := range c.schema {
+		if k.Kind != Secret || !k.Generated || c.values[k.Name] != "" {
+			continue
+		}
+		v, ok := stored[k.Name]
+		if !ok || v == "" {
+			v = rand.Text()
+			c.fresh = append(c.fresh, k.Name)
+		}
+		c.values[k.Name] = v
+		c.generated[k.Name] = v
+	}
+}
+
+// GeneratedSecrets returns the generated secrets in use (stored or new),
+// to be kept for the next run; nil when the config set every secret.
+func (c *Config) GeneratedSecrets() map[string]string {
+	if len(c.generated) == 0 {
+		return nil
+	}
+	return maps.Clone(c.generated)
+}
+
+// NewSecrets names the secrets this load generated: they are not stored
+// yet, and change on every load until they are.
+func (c *Config) NewSecrets() []string { return slices.Clone(c.fresh) }
 
 // origin is the key the user wrote that key's value comes from: key itself
 // when it is in the file, else the first written key its default refers to

@@ -60,7 +60,7 @@ func TestBadInput(t *testing.T) {
 		{"mtu low", "GLOBAL_PHYSNET_MTU=1000\n", ".env:1: GLOBAL_PHYSNET_MTU: 1000 is outside 1280..9216"},
 		{"mtu text", "GLOBAL_PHYSNET_MTU=big\n", "is not a whole number"},
 		{"relative path", "HOTSTACK_DATA_DIR=data\n", ".env:1: HOTSTACK_DATA_DIR: \"data\" is not an absolute path"},
-		{"empty secret", "\nDB_PASSWORD=\n", ".env:2: DB_PASSWORD: secret must not be empty"},
+		{"published password", "KEYSTONE_ADMIN_PASSWORD=admin\n", `.env:1: KEYSTONE_ADMIN_PASSWORD: "admin" is a published password`},
 		{"CR", "DB_PASSWORD=x\ry\n", ".env:1: DB_PASSWORD: value holds a carriage return"},
 		{"NUL", "DB_PASSWORD=x\x00y\n", ".env:1: DB_PASSWORD: value holds a NUL byte"},
 		{"unknown with hint", "KEYSTONE_IPP=1.2.3.4\n", ".env:1: KEYSTONE_IPP: unknown key (did you mean KEYSTONE_IP?)"},
@@ -95,7 +95,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestAllErrorsReportedAtOnce(t *testing.T) {
-	_, err := Parse(".env", []byte("MARIADB_IP=x\nDB_PASSWORD=\n"), BaseKeys(), testOpts)
+	_, err := Parse(".env", []byte("MARIADB_IP=x\nMYSQL_ROOT_PASSWORD=rootpass\n"), BaseKeys(), testOpts)
 	var ve ValidationError
 	if !errors.As(err, &ve) || len(ve) != 2 {
 		t.Fatalf("want 2 problems, got %v", err)

@@ -13,6 +13,8 @@ func Example(s Schema) []byte {
 	var b strings.Builder
 	b.WriteString("# hotstack-os configuration. Copy to .env and edit; `mage install` bakes it into the units.\n")
 	b.WriteString("# Generated from config/schema.go and stack/ by `go test ./stack -update`; do not edit by hand.\n")
+	b.WriteString("# Secrets left unset are generated on the first install and kept, root-only, in\n")
+	b.WriteString("# /etc/hotstack-os/generated-secrets.env; set one here to choose it yourself.\n")
 	group := ""
 	for _, k := range s {
 		if k.Group != group {
@@ -39,13 +41,14 @@ func Reference(s Schema) string {
 			group = k.Group
 			fmt.Fprintf(&b, "\n**%s**\n\n| key | default | checked | meaning |\n| --- | --- | --- | --- |\n", group)
 		}
-		def := k.Default
-		if k.Kind == Secret {
-			def += " (change it)"
-		}
-		def = "`" + def + "`"
-		if k.Kind == Secret && k.Default == "" {
+		def := "`" + k.Default + "`"
+		switch {
+		case k.Kind == Secret && k.Generated && k.Default != "":
+			def += ", else generated"
+		case k.Kind == Secret && k.Generated:
 			def = "generated"
+		case k.Kind == Secret && k.Default == "":
+			def = "unset"
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", k.Name, def, kindText(k), k.Doc)
 	}
@@ -55,10 +58,10 @@ func Reference(s Schema) string {
 func kindText(k Key) string {
 	switch k.Kind {
 	case Secret:
-		if k.Optional && k.Default == "" {
-			return "secret; empty or unset: generated"
+		if k.Generated {
+			return "secret; not a published password; unset: generated once and kept"
 		}
-		return "secret, non-empty"
+		return "secret; not a published password"
 	case HostIP:
 		return "IPv4 address"
 	case ServiceIP:

@@ -37,6 +37,9 @@ type Key struct {
 	Doc      string
 	Min, Max int      // for Int
 	Choices  []string // for Enum
+	// Generated secrets that are empty after loading get a random value,
+	// made once and kept with the data (see GeneratedSecrets).
+	Generated bool
 	// Group is the heading the key is listed under in .env.example and the
 	// README.
 	Group string
@@ -69,13 +72,29 @@ const HostnameDefault = "<output of hostname>"
 // hotstack-os adds. Service image overrides are appended by the stack.
 func BaseKeys() Schema {
 	keys := Schema{
-		{Name: "KEYSTONE_ADMIN_PASSWORD", Kind: Secret, Default: "admin", Group: "Secrets", Doc: "Password of the Keystone admin user."},
-		{Name: "MYSQL_ROOT_PASSWORD", Kind: Secret, Default: "rootpass", Group: "Secrets", Doc: "MariaDB root password."},
-		{Name: "DB_PASSWORD", Kind: Secret, Default: "openstack", Group: "Secrets", Doc: "Password every OpenStack service uses for its database."},
-		{Name: "SERVICE_PASSWORD", Kind: Secret, Default: "openstack", Group: "Secrets", Doc: "Password of the OpenStack service users; also the metadata proxy secret."},
+		{Name: "KEYSTONE_ADMIN_PASSWORD", Kind: Secret, Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the Keystone admin user. `mage post-setup` writes it into the admin entry of /etc/openstack/clouds.yaml (mode 0600)."},
+		{Name: "MYSQL_ROOT_PASSWORD", Kind: Secret, Generated: true, Optional: true, Group: "Secrets", Doc: "MariaDB root password."},
+		{Name: "DB_PASSWORD", Kind: Secret, Optional: true, Group: "Secrets", Doc: "One database password for every service that has no <SERVICE>_DB_PASSWORD of its own (older .env files set this); empty: each service gets its own."},
+		{Name: "SERVICE_PASSWORD", Kind: Secret, Optional: true, Group: "Secrets", Doc: "One Keystone password for every service user that has no <SERVICE>_SERVICE_PASSWORD of its own (older .env files set this); empty: each service user gets its own."},
+		{Name: "KEYSTONE_DB_PASSWORD", Kind: Secret, Default: "${DB_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the MariaDB user keystone, which may use only the database keystone."},
+		{Name: "GLANCE_DB_PASSWORD", Kind: Secret, Default: "${DB_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the MariaDB user glance, which may use only the database glance."},
+		{Name: "PLACEMENT_DB_PASSWORD", Kind: Secret, Default: "${DB_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the MariaDB user placement, which may use only the database placement."},
+		{Name: "NOVA_DB_PASSWORD", Kind: Secret, Default: "${DB_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the MariaDB user nova, which may use only the databases nova, nova_api and nova_cell0."},
+		{Name: "NEUTRON_DB_PASSWORD", Kind: Secret, Default: "${DB_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the MariaDB user neutron, which may use only the database neutron."},
+		{Name: "CINDER_DB_PASSWORD", Kind: Secret, Default: "${DB_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the MariaDB user cinder, which may use only the database cinder."},
+		{Name: "HEAT_DB_PASSWORD", Kind: Secret, Default: "${DB_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the MariaDB user heat, which may use only the database heat."},
+		{Name: "GLANCE_SERVICE_PASSWORD", Kind: Secret, Default: "${SERVICE_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the Keystone service user glance."},
+		{Name: "PLACEMENT_SERVICE_PASSWORD", Kind: Secret, Default: "${SERVICE_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the Keystone service user placement."},
+		{Name: "NOVA_SERVICE_PASSWORD", Kind: Secret, Default: "${SERVICE_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the Keystone service user nova."},
+		{Name: "NEUTRON_SERVICE_PASSWORD", Kind: Secret, Default: "${SERVICE_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the Keystone service user neutron."},
+		{Name: "CINDER_SERVICE_PASSWORD", Kind: Secret, Default: "${SERVICE_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the Keystone service user cinder."},
+		{Name: "HEAT_SERVICE_PASSWORD", Kind: Secret, Default: "${SERVICE_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the Keystone service user heat and of heat_domain_admin, the admin of Heat's stack domain."},
+		{Name: "METADATA_SECRET", Kind: Secret, Generated: true, Optional: true, Group: "Secrets", Doc: "Shared secret that signs the instance ID between the metadata proxy (neutron) and nova's metadata API."},
+		{Name: "MEMCACHE_SECRET_KEY", Kind: Secret, Generated: true, Optional: true, Group: "Secrets", Doc: "Key that protects (encrypts and authenticates) the API services' token cache in memcached (keystonemiddleware's memcache_secret_key)."},
 		{Name: "RABBITMQ_DEFAULT_USER", Kind: String, Default: "openstack", Group: "Secrets", Doc: "RabbitMQ user the services connect as."},
-		{Name: "RABBITMQ_DEFAULT_PASS", Kind: Secret, Default: "openstack", Group: "Secrets", Doc: "RabbitMQ password."},
+		{Name: "RABBITMQ_DEFAULT_PASS", Kind: Secret, Generated: true, Optional: true, Group: "Secrets", Doc: "RabbitMQ password."},
 		{Name: "HOTSTACK_USER_PASSWORD", Kind: Secret, Default: "", Optional: true, Group: "Secrets", Doc: "Password of the hotstack cloud user `mage post-setup` creates. When unset (the default), post-setup generates one on its first run and keeps it in /etc/hotstack-os/hotstack-user.password (mode 0600)."},
+		{Name: "ALLOW_PUBLISHED_PASSWORDS", Kind: Bool, Default: "false", Optional: true, Group: "Secrets", Doc: "Accept a password that has been published (admin, rootpass, openstack: the old example's), for a throwaway cloud only; by default such a value is refused."},
 
 		{Name: "DEBUG_LOGGING", Kind: Bool, Default: "false", Group: "General", Doc: "Verbose logging in the OpenStack services."},
 		{Name: "REGION_NAME", Kind: String, Default: "RegionOne", Group: "General", Doc: "OpenStack region name."},

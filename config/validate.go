@@ -58,6 +58,9 @@ func (c *Config) validate(opt Options) []*Error {
 			if v == "" && !opt.AllowEmptySecrets && !(k.Optional && k.Default == "") {
 				bad(k.Name, "secret must not be empty")
 			}
+			if slices.Contains(PublishedPasswords, v) && c.values[AllowPublishedKey] != "true" {
+				bad(k.Name, "%q is a published password, which anyone may try; delete the line to have one generated and kept, set your own, or set %s=true for a throwaway cloud", v, AllowPublishedKey)
+			}
 		case String:
 			if v == "" {
 				bad(k.Name, "must not be empty")

@@ -48,6 +48,8 @@ type referenceService struct {
 func deviate(ref []referenceService) {
 	for i := range ref {
 		c := &ref[i].Container
+		// Secure by default: no password is shared between services.
+		c.Env = ownSecrets(ref[i].Name, c.Env)
 		switch ref[i].Name {
 		case "mariadb", "rabbitmq", "memcached":
 			// Built from Debian's packages by `mage images`: no registry.
@@ -79,6 +81,52 @@ func deviate(ref []referenceService) {
 			}
 		}
 	}
+}
+
+// ownSecrets turns the original's shared secrets into each service's own:
+// its database password (<SVC>_DB_PASSWORD, MariaDB gets them all for its
+// users) and Keystone password (<SVC>_SERVICE_PASSWORD, by that name: all
+// units read one environment file), a metadata secret
+// of its own, and the token cache's key in the API services (those that
+// get the admin password). Keystone needs no service password, and
+// nova-compute and the metadata agent get no database password (compute
+// nodes have no database access; the agent needs none), nor does compute
+// get the metadata secret it does not use.
+func ownSecrets(name string, env []string) []string {
+	svc := ""
+	for _, e := range env {
+		if k, _, _ := strings.Cut(e, "="); strings.HasSuffix(k, "_DB_PASSWORD") {
+			svc = strings.TrimSuffix(k, "_DB_PASSWORD")
+		}
+	}
+	var out []string
+	for _, e := range env {
+		k, v, _ := strings.Cut(e, "=")
+		switch {
+		case name == "mariadb" && k == "MYSQL_PASSWORD":
+			for _, s := range []string{"KEYSTONE", "GLANCE", "PLACEMENT", "NOVA", "NEUTRON", "CINDER", "HEAT"} {
+				out = append(out, s+"_DB_PASSWORD=__"+s+"_DB_PASSWORD__")
+			}
+			continue
+		case strings.HasSuffix(k, "_DB_PASSWORD") && (name == "nova-compute" || name == "neutron-metadata"):
+			continue
+		case k == "METADATA_SECRET" && name == "nova-compute":
+			continue
+		case k == "SERVICE_PASSWORD" && name == "keystone":
+			continue
+		case strings.HasSuffix(k, "_DB_PASSWORD"):
+			v = "__" + k + "__"
+		case k == "SERVICE_PASSWORD":
+			k, v = svc+"_SERVICE_PASSWORD", "__"+svc+"_SERVICE_PASSWORD__"
+		case k == "METADATA_SECRET":
+			v = "__METADATA_SECRET__"
+		}
+		out = append(out, k+"="+v)
+		if k == "KEYSTONE_ADMIN_PASSWORD" && name != "keystone" {
+			out = append(out, "MEMCACHE_SECRET_KEY=__MEMCACHE_SECRET_KEY__")
+		}
+	}
+	return out
 }
 
 // TestMatchesOriginalDeployment checks our service data against the facts

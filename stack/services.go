@@ -68,7 +68,7 @@ func Services() []Service {
 			Health: health(10*s, 5*s, 3, 0, "nc", "-z", "127.0.0.1", "8404")},
 		{Name: "mariadb", Layer: 2, Description: "HotStack-OS MariaDB Service", DependsOn: []string{InfraName},
 			Container: Container{Image: "localhost/hotstack-os-mariadb:latest", Network: defaultNetwork, IPKey: "MARIADB_IP", NetworkAlias: "mariadb",
-				Env: env(EnvVar{"MYSQL_ROOT_PASSWORD", "__MYSQL_ROOT_PASSWORD__"}, EnvVar{"MYSQL_PASSWORD", "__DB_PASSWORD__"}),
+				Env: mariadbEnv(),
 				Volumes: []string{"__HOTSTACK_DATA_DIR__/mysql:/var/lib/mysql:z",
 					"__HOTSTACK_DATA_DIR__/runtime/scripts/init-db.sh:/docker-entrypoint-initdb.d/init-db.sh:ro,z"},
 				Args: []string{"--innodb-buffer-pool-size=32M", "--max-connections=250"}},
@@ -87,9 +87,8 @@ func Services() []Service {
 		// Layer 3: identity.
 		{Name: "keystone", Layer: 3, Description: "HotStack-OS Keystone Identity Service", DependsOn: []string{"mariadb", "memcached", "dnsmasq", "haproxy"},
 			Container: Container{Image: "localhost/hotstack-os_keystone:latest", Hostname: "keystone", Network: defaultNetwork, IPKey: "KEYSTONE_IP",
-				Env: env(EnvVar{"OSLO_LOCKUTILS_ENABLED", "false"}, EnvVar{"KEYSTONE_DB_PASSWORD", "__DB_PASSWORD__"},
-					EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"},
-					EnvVar{"REGION_NAME", "__REGION_NAME__"}),
+				Env: env(EnvVar{"OSLO_LOCKUTILS_ENABLED", "false"}, dbPassword("KEYSTONE"),
+					EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"}, EnvVar{"REGION_NAME", "__REGION_NAME__"}),
 				Volumes: []string{cfg("keystone/keystone.conf") + ":/etc/keystone/keystone.conf:ro,z",
 					"__HOTSTACK_DATA_DIR__/keystone/fernet-keys:/etc/keystone/fernet-keys:z",
 					"__HOTSTACK_DATA_DIR__/keystone/credential-keys:/etc/keystone/credential-keys:z"},
@@ -99,14 +98,14 @@ func Services() []Service {
 		// Layer 4: core services.
 		{Name: "glance", Layer: 4, Description: "HotStack-OS Glance Image Service", DependsOn: []string{"mariadb", "keystone", "dnsmasq", "haproxy"},
 			Container: Container{Image: "localhost/hotstack-os_glance:latest", Hostname: "glance", Network: defaultNetwork, IPKey: "GLANCE_IP",
-				Env: apiEnv("GLANCE_DB_PASSWORD", false),
+				Env: apiEnv("GLANCE", false),
 				Volumes: []string{cfg("glance/glance-api.conf") + ":/etc/glance/glance-api.conf:ro,z",
 					"__HOTSTACK_DATA_DIR__/glance/images:/var/lib/glance/images:z"},
 				Secrets: []string{"glance/glance-api.secrets.conf", "glance/db.cnf"}},
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9292/").withBootstrap(90 * s).gatedBy(9292)},
 		{Name: "placement", Layer: 4, Description: "HotStack-OS Placement Resource Tracking Service", DependsOn: []string{"mariadb", "keystone", "dnsmasq", "haproxy"},
 			Container: Container{Image: "localhost/hotstack-os_placement:latest", Hostname: "placement", Network: defaultNetwork, IPKey: "PLACEMENT_IP",
-				Env:     apiEnv("PLACEMENT_DB_PASSWORD", false),
+				Env:     apiEnv("PLACEMENT", false),
 				Volumes: []string{cfg("placement/placement.conf") + ":/etc/placement/placement.conf:ro,z"},
 				Secrets: []string{"placement/placement.secrets.conf", "placement/db.cnf"}},
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8778/").withBootstrap(90 * s).gatedBy(8778)},
@@ -127,7 +126,7 @@ func Services() []Service {
 			DependsOn: []string{"mariadb", "rabbitmq", "keystone", "ovn-northd", "dnsmasq", "haproxy"},
 			Container: Container{Image: "localhost/hotstack-os-neutron:latest", Hostname: "neutron", Network: defaultNetwork, IPKey: "NEUTRON_SERVER_IP",
 				Entrypoint: "/usr/local/bin/neutron-server-entrypoint.sh",
-				Env:        join(env(EnvVar{"NEUTRON_DB_PASSWORD", "__DB_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"}, EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"}), rabbitEnv(), env(EnvVar{"REGION_NAME", "__REGION_NAME__"})),
+				Env:        apiEnv("NEUTRON", true),
 				Volumes: []string{cfg("neutron/neutron.conf") + ":/etc/neutron/neutron.conf:ro,z",
 					cfg("neutron/plugins/ml2/ml2_conf.ini") + ":/etc/neutron/plugins/ml2/ml2_conf.ini:ro,z"},
 				Secrets: []string{"neutron/neutron.secrets.conf", "neutron/db.cnf"}},
@@ -135,8 +134,9 @@ func Services() []Service {
 		{Name: "neutron-metadata", Layer: 5, Description: "HotStack-OS Neutron Metadata Agent Service", DependsOn: []string{"neutron-server", "ovn-controller"},
 			Container: Container{Image: "localhost/hotstack-os-neutron:latest", Hostname: "neutron-metadata", Network: hostNetwork, User: "root",
 				Entrypoint: "/usr/local/bin/neutron-ovn-metadata-agent-entrypoint.sh", Privileged: true,
-				Env: env(EnvVar{"NEUTRON_DB_PASSWORD", "__DB_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"},
-					EnvVar{"METADATA_SECRET", "__SERVICE_PASSWORD__"}, EnvVar{"NEUTRON_URL", "http://__NEUTRON_SERVER_IP__:9696/"},
+				// No database password: the agent needs no database.
+				Env: env(servicePassword("NEUTRON"),
+					EnvVar{"METADATA_SECRET", "__METADATA_SECRET__"}, EnvVar{"NEUTRON_URL", "http://__NEUTRON_SERVER_IP__:9696/"},
 					EnvVar{"OVN_SB_IP", "__OVN_NORTHD_IP__"}),
 				Volumes: []string{cfg("neutron/neutron.conf") + ":/etc/neutron/neutron.conf:ro,z",
 					cfg("neutron/neutron_ovn_metadata_agent.ini") + ":/etc/neutron/neutron_ovn_metadata_agent.ini:ro,z",
@@ -149,7 +149,7 @@ func Services() []Service {
 			DependsOn: []string{"mariadb", "rabbitmq", "keystone", "placement", "dnsmasq", "haproxy"},
 			Container: Container{Image: "localhost/hotstack-os-nova:latest", Hostname: "nova", Network: defaultNetwork, IPKey: "NOVA_API_IP",
 				Entrypoint: "/usr/local/bin/nova-api-entrypoint.sh",
-				Env:        join(env(EnvVar{"NOVA_DB_PASSWORD", "__DB_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"}, EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"}), rabbitEnv(), env(EnvVar{"REGION_NAME", "__REGION_NAME__"}, EnvVar{"METADATA_SECRET", "__SERVICE_PASSWORD__"})),
+				Env:        append(apiEnv("NOVA", true), EnvVar{"METADATA_SECRET", "__METADATA_SECRET__"}),
 				Volumes:    []string{novaConf}, Secrets: []string{novaSecrets, novaDB}},
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8774/").withBootstrap(180 * s).gatedBy(8774)},
 		novaWorker("nova-conductor", "NOVA_CONDUCTOR_IP", "HotStack-OS Nova Conductor Service"),
@@ -157,13 +157,15 @@ func Services() []Service {
 		{Name: "nova-compute", Layer: 6, Description: "HotStack-OS Nova Compute Service", DependsOn: []string{"nova-api", "nova-conductor", "neutron-server"},
 			Container: Container{Image: "localhost/hotstack-os-nova:latest", Hostname: "nova-compute", Network: hostNetwork, User: "root",
 				Entrypoint: "/usr/local/bin/nova-compute-entrypoint.sh", Privileged: true, SecurityOpts: []string{"label=type:spc_t"},
-				Env: append(novaWorkerEnv(true), EnvVar{"NOVA_CPU_MODE", "__NOVA_CPU_MODE__"}),
+				// No database password: compute nodes reach the database only
+				// through the conductor.
+				Env: join(env(servicePassword("NOVA")), rabbitEnv(), env(EnvVar{"REGION_NAME", "__REGION_NAME__"}, EnvVar{"NOVA_CPU_MODE", "__NOVA_CPU_MODE__"})),
 				Volumes: []string{novaConf, "/var/run/libvirt:/var/run/libvirt", "/etc/iscsi:/etc/iscsi:z", "/var/lib/iscsi:/var/lib/iscsi:z",
 					"/run/openvswitch:/run/openvswitch", "__HOTSTACK_DATA_DIR__/nova:/var/lib/nova:z",
 					"__NOVA_INSTANCES_PATH__:__NOVA_INSTANCES_PATH__:shared",
 					"__NOVA_NFS_MOUNT_POINT_BASE__:__NOVA_NFS_MOUNT_POINT_BASE__:shared",
 					"/sys/fs/cgroup:/sys/fs/cgroup:ro"},
-				Secrets: []string{novaSecrets, novaDB},
+				Secrets: []string{novaSecrets},
 				// libvirt gives a guest's serial console a pty of the host;
 				// nova-compute checks that it exists before reading the
 				// console log.
@@ -178,17 +180,17 @@ func Services() []Service {
 		// Layer 7: block storage.
 		{Name: "cinder-api", Layer: 7, Description: "HotStack-OS Cinder API Service", DependsOn: infraDeps(),
 			Container: Container{Image: "localhost/hotstack-os-cinder:latest", Hostname: "cinder", Network: defaultNetwork, IPKey: "CINDER_API_IP",
-				Entrypoint: "/usr/local/bin/cinder-api-entrypoint.sh", Env: apiEnv("CINDER_DB_PASSWORD", true), Volumes: []string{cinderConf},
+				Entrypoint: "/usr/local/bin/cinder-api-entrypoint.sh", Env: apiEnv("CINDER", true), Volumes: []string{cinderConf},
 				Secrets: []string{cinderSecrets, cinderDB}},
 			Health: health(10*s, 5*s, 5, 5*s, "sh", "-c", "curl -s http://localhost:8776/ >/dev/null 2>&1").withBootstrap(120 * s).gatedBy(8776)},
 		{Name: "cinder-scheduler", Layer: 7, Description: "HotStack-OS Cinder Scheduler Service", DependsOn: []string{"cinder-api"},
 			Container: Container{Image: "localhost/hotstack-os-cinder:latest", Hostname: "cinder-scheduler", Network: defaultNetwork, IPKey: "CINDER_SCHEDULER_IP",
-				Entrypoint: "/usr/local/bin/cinder-scheduler-entrypoint.sh", Env: workerEnv("CINDER_DB_PASSWORD"), Volumes: []string{cinderConf},
+				Entrypoint: "/usr/local/bin/cinder-scheduler-entrypoint.sh", Env: workerEnv("CINDER"), Volumes: []string{cinderConf},
 				Secrets: []string{cinderSecrets, cinderDB}},
 			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
 		{Name: "cinder-volume", Layer: 7, Description: "HotStack-OS Cinder Volume Service", DependsOn: []string{"cinder-api", "cinder-scheduler"},
 			Container: Container{Image: "localhost/hotstack-os-cinder:latest", Hostname: "cinder-volume", Network: hostNetwork, User: "root",
-				Entrypoint: "/usr/local/bin/cinder-volume-entrypoint.sh", Privileged: true, Env: workerEnv("CINDER_DB_PASSWORD"),
+				Entrypoint: "/usr/local/bin/cinder-volume-entrypoint.sh", Privileged: true, Env: workerEnv("CINDER"),
 				Volumes: []string{cinderConf, cfg("cinder/nfs_shares") + ":/etc/cinder/nfs_shares:ro,z", "__HOTSTACK_DATA_DIR__/cinder:/var/lib/cinder:z"},
 				Secrets: []string{cinderSecrets, cinderDB}, ExtraVolumes: []string{nfsExport},
 				AddHosts: backendHosts()},
@@ -201,12 +203,12 @@ func Services() []Service {
 		// Layer 8: orchestration.
 		{Name: "heat-api", Layer: 8, Description: "HotStack-OS Heat API Service", DependsOn: infraDeps(),
 			Container: Container{Image: "localhost/hotstack-os-heat:latest", Hostname: "heat", Network: defaultNetwork, IPKey: "HEAT_API_IP",
-				Entrypoint: "/usr/local/bin/heat-api-entrypoint.sh", Env: apiEnv("HEAT_DB_PASSWORD", true), Volumes: []string{heatConf},
+				Entrypoint: "/usr/local/bin/heat-api-entrypoint.sh", Env: apiEnv("HEAT", true), Volumes: []string{heatConf},
 				Secrets: []string{heatSecrets, heatDB}},
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8004/").withBootstrap(120 * s).gatedBy(8004)},
 		{Name: "heat-engine", Layer: 8, Description: "HotStack-OS Heat Engine Service", DependsOn: []string{"heat-api"},
 			Container: Container{Image: "localhost/hotstack-os-heat:latest", Hostname: "heat-engine", Network: defaultNetwork, IPKey: "HEAT_ENGINE_IP",
-				Entrypoint: "/usr/local/bin/heat-engine-entrypoint.sh", Env: workerEnv("HEAT_DB_PASSWORD"), Volumes: []string{heatConf},
+				Entrypoint: "/usr/local/bin/heat-engine-entrypoint.sh", Env: workerEnv("HEAT"), Volumes: []string{heatConf},
 				Secrets: []string{heatSecrets, heatDB}},
 			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
 	}
@@ -235,10 +237,38 @@ const (
 // single host needs no NFS client (see internal/entrypoint/mountnfs.go).
 const nfsExport = "__CINDER_NFS_EXPORT_DIR__:__CINDER_NFS_EXPORT_DIR__:shared"
 
-// apiEnv is the environment of an API service: its database password, the
-// service and admin passwords, and (with rabbit) the message bus login.
-func apiEnv(dbKey string, rabbit bool) []EnvVar {
-	e := env(EnvVar{dbKey, "__DB_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"}, EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"})
+// The services with a database user of their own (templates/scripts/init-db.sh).
+var dbServices = []string{"KEYSTONE", "GLANCE", "PLACEMENT", "NOVA", "NEUTRON", "CINDER", "HEAT"}
+
+// dbPassword is the container variable of svc's database password.
+func dbPassword(svc string) EnvVar {
+	return EnvVar{svc + "_DB_PASSWORD", "__" + svc + "_DB_PASSWORD__"}
+}
+
+// servicePassword is svc's own Keystone password (every service
+// authenticates to the others as its own user). The container variable
+// is named by the service as well: every unit reads its secrets from one
+// environment file.
+func servicePassword(svc string) EnvVar {
+	return EnvVar{svc + "_SERVICE_PASSWORD", "__" + svc + "_SERVICE_PASSWORD__"}
+}
+
+// mariadbEnv gives MariaDB its root password and every service's database
+// password, for init-db.sh to keep each user's password current.
+func mariadbEnv() []EnvVar {
+	e := env(EnvVar{"MYSQL_ROOT_PASSWORD", "__MYSQL_ROOT_PASSWORD__"})
+	for _, svc := range dbServices {
+		e = append(e, dbPassword(svc))
+	}
+	return e
+}
+
+// apiEnv is the environment of an API service: its database and service
+// passwords, the admin password (it registers itself in Keystone), the key
+// of its token cache and (with rabbit) the message bus login.
+func apiEnv(svc string, rabbit bool) []EnvVar {
+	e := env(dbPassword(svc), servicePassword(svc), EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"},
+		EnvVar{"MEMCACHE_SECRET_KEY", "__MEMCACHE_SECRET_KEY__"})
 	if rabbit {
 		e = append(e, rabbitEnv()...)
 	}
@@ -246,14 +276,14 @@ func apiEnv(dbKey string, rabbit bool) []EnvVar {
 }
 
 // workerEnv is the environment of a non-API worker.
-func workerEnv(dbKey string) []EnvVar {
-	return join(env(EnvVar{dbKey, "__DB_PASSWORD__"}, EnvVar{"SERVICE_PASSWORD", "__SERVICE_PASSWORD__"}), rabbitEnv(), env(EnvVar{"REGION_NAME", "__REGION_NAME__"}))
+func workerEnv(svc string) []EnvVar {
+	return join(env(dbPassword(svc), servicePassword(svc)), rabbitEnv(), env(EnvVar{"REGION_NAME", "__REGION_NAME__"}))
 }
 
 func novaWorkerEnv(metadata bool) []EnvVar {
-	e := workerEnv("NOVA_DB_PASSWORD")
+	e := workerEnv("NOVA")
 	if metadata {
-		e = append(e, EnvVar{"METADATA_SECRET", "__SERVICE_PASSWORD__"})
+		e = append(e, EnvVar{"METADATA_SECRET", "__METADATA_SECRET__"})
 	}
 	return e
 }

@@ -39,6 +39,10 @@ func (p Paths) ConfigFile() string { return p.ConfigDir + "/hotstack-os.env" }
 // SecretsFile holds the container environment variables that carry secrets.
 func (p Paths) SecretsFile() string { return p.ConfigDir + "/secrets.env" }
 
+// GeneratedSecretsFile keeps the secrets install generated for the keys
+// the .env leaves unset (0600), so every run uses the same ones.
+func (p Paths) GeneratedSecretsFile() string { return p.ConfigDir + "/generated-secrets.env" }
+
 // KeyFile holds the key of the containers' fingerprint labels (0600).
 func (p Paths) KeyFile() string { return p.ConfigDir + "/fingerprint.key" }
 

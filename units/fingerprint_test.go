@@ -204,9 +204,16 @@ func TestInfraUnitPullsInThePrerequisites(t *testing.T) {
 	}
 	def := unitText(nil)
 	for _, name := range []string{"openvswitch-switch.service", "openvswitch.service", "ovsdb-server.service", "ovs-vswitchd.service",
-		"nfs-server.service", "nfs-kernel-server.service", "libvirtd.service"} {
+		"libvirtd.service"} {
 		if !slices.Contains(line(def, "Wants"), name) || !slices.Contains(line(def, "After"), name) {
 			t.Errorf("the infra unit does not want and follow %s:\n%s", name, def)
+		}
+	}
+	// No NFS server: it would listen on every address for a share that
+	// is a bind mount.
+	for _, name := range []string{"nfs-server.service", "nfs-kernel-server.service"} {
+		if strings.Contains(def, name) {
+			t.Errorf("the infra unit pulls in %s:\n%s", name, def)
 		}
 	}
 	for _, name := range LibvirtUnits() {

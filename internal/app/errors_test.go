@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/hotstack-os/hotstack-os/config"
+	"github.com/hotstack-os/hotstack-os/internal/install"
 	"github.com/hotstack-os/hotstack-os/internal/settings"
 )
 
@@ -79,30 +82,50 @@ func TestSwitchErrorsAreJSONInJSONModes(t *testing.T) {
 // TestWarningsOncePerRun: install runs check and config too; the .env is
 // read once, so each warning is printed once.
 func TestWarningsOncePerRun(t *testing.T) {
-	h := newHarness(t, "REGION_NAME=RegionOne\nDB_PASSWORD=x1\nDB_PASSWORD=x2\n")
+	h := newHarness(t, "REGION_NAME=RegionOne\nALLOW_PUBLISHED_PASSWORDS=true\nDB_PASSWORD=x1\nDB_PASSWORD=openstack\nKEYSTONE_ADMIN_PASSWORD=admin\n")
 	h.o.Environ = func() []string { return []string{"REGION_NAME=Other"} }
 	h.rebuild()
 	h.install()
 	logs := h.logs.String()
-	for _, want := range []string{"REGION_NAME is set in the process environment too", "DB_PASSWORD: set again (first on line 2)", "built-in default passwords"} {
+	for _, want := range []string{"REGION_NAME is set in the process environment too", "DB_PASSWORD: set again (first on line 3)", "sets published passwords"} {
 		if n := strings.Count(logs, want); n != 1 {
 			t.Errorf("%q printed %d times, want once:\n%s", want, n, logs)
 		}
 	}
-	if !strings.Contains(logs, "KEYSTONE_ADMIN_PASSWORD, MYSQL_ROOT_PASSWORD, SERVICE_PASSWORD, RABBITMQ_DEFAULT_PASS") {
+	if !strings.Contains(logs, "for KEYSTONE_ADMIN_PASSWORD, DB_PASSWORD (accepted because ALLOW_PUBLISHED_PASSWORDS=true)") {
 		t.Errorf("the warning does not name the keys:\n%s", logs)
 	}
 }
 
-// TestMissingEnvWarnsAboutDefaultPasswords: without a .env, the defaults
-// (and their published passwords) are used, and the warning says so.
-func TestMissingEnvWarnsAboutDefaultPasswords(t *testing.T) {
+// TestMissingEnvGeneratesSecrets: without a .env every secret is
+// generated, install keeps them (0600), and the next run uses the same.
+func TestMissingEnvGeneratesSecrets(t *testing.T) {
 	h := newHarness(t, "")
 	if err := h.app.Check(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(h.logs.String(), "built-in default passwords"); n != 1 {
-		t.Fatalf("warned %d times:\n%s", n, h.logs.String())
+	if n := strings.Count(h.logs.String(), "generated 18 secrets"); n != 1 {
+		t.Fatalf("said %d times that it generated the secrets:\n%s", n, h.logs.String())
+	}
+	h.install()
+	path := install.Rooted(h.o.Root, h.o.Paths.GeneratedSecretsFile())
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("generated secrets file: %v %v", fi, err)
+	}
+	stored, err := config.ReadStoredSecrets(path)
+	if err != nil || len(stored) != 18 {
+		t.Fatalf("stored %d secrets: %v", len(stored), err)
+	}
+	h.logs.Reset()
+	h.rebuild()
+	h.install()
+	if strings.Contains(h.logs.String(), "generated") || !strings.Contains(h.logs.String(), "install: unchanged") {
+		t.Fatalf("a second install generated again or changed something:\n%s", h.logs.String())
+	}
+	again, err := config.ReadStoredSecrets(path)
+	if err != nil || !maps.Equal(again, stored) {
+		t.Fatalf("the stored secrets changed: %v", err)
 	}
 	if _, err := os.Stat(h.o.EnvFile); err == nil {
 		t.Fatal("the harness should have no .env")

@@ -34,10 +34,10 @@ func TestInstallIsIdempotentAndUninstallRemovesAll(t *testing.T) {
 			unitFiles++
 		}
 	}
-	if unitFiles != 24 || len(sum.Changed) != 59 {
-		t.Fatalf("%d unit files, %d written; want 24 and 59 (units, config, secrets, key, helper, manifest, record, 29 rendered templates)", unitFiles, len(sum.Changed))
+	if unitFiles != 24 || len(sum.Changed) != 60 {
+		t.Fatalf("%d unit files, %d written; want 24 and 60 (units, config, secrets, generated secrets, key, helper, manifest, record, 29 rendered templates)", unitFiles, len(sum.Changed))
 	}
-	if !strings.Contains(h.logs.String(), "check: "+h.o.EnvFile+" is valid") || !strings.Contains(h.logs.String(), "install: 59 written, 0 unchanged") {
+	if !strings.Contains(h.logs.String(), "check: "+h.o.EnvFile+" is valid") || !strings.Contains(h.logs.String(), "install: 60 written, 0 unchanged") {
 		t.Fatalf("logs:\n%s", h.logs.String())
 	}
 
@@ -54,7 +54,7 @@ func TestInstallIsIdempotentAndUninstallRemovesAll(t *testing.T) {
 	if err != nil || len(sum.Changed) != 0 {
 		t.Fatalf("second install changed %v (err %v)", sum.Changed, err)
 	}
-	if !strings.Contains(h.logs.String(), "install: unchanged (59 files already up to date)") {
+	if !strings.Contains(h.logs.String(), "install: unchanged (60 files already up to date)") {
 		t.Fatalf("second install did not say unchanged: %s", h.logs.String())
 	}
 	for p, fi := range listFiles(t, h.o.Root) {
@@ -120,7 +120,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 	cases := map[string]string{
 		"bad ip":        "KEYSTONE_IP=172.31.0.999\n",
 		"unknown key":   "KEYSTONE_IPP=1\n",
-		"empty secret":  "DB_PASSWORD=\n",
+		"published":     "DB_PASSWORD=openstack\n",
 		"relative path": "HOTSTACK_DATA_DIR=relative\n",
 	}
 	for name, env := range cases {

@@ -164,9 +164,17 @@ func jsonErrors(a *App, err error) bool {
 // validates it against the stack's schema. It runs once per run, so each
 // warning is printed once.
 func (a *App) loadConfig() (*config.Config, error) {
-	cfg, usedDefaults, err := config.LoadOrDefaults(a.o.EnvFile, a.o.Stack.Schema(), config.Options{Environ: a.o.Environ})
+	stored, err := config.ReadStoredSecrets(install.Rooted(a.o.Root, a.o.Paths.GeneratedSecretsFile()))
 	if err != nil {
 		return nil, err
+	}
+	cfg, usedDefaults, err := config.LoadOrDefaults(a.o.EnvFile, a.o.Stack.Schema(), config.Options{Environ: a.o.Environ, StoredSecrets: stored})
+	if err != nil {
+		return nil, err
+	}
+	if keys := cfg.NewSecrets(); len(keys) > 0 {
+		a.o.Log.Info().Msgf("generated %d secrets %s leaves unset (%s); install keeps them in %s, mode 0600",
+			len(keys), cfg.File, strings.Join(keys, ", "), a.o.Paths.GeneratedSecretsFile())
 	}
 	if usedDefaults {
 		a.o.Log.Info().Msgf("no %s found: using the built-in defaults (see .env.example)", a.o.EnvFile)
@@ -178,8 +186,8 @@ func (a *App) loadConfig() (*config.Config, error) {
 		a.o.Log.Warn().Str("key", k).Msgf("%s is set in the process environment too; the value from %s is used", k, cfg.File)
 	}
 	if keys := cfg.DefaultSecrets(); len(keys) > 0 {
-		a.o.Log.Warn().Msgf("%s uses the built-in default passwords, published in .env.example, for %s; set your own in %s",
-			cfg.File, strings.Join(keys, ", "), a.o.EnvFile)
+		a.o.Log.Warn().Msgf("%s sets published passwords for %s (accepted because %s=true): anyone may try them; delete those lines to have them generated",
+			cfg.File, strings.Join(keys, ", "), config.AllowPublishedKey)
 	}
 	return cfg, nil
 }

@@ -325,20 +325,23 @@ func TestPurgeRefusesWhatIsNotOurs(t *testing.T) {
 	sameTree(t, "after a refused purge", before, tree(t, h.o.Root))
 }
 
-// TestStagedCleanupDeletesTheHostFilesSetupCreated: setup created hosts and
-// exports in an empty staging root; cleanup deletes them again, while a
-// file that existed before keeps its bytes.
+// TestStagedCleanupDeletesTheHostFilesSetupCreated: setup creates the hosts
+// file in an empty staging root (and no exports: there is no NFS export);
+// cleanup deletes it again, and the tree is as before.
 func TestStagedCleanupDeletesTheHostFilesSetupCreated(t *testing.T) {
 	staging(t)
 	ctx := context.Background()
 	h := newHarness(t, secretEnv)
-	writeFile(t, filepath.Join(h.o.Root, "etc/hosts"), "127.0.0.1 localhost\n")
+	writeFile(t, filepath.Join(h.o.Root, "etc/hostname"), "test-host\n")
 	before := tree(t, h.o.Root)
 	if err := h.app.InfraSetup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(h.o.Root, "etc/exports")); err != nil {
-		t.Fatalf("setup did not create exports: %v", err)
+	if _, err := os.Stat(filepath.Join(h.o.Root, "etc/hosts")); err != nil {
+		t.Fatalf("setup did not create hosts: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(h.o.Root, "etc/exports")); err == nil {
+		t.Fatal("setup created an exports file")
 	}
 	if err := h.app.InfraCleanup(ctx); err != nil {
 		t.Fatal(err)

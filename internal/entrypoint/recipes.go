@@ -35,11 +35,16 @@ type api struct {
 // interface.
 func (a api) registration(c *Container) (openstack.Registration, error) {
 	url := fmt.Sprintf("http://%s.%s:%d%s", a.public, PublicDomain, a.port, a.path)
+	user := c.Conf("keystone_authtoken", "username")
 	return openstack.Registration{Service: a.name, Type: a.typ, Description: a.description,
 		Endpoints: map[gophercloud.Availability]string{
 			gophercloud.AvailabilityPublic: url, gophercloud.AvailabilityInternal: url, gophercloud.AvailabilityAdmin: url},
-		User: c.Conf("keystone_authtoken", "username"), Password: c.Env("SERVICE_PASSWORD")}, nil
+		User: user, Password: c.Env(ServicePasswordVar(user))}, nil
 }
+
+// ServicePasswordVar is the container variable that holds the Keystone
+// password of the service user user (stack's servicePassword).
+func ServicePasswordVar(user string) string { return strings.ToUpper(user) + "_SERVICE_PASSWORD" }
 
 // oslo is the command line every OpenStack daemon and manage command gets.
 func oslo(project string, files ...string) []string {
@@ -492,7 +497,7 @@ func heatDomain(ctx context.Context, id *openstack.Identity) error {
 	if err != nil {
 		return err
 	}
-	password, _ := os.LookupEnv("SERVICE_PASSWORD")
+	password, _ := os.LookupEnv(ServicePasswordVar("heat"))
 	user, err := id.EnsureUser(ctx, "heat_domain_admin", password, domain)
 	if err != nil {
 		return err

@@ -11,7 +11,7 @@ import (
 // still names its secrets by container variable. RenderSecrets completes it
 // inside the container, where the secrets live in the environment only:
 //
-//	password = ${SERVICE_PASSWORD}
+//	password = ${NOVA_SERVICE_PASSWORD}
 //	connection = mysql+pymysql://openstack:${url:NOVA_DB_PASSWORD}@172.31.0.3/nova
 //
 // ${VAR} must be an option's whole value: it is written in double quotes

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/hotstack-os/hotstack-os/internal/atomicfile"
@@ -43,15 +44,81 @@ const ResolvConf = "/etc/resolv.conf"
 // upstream servers; the dnsmasq unit mounts the directory.
 const UpstreamDir = "dns"
 
-// natRules is the nftables script for the table: a masquerade of every
-// packet from the provider network that leaves by another interface than
-// hot-ex. Its comment holds the hash of the rules, so that a check compares
-// one word instead of parsing nft's listing.
-func natRules(provider netip.Prefix) (script, hash string) {
+// Firewall is what the table's rules need to know.
+type Firewall struct {
+	Provider  netip.Prefix // PROVIDER_NETWORK: guests' router gateways and floating IPs
+	Container netip.Prefix // CONTAINER_NETWORK: the services
+	Brex      netip.Addr   // BREX_IP, on hot-ex
+	// Published are the TCP ports podman publishes on BREX_IP (haproxy's
+	// API ports).
+	Published []int
+	// ServiceUIDs are the accounts the stack's host-network containers
+	// run their daemons as (nova-compute, cinder-volume, the metadata
+	// agent): besides root, the only local users that reach the services
+	// directly.
+	ServiceUIDs []int
+}
+
+// natRules is the nftables script for the table. The guests' way out: a
+// masquerade of every packet from the provider network that leaves by
+// another interface than hot-ex. The services' shield (the host routes to
+// the container network, so without it any LAN neighbour with a route,
+// and any local user, reaches MariaDB, RabbitMQ, memcached and OVN's
+// databases, which trust the network):
+//   - forward: into the container network only replies, traffic from the
+//     container network itself and from the guests (the provider network
+//     on hot-ex), and connections to the published API ports (podman's
+//     DNAT);
+//   - output: local processes reach the container network only as root or
+//     as a service account, or through the published ports;
+//   - input: BREX_IP answers others than the host, the guests and the
+//     containers on the published ports only (VNC consoles and dnsmasq
+//     listen there).
+//
+// A drop in any table is final, so these hold whatever podman's or
+// firewalld's own rules accept. The table's comment holds the hash of the
+// rules, so that a check compares one word instead of parsing nft's
+// listing.
+func natRules(fw Firewall) (script, hash string) {
+	ports := make([]string, len(fw.Published))
+	for i, p := range fw.Published {
+		ports[i] = strconv.Itoa(p)
+	}
+	uids := []string{"0"}
+	for _, u := range fw.ServiceUIDs {
+		uids = append(uids, strconv.Itoa(u))
+	}
+	published := "{ " + strings.Join(ports, ", ") + " }"
 	body := fmt.Sprintf("\tchain postrouting {\n"+
 		"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"+
-		"\t\tip saddr %s oifname != %q masquerade\n"+
-		"\t}\n", provider.Masked(), ExternalBridge)
+		"\t\tip saddr %[1]s oifname != %[2]q masquerade\n"+
+		"\t}\n"+
+		"\tchain forward {\n"+
+		"\t\ttype filter hook forward priority filter - 10; policy accept;\n"+
+		"\t\tip daddr != %[3]s accept\n"+
+		"\t\tct state established,related accept\n"+
+		"\t\tct status dnat accept\n"+
+		"\t\tip saddr %[3]s accept\n"+
+		"\t\tip saddr %[1]s iifname %[2]q accept\n"+
+		"\t\tcounter drop\n"+
+		"\t}\n"+
+		"\tchain output {\n"+
+		"\t\ttype filter hook output priority filter - 10; policy accept;\n"+
+		"\t\tip daddr != %[3]s accept\n"+
+		"\t\tct state established,related accept\n"+
+		"\t\tct status dnat accept\n"+
+		"\t\tmeta skuid { %[5]s } accept\n"+
+		"\t\tcounter drop\n"+
+		"\t}\n"+
+		"\tchain input {\n"+
+		"\t\ttype filter hook input priority filter - 10; policy accept;\n"+
+		"\t\tip daddr != %[4]s accept\n"+
+		"\t\tiifname { \"lo\", %[2]q } accept\n"+
+		"\t\tct state established,related accept\n"+
+		"\t\tip saddr %[3]s accept\n"+
+		"\t\ttcp dport %[6]s accept\n"+
+		"\t\tcounter drop\n"+
+		"\t}\n", fw.Provider.Masked(), ExternalBridge, fw.Container.Masked(), fw.Brex, strings.Join(uids, ", "), published)
 	sum := sha256.Sum256([]byte(body))
 	hash = hex.EncodeToString(sum[:8])
 	// Declaring, deleting and declaring again replaces the table in one
@@ -90,17 +157,19 @@ func readNAT(ctx context.Context, r execx.Runner) (natState, error) {
 	return st, nil
 }
 
-func (h *Host) natStep(provider netip.Prefix) step.Step {
-	script, hash := natRules(provider)
+func (h *Host) natStep(fw Firewall) step.Step {
+	provider := fw.Provider
+	script, hash := natRules(fw)
 	target := "nftables table ip " + NATTable
 	return observe(target,
 		func(ctx context.Context) (natState, error) { return readNAT(ctx, h.Runner) },
 		func(s natState) *step.Change {
 			switch {
 			case !s.present:
-				return hostChange("create", target, "masquerade "+provider.Masked().String()+" leaving by any interface but "+ExternalBridge)
+				return hostChange("create", target, "masquerade "+provider.Masked().String()+" leaving by any interface but "+ExternalBridge+
+					"; into "+fw.Container.Masked().String()+" only its own, the guests' and published traffic")
 			case s.hash != hash:
-				return hostChange("update", target, "masquerade "+provider.Masked().String()+" (rules differ)")
+				return hostChange("update", target, "masquerade and filter (rules differ)")
 			}
 			return nil
 		},

@@ -16,18 +16,27 @@ func TestUpstreamsDropDnsmasqsOwnAddresses(t *testing.T) {
 	}
 }
 
+func testFirewall() Firewall {
+	return Firewall{Provider: netip.MustParsePrefix("172.31.0.128/25"), Container: netip.MustParsePrefix("172.31.0.0/25"),
+		Brex: netip.MustParseAddr("172.31.0.129"), Published: PublishedPorts(), ServiceUIDs: serviceUIDs()}
+}
+
 func TestNATRulesMasqueradeOnlyTheProviderNetworkLeavingTheHost(t *testing.T) {
-	script, hash := natRules(netip.MustParsePrefix("172.31.0.128/25"))
+	script, hash := natRules(testFirewall())
 	for _, want := range []string{
 		"table ip hotstack-os\ndelete table ip hotstack-os\n", // replaced in one transaction
 		`ip saddr 172.31.0.128/25 oifname != "hot-ex" masquerade`,
 		`comment "hotstack-os ` + hash + `"`,
+		"tcp dport { 5000, 6080, 8004, 8774, 8776, 8778, 9292, 9696 } accept",
+		"meta skuid { 0, 42407, 42415,",
 	} {
 		if !strings.Contains(script, want) {
 			t.Errorf("script lacks %q:\n%s", want, script)
 		}
 	}
-	if _, other := natRules(netip.MustParsePrefix("10.9.0.0/24")); other == hash {
+	other := testFirewall()
+	other.Provider = netip.MustParsePrefix("10.9.0.0/24")
+	if _, h := natRules(other); h == hash {
 		t.Error("another provider network gives the same hash: a changed PROVIDER_NETWORK would not be applied")
 	}
 }

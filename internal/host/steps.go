@@ -39,9 +39,7 @@ func observe[D any](name string, read func(context.Context) (D, error), change f
 	}
 }
 
-// SetupSteps returns setup's steps in order. The data directories come
-// before the NFS export, since exportfs refuses a directory that does not
-// exist yet.
+// SetupSteps returns setup's steps in order.
 func (h *Host) SetupSteps() []step.Step {
 	cfg := h.Config
 	provider := netip.MustParsePrefix(cfg.Get("PROVIDER_NETWORK"))
@@ -74,7 +72,8 @@ func (h *Host) SetupSteps() []step.Step {
 			h.networkStep(containerNet),
 			h.kvmStep(KVMDevice),
 			h.forwardStep(),
-			h.natStep(provider),
+			h.natStep(Firewall{Provider: provider, Container: containerNet, Brex: brex.Addr(),
+				Published: PublishedPorts(), ServiceUIDs: serviceUIDs()}),
 			h.firewalldStep(provider),
 		)
 	}
@@ -93,7 +92,11 @@ func (h *Host) SetupSteps() []step.Step {
 	if h.systemSteps() {
 		steps = append(steps, h.hypervisorStep(cfg.Get("HOTSTACK_DATA_DIR"), cfg.Get("NOVA_VIRT_TYPE")))
 	}
-	return append(steps, h.exportsStep(exportsEntries(cfg.Get("CINDER_NFS_EXPORT_DIR"))))
+	// No NFS export: Cinder's share reaches cinder-volume and nova-compute
+	// as a bind mount (their mount.nfs is the helper's bind mount), so an
+	// NFS server would only listen on the network for nothing. The block
+	// an older hotstack-os wrote into /etc/exports goes.
+	return append(steps, h.exportsStep(nil))
 }
 
 // CleanupSteps returns cleanup's steps: the managed blocks go; with Purge

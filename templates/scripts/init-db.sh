@@ -1,21 +1,31 @@
 #!/bin/bash
-# Creates the OpenStack databases and the one user every service connects
-# as ("openstack", password DB_PASSWORD, given to this container as
-# MYSQL_PASSWORD), and keeps that user's password current. Safe to run on
-# every start. Passwords travel in the environment and on standard input,
-# never on a command line.
+# Creates the OpenStack databases and one user per service, each granted
+# its own databases only, and keeps every user's password current (from
+# <SERVICE>_DB_PASSWORD in this container's environment). Drops the one
+# user all services shared before, "openstack", which an older hotstack-os
+# created. Safe to run on every start. Passwords travel in the environment
+# and on standard input, never on a command line.
 set -euo pipefail
-: "${MYSQL_PASSWORD:?MYSQL_PASSWORD must be set}"
 # SQL string literal: backslash and quote escaped.
 quote() { local s=${1//\\/\\\\}; printf "'%s'" "${s//\'/\\\'}"; }
-pw=$(quote "$MYSQL_PASSWORD")
+# user: its databases.
+declare -A databases=(
+  [keystone]="keystone" [glance]="glance" [placement]="placement"
+  [nova]="nova nova_api nova_cell0" [neutron]="neutron" [cinder]="cinder" [heat]="heat"
+)
 {
-  echo "CREATE USER IF NOT EXISTS 'openstack'@'%' IDENTIFIED BY ${pw};"
-  echo "ALTER USER 'openstack'@'%' IDENTIFIED BY ${pw};"
-  for db in keystone glance placement nova nova_api nova_cell0 neutron cinder heat; do
-    echo "CREATE DATABASE IF NOT EXISTS \`${db}\`;"
-    echo "GRANT ALL PRIVILEGES ON \`${db}\`.* TO 'openstack'@'%';"
+  for user in "${!databases[@]}"; do
+    var="${user^^}_DB_PASSWORD"
+    : "${!var:?$var must be set}"
+    pw=$(quote "${!var}")
+    echo "CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY ${pw};"
+    echo "ALTER USER '${user}'@'%' IDENTIFIED BY ${pw};"
+    for db in ${databases[$user]}; do
+      echo "CREATE DATABASE IF NOT EXISTS \`${db}\`;"
+      echo "GRANT ALL PRIVILEGES ON \`${db}\`.* TO '${user}'@'%';"
+    done
   done
+  echo "DROP USER IF EXISTS 'openstack'@'%';"
   echo "FLUSH PRIVILEGES;"
 } | MYSQL_PWD="${MYSQL_ROOT_PASSWORD:-}" mariadb --protocol=socket -uroot
-echo "init-db: databases and user openstack ready"
+echo "init-db: databases ready, each with its own user"
