@@ -2,7 +2,9 @@ package entrypoint
 
 import (
 	"bytes"
+	"os"
 	"testing"
+	"time"
 )
 
 // TestRunPlainStripsColour: what a Plain process prints reaches the
@@ -20,4 +22,12 @@ func TestRunPlainStripsColour(t *testing.T) {
 	if want := "2026 INFO heat [-] 72 -> 73... \nERROR\nlast "; out.String() != want {
 		t.Errorf("got %q, want %q", out.String(), want)
 	}
+}
+
+// testSupervisor is a Supervisor fed signals by the test: signals sent to
+// the test binary itself would reach `go test` too.
+func testSupervisor(t *testing.T, stopTimeout time.Duration) (*Supervisor, chan<- os.Signal) {
+	signals := make(chan os.Signal)
+	t.Cleanup(func() { close(signals) })
+	return newSupervisor(signals, stopTimeout, func(string, ...any) {}, false), signals
 }
