@@ -349,15 +349,19 @@ func (c *Container) serve(ctx context.Context, after func(context.Context) error
 	code := first.Wait()
 	select {
 	case <-c.sup.Stopping():
+		// Every process has had the stop signal, and the stop timeout
+		// bounds them. A helper may end first: the container's status is
+		// still the main process's.
+		for _, st := range running {
+			st.Wait()
+		}
+		code = running[0].Wait()
 	default:
 		c.Logf("%s exited with code %d; stopping the container", first.Proc.Argv[0], code)
 		if first != running[0] && code == 0 {
 			code = 1
 		}
-	}
-	c.sup.StopAll(running...)
-	if first != running[0] {
-		running[0].Wait()
+		c.sup.StopAll(running...)
 	}
 	if code == 0 {
 		return nil
