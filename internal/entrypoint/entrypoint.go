@@ -4,8 +4,8 @@
 // service needs, completes the configuration with the secrets from the
 // container environment, creates or upgrades the database, registers the
 // service in Keystone, then runs the service in the foreground and hands
-// it every signal the container gets. Every step is idempotent, so a restart, or a whole down and
-// up, destroys nothing.
+// it every signal the container gets. Every step is idempotent, so a
+// restart, or a whole down and up, destroys nothing.
 package entrypoint
 
 import (

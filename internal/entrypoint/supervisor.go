@@ -147,12 +147,20 @@ func (s *Supervisor) relay(sig os.Signal) {
 	defer s.mu.Unlock()
 	if (sig == syscall.SIGTERM || sig == syscall.SIGINT) && !s.isStopping() {
 		close(s.stopping)
-		s.logf("%s: stopping; whatever still runs in %s gets SIGKILL", unix.SignalName(sig.(syscall.Signal)), s.stopTimeout)
+		s.logf("%s: stopping; whatever still runs in %s gets SIGKILL", signalName(sig), s.stopTimeout)
 		time.AfterFunc(s.stopTimeout, s.killAll)
 	}
 	for _, st := range s.running {
 		_ = st.process.Signal(sig)
 	}
+}
+
+// signalName is SIGTERM rather than Go's "terminated".
+func signalName(sig os.Signal) string {
+	if n, ok := sig.(syscall.Signal); ok {
+		return unix.SignalName(n)
+	}
+	return sig.String()
 }
 
 // killAll SIGKILLs every process still running: the stop timeout expired.
