@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -74,6 +75,10 @@ func (l *logLines) String() string {
 // scripts below create $1/ready once their traps are set.
 func shell(dir, script string) Proc { return Proc{Argv: []string{"sh", "-c", script, "sh", dir}} }
 
+// idle keeps a script running while its parent (the test, or the test's
+// PID 1) lives: a failed test leaves no process behind.
+const idle = `while kill -0 $PPID 2>/dev/null; do sleep 0.05; done`
+
 // eventually reports whether cond became true within ten seconds: a bound
 // for a broken test, not a timing the test asserts.
 func eventually(cond func() bool) bool {
@@ -112,7 +117,7 @@ func readFile(t *testing.T, path string) string {
 func TestSupervisorRelaysHangup(t *testing.T) {
 	s, signals := testSupervisor(t, time.Minute)
 	dir := t.TempDir()
-	st, err := s.Start(shell(dir, `trap 'echo hup >> "$1/hups"' HUP; : > "$1/ready"; while :; do sleep 0.05; done`))
+	st, err := s.Start(shell(dir, `trap 'echo hup >> "$1/hups"' HUP; : > "$1/ready"; `+idle))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +163,7 @@ func TestSupervisorStopLetsTheCommandFinish(t *testing.T) {
 		}
 	}()
 	err := s.Run(ctx, shell(dir, `trap 'echo term >> "$1/log"; sleep 0.2; echo finished >> "$1/log"; exit 0' TERM
-: > "$1/ready"; while :; do sleep 0.05; done`))
+: > "$1/ready"; `+idle))
 	if !errors.Is(err, ErrStopping) {
 		t.Fatalf("Run = %v, want ErrStopping", err)
 	}
@@ -179,7 +184,7 @@ func TestSupervisorStopLetsTheCommandFinish(t *testing.T) {
 func TestSupervisorKillsWhatOutstaysTheStop(t *testing.T) {
 	s, signals, log := loggingSupervisor(t, 100*time.Millisecond, false)
 	dir := t.TempDir()
-	st, err := s.Start(shell(dir, `trap '' TERM; : > "$1/ready"; while :; do sleep 0.05; done`))
+	st, err := s.Start(shell(dir, `trap '' TERM; : > "$1/ready"; `+idle))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,11 +238,60 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 		}
 	}()
 	err := c.serve(context.Background(), nil, filepath.Join(dir, "container-ready"),
-		shell(dir, `trap 'sleep 0.2; exit 0' TERM; : > "$1/ready"; while :; do sleep 0.05; done`),
+		shell(dir, `trap 'sleep 0.2; exit 0' TERM; : > "$1/ready"; `+idle),
 		Proc{Argv: []string{"sleep", "30"}})
 	if err != nil {
 		t.Errorf("serve = %v, want the main process's exit 0", err)
 	}
+}
+
+// TestSupervisorOwnsTheProcessSignals: with the signals a real process
+// gets (a copy of this test binary playing PID 1, see playPID1), a SIGHUP
+// reaches the service and the process survives it; a SIGTERM reaches the
+// service too, and the process ends with the service's status.
+func TestSupervisorOwnsTheProcessSignals(t *testing.T) {
+	dir := t.TempDir()
+	pid1 := exec.Command(os.Args[0], "-test.run=^TestPlayPID1$")
+	pid1.Env = append(os.Environ(), "HOTSTACK_TEST_PID1="+dir)
+	pid1.Stdout, pid1.Stderr = os.Stderr, os.Stderr
+	if err := pid1.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan error, 1)
+	go func() { ended <- pid1.Wait() }()
+	waitReady(t, dir)
+	if err := pid1.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if !eventually(exists(filepath.Join(dir, "hups"))) {
+		t.Fatal("the service's HUP trap never ran")
+	}
+	select {
+	case err := <-ended:
+		t.Fatalf("PID 1 ended on SIGHUP: %v", err)
+	default:
+	}
+	if err := pid1.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-ended; pid1.ProcessState.ExitCode() != 7 {
+		t.Errorf("PID 1 ended with %v, want the service's exit code 7", err)
+	}
+}
+
+// TestPlayPID1 is the PID 1 of TestSupervisorOwnsTheProcessSignals: a
+// production Supervisor, its service a script that traps HUP and TERM.
+func TestPlayPID1(t *testing.T) {
+	dir := os.Getenv("HOTSTACK_TEST_PID1")
+	if dir == "" {
+		t.Skip("played by TestSupervisorOwnsTheProcessSignals")
+	}
+	s := NewSupervisor(time.Minute, func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) })
+	st, err := s.Start(shell(dir, `trap 'echo hup >> "$1/hups"' HUP; trap 'exit 7' TERM; : > "$1/ready"; `+idle))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Exit(st.Wait())
 }
 
 // TestRelayedSignals: everything the service may be sent is handed on;
