@@ -28,7 +28,7 @@ func New(services []Service) (*Stack, error) {
 	for i := range services {
 		svc := &services[i]
 		if svc.StopTimeout == 0 {
-			svc.StopTimeout = defaultStop
+			svc.StopTimeout = DefaultStopTimeout
 		}
 		nodes = append(nodes, tasks.Node{Name: svc.Name, Layer: svc.Layer, Deps: svc.DependsOn, StopTimeout: svc.StopTimeout})
 	}

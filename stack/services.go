@@ -4,10 +4,12 @@ import "time"
 
 // Timings shared by most services in the original deployment.
 const (
-	s              = time.Second
-	defaultStop    = 10 * s
-	defaultNetwork = "hotstack-os"
-	hostNetwork    = "host"
+	s = time.Second
+	// DefaultStopTimeout is a service's StopTimeout unless it sets its own
+	// (the entrypoint's stop timeout is derived from it).
+	DefaultStopTimeout = 10 * s
+	defaultNetwork     = "hotstack-os"
+	hostNetwork        = "host"
 )
 
 func health(interval, timeout time.Duration, retries int, start time.Duration, cmd ...string) Health {

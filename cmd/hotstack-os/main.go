@@ -19,8 +19,6 @@ import (
 func main() { os.Exit(run()) }
 
 func run() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	// Inside a container there is no .env and no settings to read.
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
@@ -29,7 +27,10 @@ func run() int {
 				fmt.Fprintln(os.Stderr, "usage: hotstack-os entrypoint SERVICE [ARGS...]")
 				return app.ExitUsage
 			}
-			return entrypoint.Run(ctx, os.Args[2], os.Args[3:])
+			// As PID 1 the entrypoint's supervisor alone handles signals: it
+			// hands them on to the service and times the stop. A context
+			// cancelled here on SIGTERM would race it and kill the service.
+			return entrypoint.Run(context.Background(), os.Args[2], os.Args[3:])
 		case "mount-nfs":
 			if err := entrypoint.MountNFS(os.Args[2:]); err != nil {
 				fmt.Fprintln(os.Stderr, err)
@@ -38,6 +39,8 @@ func run() int {
 			return 0
 		}
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	a, err := app.FromEnv()
 	if err == nil {
 		err = a.Helper(ctx, os.Args[1:])

@@ -4,8 +4,8 @@
 // service needs, completes the configuration with the secrets from the
 // container environment, creates or upgrades the database, registers the
 // service in Keystone, then runs the service in the foreground and hands
-// SIGTERM on. Every step is idempotent, so a restart, or a whole down and
-// up, destroys nothing.
+// it every signal the container gets. Every step is idempotent, so a
+// restart, or a whole down and up, destroys nothing.
 package entrypoint
 
 import (
@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/hotstack-os/hotstack-os/internal/openstack"
+	"github.com/hotstack-os/hotstack-os/stack"
 	"github.com/hotstack-os/hotstack-os/units"
 )
 
@@ -38,10 +39,25 @@ const (
 	// dependencyTimeout bounds each wait for a dependency: past it the
 	// container exits and systemd restarts it, which a long outage needs.
 	dependencyTimeout = 3 * time.Minute
-	// stopGrace is how long the other processes get after the main one
-	// ended, before SIGKILL.
-	stopGrace = 8 * time.Second
+	// stopMargin: the supervisor's stop timeout ends this long before
+	// podman's own SIGKILL, so that a process that outstays its stop is
+	// killed by PID 1, which then still reaps it, says so and exits with
+	// the main process's status.
+	stopMargin = 2 * time.Second
 )
+
+// stopTimeout is how long the service's processes get after SIGTERM before
+// PID 1 SIGKILLs them: a little under the unit's `podman stop -t`, which is
+// the service's stack.Service.StopTimeout (10 s for every service today).
+func stopTimeout(service string) time.Duration {
+	limit := stack.DefaultStopTimeout
+	if st, err := stack.Default(); err == nil {
+		if svc := st.Get(service); svc != nil {
+			limit = svc.StopTimeout
+		}
+	}
+	return max(limit-stopMargin, limit/2)
+}
 
 // Container is the running container as the recipes see it.
 type Container struct {
@@ -75,7 +91,8 @@ func Run(ctx context.Context, service string, args []string) int {
 		fmt.Fprintf(os.Stderr, "hotstack-os entrypoint: unknown service %q; known: %s\n", service, strings.Join(Names(), ", "))
 		return 2
 	}
-	c := &Container{Service: service, Args: args, sup: NewSupervisor(), env: os.LookupEnv, conf: Ini{}}
+	c := &Container{Service: service, Args: args, env: os.LookupEnv, conf: Ini{}}
+	c.sup = NewSupervisor(stopTimeout(service), c.Logf)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -306,14 +323,14 @@ func (c *Container) serve(ctx context.Context, after func(context.Context) error
 		c.Logf("starting %s", p)
 		st, err := c.sup.Start(p)
 		if err != nil {
-			c.sup.StopAll(stopGrace, running...)
+			c.sup.StopAll(running...)
 			return err
 		}
 		running = append(running, st)
 	}
 	if after != nil {
 		if err := after(ctx); err != nil {
-			c.sup.StopAll(stopGrace, running...)
+			c.sup.StopAll(running...)
 			return err
 		}
 	}
@@ -332,15 +349,19 @@ func (c *Container) serve(ctx context.Context, after func(context.Context) error
 	code := first.Wait()
 	select {
 	case <-c.sup.Stopping():
+		// Every process has had the stop signal, and the stop timeout
+		// bounds them. A helper may end first: the container's status is
+		// still the main process's.
+		for _, st := range running {
+			st.Wait()
+		}
+		code = running[0].Wait()
 	default:
 		c.Logf("%s exited with code %d; stopping the container", first.Proc.Argv[0], code)
 		if first != running[0] && code == 0 {
 			code = 1
 		}
-	}
-	c.sup.StopAll(stopGrace, running...)
-	if first != running[0] {
-		running[0].Wait()
+		c.sup.StopAll(running...)
 	}
 	if code == 0 {
 		return nil

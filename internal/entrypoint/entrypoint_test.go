@@ -114,7 +114,7 @@ func TestMountNFSRefusesWhatItCannotBind(t *testing.T) {
 // TestSupervisorRunsAndReaps: exit codes, standard input and output, and
 // a command's failure named.
 func TestSupervisorRunsAndReaps(t *testing.T) {
-	s := NewSupervisor()
+	s, _ := testSupervisor(t, time.Minute)
 	ctx := context.Background()
 	out, err := s.Output(ctx, Proc{Argv: []string{"sh", "-c", "read line; echo got:$line"}, Stdin: "secret-by-stdin\n"})
 	if err != nil || strings.TrimSpace(out) != "got:secret-by-stdin" {
@@ -127,10 +127,11 @@ func TestSupervisorRunsAndReaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = syscall.Kill(st.Pid, syscall.SIGKILL)
+	st.Signal(syscall.SIGKILL)
 	if code := st.Wait(); code != 128+int(syscall.SIGKILL) {
 		t.Fatalf("killed process exit code %d", code)
 	}
+	st.Signal(syscall.SIGKILL) // reaped: its PID is not signalled again
 	ctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
 	if err := s.Run(ctx, Proc{Argv: []string{"sleep", "30"}}); !errors.Is(err, context.DeadlineExceeded) {
@@ -141,7 +142,8 @@ func TestSupervisorRunsAndReaps(t *testing.T) {
 // TestServeEndsWithTheMainProcess: the container's status is the main
 // process's; a helper process that ends first takes it down with 1.
 func TestServeEndsWithTheMainProcess(t *testing.T) {
-	c := &Container{Service: "test", sup: NewSupervisor(), env: os.LookupEnv, conf: Ini{}}
+	sup, _ := testSupervisor(t, time.Minute)
+	c := &Container{Service: "test", sup: sup, env: os.LookupEnv, conf: Ini{}}
 	ready := t.TempDir() + "/ready"
 	err := c.serve(context.Background(), nil, ready, Proc{Argv: []string{"sh", "-c", "exit 7"}})
 	var exit *ExitError

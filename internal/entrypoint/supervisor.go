@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Proc is one process the entrypoint starts.
@@ -40,93 +42,205 @@ type Proc struct {
 func (p Proc) String() string { return strings.Join(p.Argv, " ") }
 
 // Supervisor is PID 1 of a container: it starts the service's processes,
-// hands SIGTERM and SIGINT on to them, reaps every child (orphans included,
-// as PID 1 must) and exits as the main process does. All waiting goes
-// through one reaper, so short commands run during bootstrap and the
-// long-running service never race for an exit status.
+// hands on to them every signal the container gets, reaps every child
+// (orphans included, as PID 1 must) and exits as the main process does.
+// It alone handles the entrypoint's signals: SIGTERM or SIGINT begins the
+// stop, in which the processes get the signal and may finish their work
+// (a schema migration its transaction) until the stop timeout, when
+// whatever still runs is SIGKILLed. All waiting goes through one reaper,
+// so short commands run during bootstrap and the long-running service
+// never race for an exit status.
 type Supervisor struct {
+	stopTimeout time.Duration
+	logf        func(format string, a ...any)
+	// reapAll: as PID 1 every orphan of the container is ours to reap;
+	// elsewhere (tests) only our own children, so other waiters keep theirs.
+	reapAll bool
+
+	// mu is held while a child is started, reaped or signalled: a child is
+	// signalled only while it is in running, and it leaves running in the
+	// same hold as it is reaped, so its PID cannot have been reused.
 	mu       sync.Mutex
-	waiting  map[int]*Started
-	orphans  map[int]syscall.WaitStatus // exits seen before their Start registered
-	children []*os.Process
-	signals  chan os.Signal
-	stopping chan struct{}
-	stopOnce sync.Once
+	running  map[int]*Started
+	stopping chan struct{} // closed by the first SIGTERM or SIGINT
 }
 
-// NewSupervisor starts the reaper and the signal relay.
-func NewSupervisor() *Supervisor {
-	s := &Supervisor{waiting: map[int]*Started{}, orphans: map[int]syscall.WaitStatus{},
-		signals: make(chan os.Signal, 8), stopping: make(chan struct{})}
-	signal.Notify(s.signals, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGINT)
-	go s.loop()
+// NewSupervisor starts the reaper and the relay of every signal PID 1 can
+// hand on (relayedSignals). stopTimeout is how long the processes get
+// after SIGTERM or SIGINT before SIGKILL.
+func NewSupervisor(stopTimeout time.Duration, logf func(format string, a ...any)) *Supervisor {
+	signals := make(chan os.Signal, 16)
+	signal.Notify(signals, relayedSignals()...)
+	return newSupervisor(signals, stopTimeout, logf, os.Getpid() == 1)
+}
+
+// newSupervisor relays what arrives on signals (tests feed it, and close
+// it to stop the supervisor's reaping); children are reaped on SIGCHLD.
+func newSupervisor(signals <-chan os.Signal, stopTimeout time.Duration, logf func(format string, a ...any), reapAll bool) *Supervisor {
+	s := &Supervisor{stopTimeout: stopTimeout, logf: logf, reapAll: reapAll,
+		running: map[int]*Started{}, stopping: make(chan struct{})}
+	// One pending SIGCHLD is enough: each reap collects every exit so far.
+	exits := make(chan os.Signal, 1)
+	signal.Notify(exits, syscall.SIGCHLD)
+	go s.loop(signals, exits)
 	return s
+}
+
+// sigRTMax is the highest signal number on Linux.
+const sigRTMax = syscall.Signal(64)
+
+// relayedSignals is every signal PID 1 can catch except those it keeps:
+//   - SIGCHLD drives the reaper;
+//   - SIGURG is how Go's runtime preempts goroutines: it comes often, from
+//     PID 1 itself;
+//   - SIGPIPE comes from PID 1's own write to a closed output (Go's runtime
+//     then ends PID 1, as before); the runtime ignores one sent from
+//     outside. Neither is meant for the service;
+//   - SIGPROF is the runtime profiler's and never relayed by it;
+//   - 32 to 34 are the C libraries' own (thread cancellation, setxid,
+//     musl's synccall), not signals to hand to another process.
+//
+// SIGKILL and SIGSTOP cannot be caught.
+func relayedSignals() []os.Signal {
+	var out []os.Signal
+	for sig := syscall.Signal(1); sig <= sigRTMax; sig++ {
+		switch sig {
+		case syscall.SIGKILL, syscall.SIGSTOP, syscall.SIGCHLD, syscall.SIGURG, syscall.SIGPIPE, syscall.SIGPROF, 32, 33, 34:
+			continue
+		}
+		out = append(out, sig)
+	}
+	return out
 }
 
 // Stopping is closed once SIGTERM or SIGINT arrived.
 func (s *Supervisor) Stopping() <-chan struct{} { return s.stopping }
 
-func (s *Supervisor) loop() {
-	for sig := range s.signals {
-		if sig == syscall.SIGCHLD {
+func (s *Supervisor) isStopping() bool {
+	select {
+	case <-s.stopping:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *Supervisor) loop(signals <-chan os.Signal, exits chan os.Signal) {
+	defer signal.Stop(exits)
+	for {
+		select {
+		case <-exits:
 			s.reap()
-			continue
+		case sig, ok := <-signals:
+			if !ok {
+				return
+			}
+			s.relay(sig)
 		}
-		s.stopOnce.Do(func() { close(s.stopping) })
-		s.mu.Lock()
-		for _, p := range s.children {
-			_ = p.Signal(syscall.SIGTERM)
-		}
-		s.mu.Unlock()
+	}
+}
+
+// relay hands sig on to every running process; SIGTERM and SIGINT also
+// begin the stop.
+func (s *Supervisor) relay(sig os.Signal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if (sig == syscall.SIGTERM || sig == syscall.SIGINT) && !s.isStopping() {
+		close(s.stopping)
+		s.logf("%s: stopping; whatever still runs in %s gets SIGKILL", signalName(sig), s.stopTimeout)
+		time.AfterFunc(s.stopTimeout, s.killAll)
+	}
+	for _, st := range s.running {
+		_ = st.process.Signal(sig)
+	}
+}
+
+// signalName is SIGTERM rather than Go's "terminated".
+func signalName(sig os.Signal) string {
+	if n, ok := sig.(syscall.Signal); ok {
+		return unix.SignalName(n)
+	}
+	return sig.String()
+}
+
+// killAll SIGKILLs every process still running: the stop timeout expired.
+func (s *Supervisor) killAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range s.running {
+		s.logf("%s (pid %d) still runs after the stop timeout (%s): SIGKILL", st.Proc.Argv[0], st.Pid, s.stopTimeout)
+		_ = st.process.Signal(syscall.SIGKILL)
+	}
+}
+
+// signalAll sends sig to every running process.
+func (s *Supervisor) signalAll(sig os.Signal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range s.running {
+		_ = st.process.Signal(sig)
 	}
 }
 
 func (s *Supervisor) reap() {
-	// As PID 1 every orphan of the container is ours to reap; elsewhere
-	// (tests) only our own children, so other waiters keep theirs.
-	if os.Getpid() != 1 {
-		s.mu.Lock()
-		for pid, st := range s.waiting {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.reapAll {
+		for pid, st := range s.running {
 			var ws syscall.WaitStatus
 			if got, err := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil); got == pid && err == nil {
-				delete(s.waiting, pid)
-				st.exit(ws)
+				s.exited(st, ws)
 			}
 		}
-		s.mu.Unlock()
 		return
 	}
 	for {
 		var ws syscall.WaitStatus
 		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+		if err == syscall.EINTR {
+			continue
+		}
 		if pid <= 0 || err != nil {
 			return
 		}
-		s.mu.Lock()
-		if st, ok := s.waiting[pid]; ok {
-			delete(s.waiting, pid)
-			st.exit(ws)
-		} else {
-			s.orphans[pid] = ws
+		// Not ours: an orphan the container handed to PID 1, reaped so
+		// that it leaves no zombie; nobody waits for its status.
+		if st, ok := s.running[pid]; ok {
+			s.exited(st, ws)
 		}
-		s.mu.Unlock()
 	}
 }
 
-// Started is a running process.
-type Started struct {
-	Proc   Proc
-	Pid    int
-	exited chan struct{}
-	status syscall.WaitStatus
-}
-
-func (st *Started) exit(ws syscall.WaitStatus) {
+// exited records st's exit; s.mu is held.
+func (s *Supervisor) exited(st *Started, ws syscall.WaitStatus) {
+	delete(s.running, st.Pid)
+	_ = st.process.Release() // its pidfd, when Go has one
 	st.status = ws
 	close(st.exited)
 }
 
-// Start starts p; Wait on the result collects its exit.
+// Started is a running process.
+type Started struct {
+	Proc    Proc
+	Pid     int
+	sup     *Supervisor
+	process *os.Process
+	exited  chan struct{}
+	status  syscall.WaitStatus
+}
+
+// Signal sends sig to the process while it runs; never to the PID of a
+// process already reaped, which another may have been given since.
+func (st *Started) Signal(sig os.Signal) {
+	st.sup.mu.Lock()
+	defer st.sup.mu.Unlock()
+	if st.sup.running[st.Pid] == st {
+		_ = st.process.Signal(sig)
+	}
+}
+
+// Start starts p; Wait on the result collects its exit. Once the stop has
+// begun it starts nothing and returns ErrStopping.
 func (s *Supervisor) Start(p Proc) (*Started, error) {
 	cmd := exec.Command(p.Argv[0], p.Argv[1:]...)
 	cmd.Env = append(os.Environ(), p.Env...)
@@ -155,8 +269,16 @@ func (s *Supervisor) Start(p Proc) (*Started, error) {
 		defer r.Close()
 	}
 	// The lock covers the start and the registration, so the reaper
-	// cannot see the exit before someone is waiting for it.
+	// cannot see the exit before someone is waiting for it, nor the relay
+	// miss the new process.
 	s.mu.Lock()
+	if s.isStopping() {
+		s.mu.Unlock()
+		if stdin != nil {
+			stdin.Close()
+		}
+		return nil, fmt.Errorf("%s: %w", p.Argv[0], ErrStopping)
+	}
 	if err := cmd.Start(); err != nil {
 		s.mu.Unlock()
 		if stdin != nil {
@@ -171,17 +293,9 @@ func (s *Supervisor) Start(p Proc) (*Started, error) {
 		// command `test -f /proc/1/exe` fail. Undo that.
 		_, _, _ = syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_DUMPABLE, 1, 0)
 	}
-	st := &Started{Proc: p, Pid: cmd.Process.Pid, exited: make(chan struct{})}
-	if ws, ok := s.orphans[st.Pid]; ok {
-		delete(s.orphans, st.Pid)
-		st.exit(ws)
-	} else {
-		s.waiting[st.Pid] = st
-	}
-	s.children = append(s.children, cmd.Process)
+	st := &Started{Proc: p, Pid: cmd.Process.Pid, sup: s, process: cmd.Process, exited: make(chan struct{})}
+	s.running[st.Pid] = st
 	s.mu.Unlock()
-	// Its SIGCHLD may have come before it was registered.
-	s.reap()
 	if stdin != nil {
 		go func() {
 			_, _ = stdin.WriteString(p.Stdin)
@@ -205,6 +319,9 @@ func (st *Started) Done() <-chan struct{} { return st.exited }
 
 // Run starts p and waits for it, returning an error that names the
 // command when it fails or ctx ends first (the process is then killed).
+// A stop (SIGTERM, SIGINT) does not kill it: the relay has handed it the
+// signal, and it may finish until the stop timeout; Run then returns
+// ErrStopping, so that no further bootstrap step starts.
 func (s *Supervisor) Run(ctx context.Context, p Proc) error {
 	if p.Plain {
 		return s.runPlain(ctx, p)
@@ -214,20 +331,29 @@ func (s *Supervisor) Run(ctx context.Context, p Proc) error {
 		return err
 	}
 	select {
+	case <-st.Done():
+	case <-s.stopping:
+		return s.stopped(st)
 	case <-ctx.Done():
-		_ = syscall.Kill(st.Pid, syscall.SIGKILL)
+		// The entrypoint cancels its context once the stop began: that
+		// is no reason to kill.
+		if s.isStopping() {
+			return s.stopped(st)
+		}
+		st.Signal(syscall.SIGKILL)
 		st.Wait()
 		return fmt.Errorf("%s: %w", p.Argv[0], ctx.Err())
-	case <-s.stopping:
-		_ = syscall.Kill(st.Pid, syscall.SIGTERM)
-		st.Wait()
-		return fmt.Errorf("%s: %w", p.Argv[0], ErrStopping)
-	case <-st.Done():
 	}
 	if code := st.Wait(); code != 0 {
 		return fmt.Errorf("%s exited with code %d", p, code)
 	}
 	return nil
+}
+
+// stopped waits for st to end during the stop.
+func (s *Supervisor) stopped(st *Started) error {
+	st.Wait()
+	return fmt.Errorf("%s: %w", st.Proc.Argv[0], ErrStopping)
 }
 
 // runPlain runs p with both its outputs passed on to the container's
@@ -305,24 +431,18 @@ func (s *Supervisor) Output(ctx context.Context, p Proc) (string, error) {
 	return out.String(), err
 }
 
-// ErrStopping is returned by Run when SIGTERM arrived meanwhile: the
-// container is being stopped during its bootstrap.
+// ErrStopping is returned by Run and Start once SIGTERM or SIGINT arrived:
+// the container is being stopped during its bootstrap.
 var ErrStopping = errors.New("container is stopping")
 
-// StopAll sends SIGTERM to every child, then SIGKILL after grace.
-func (s *Supervisor) StopAll(grace time.Duration, running ...*Started) {
-	s.mu.Lock()
-	for _, p := range s.children {
-		_ = p.Signal(syscall.SIGTERM)
-	}
-	s.mu.Unlock()
-	deadline := time.After(grace)
+// StopAll sends SIGTERM to every running process and waits for those in
+// running to exit, SIGKILLing whatever still runs after the stop timeout.
+func (s *Supervisor) StopAll(running ...*Started) {
+	s.signalAll(syscall.SIGTERM)
+	kill := time.AfterFunc(s.stopTimeout, s.killAll)
+	defer kill.Stop()
 	for _, st := range running {
-		select {
-		case <-st.Done():
-		case <-deadline:
-			_ = syscall.Kill(st.Pid, syscall.SIGKILL)
-		}
+		<-st.Done()
 	}
 }
 
