@@ -292,7 +292,7 @@ func TestExportfsFailureRestoresFile(t *testing.T) {
 }
 
 // TestPlanShowsWhatSetupDoes: on a staging root (files only), the plan
-// lists the hosts and exports edits and every directory; setup applies
+// lists the hosts edit and every directory (and no export); setup applies
 // exactly those, after which the plan is empty and a second setup changes
 // nothing.
 func TestPlanShowsWhatSetupDoes(t *testing.T) {
@@ -310,9 +310,9 @@ func TestPlanShowsWhatSetupDoes(t *testing.T) {
 		targets = append(targets, c.Action+" "+c.Target)
 	}
 	want := []string{"update " + filepath.Join(root, "etc/hosts"), "create " + filepath.Join(root, "etc/exports")}
-	// The hosts and exports edits, the directories, dnsmasq's upstream
-	// servers and nova's volume path.
-	if len(plan) != 4+len(h.dataDirs()) || !slices.Contains(targets, want[0]) || !slices.Contains(targets, want[1]) {
+	// The hosts edit, the directories, dnsmasq's upstream servers and
+	// nova's volume path.
+	if len(plan) != 3+len(h.dataDirs()) || !slices.Contains(targets, want[0]) || slices.Contains(targets, want[1]) {
 		t.Fatalf("plan: %v", targets)
 	}
 	if !strings.Contains(plan[0].Detail, "+172.31.0.129 keystone.hotstack-os.local") {
