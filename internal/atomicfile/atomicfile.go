@@ -33,10 +33,6 @@ type Options struct {
 	Perm fs.FileMode
 	// KeepMeta keeps an existing file's mode, owner and SELinux label
 	// (used for host files such as /etc/hosts that we edit, not own).
-	// Such a file may be a symbolic link an administrator made: it is
-	// followed where only root could have made it. Without KeepMeta a
-	// link at the path is refused: the file is ours, and a link there was
-	// put by someone to have root write elsewhere.
 	KeepMeta bool
 	// Owner, when set, owns the file (an existing file owned otherwise is
 	// rewritten); without it a new file belongs to the writer.
@@ -52,21 +48,27 @@ type Owner struct{ UID, GID int }
 
 const selinuxXattr = "security.selinux"
 
-// maxLinks bounds the links KeepMeta follows at the path, as the kernel's
-// own limit does.
+// maxLinks bounds the links followed at the path, as the kernel's own
+// limit does.
 const maxLinks = 40
 
 // Write makes path hold data. It creates the file through a temporary file
 // in the same directory (fsync, rename, fsync of the directory), and falls
 // back to an in-place write guarded by a backup when rename fails with
 // EBUSY, which is what a bind-mounted file (such as /etc/hosts in a
-// container) returns. A symbolic link at path is refused, or with KeepMeta
-// followed to its target (the link itself is never replaced).
+// container) returns.
+//
+// A symbolic link at path, like one on the way, is followed to its target
+// (the link itself is never replaced) only where nobody but root could
+// have made it: an administrator's /etc/hosts or clouds.yaml may be one.
+// Where others may write (a container's data directory, /tmp) it is
+// refused, naming it: it may have been put there to have root write
+// elsewhere.
 //
 // It returns changed=false and touches nothing when the file already holds
 // data with the wanted mode (and owner).
 func Write(path string, data []byte, opt Options) (changed bool, err error) {
-	dir, name, err := openParent(path, opt.KeepMeta)
+	dir, name, err := openParent(path)
 	if err != nil {
 		return false, err
 	}
@@ -107,10 +109,10 @@ func Write(path string, data []byte, opt Options) (changed bool, err error) {
 func in(dir *os.File, name string) string { return filepath.Join(dir.Name(), name) }
 
 // openParent opens the directory that holds path's file, and names the
-// file there. A link at path is refused unless follow, and then followed
-// only where nobody but root could have made it. A dangling link is
-// followed too: the file is created where it points.
-func openParent(path string, follow bool) (*os.File, string, error) {
+// file there, following a link at path where nobody but root could have
+// made it. A dangling link is followed too: the file is created where it
+// points.
+func openParent(path string) (*os.File, string, error) {
 	for links := 0; ; links++ {
 		dir, err := safepath.OpenDir(filepath.Dir(path))
 		if err != nil {
@@ -120,10 +122,6 @@ func openParent(path string, follow bool) (*os.File, string, error) {
 		var st unix.Stat_t
 		if err := unix.Fstatat(int(dir.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil || st.Mode&unix.S_IFMT != unix.S_IFLNK {
 			return dir, name, nil // a missing file is created; other errors come with reading it
-		}
-		if !follow {
-			dir.Close()
-			return nil, "", &safepath.LinkError{Link: in(dir, name), Why: "hotstack-os writes its own files directly, never through a link; remove the link"}
 		}
 		target, err := safepath.ReadLink(dir, name)
 		dir.Close()

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -129,23 +128,24 @@ func openDir(t *testing.T) string {
 	return d
 }
 
-// TestWriteRefusesALinkAtThePath: a file hotstack-os owns is never written
-// through a link at its path, wherever the link points (a file, nothing).
-func TestWriteRefusesALinkAtThePath(t *testing.T) {
-	dir := t.TempDir()
+// TestWriteRefusesALinkPlantedAtThePath: where others may write (a
+// container's data directory), a link at the file's path is never written
+// through, wherever it points (a file, nothing); the link stays.
+func TestWriteRefusesALinkPlantedAtThePath(t *testing.T) {
+	open := openDir(t)
 	secret := outsideFile(t)
-	link := filepath.Join(dir, "virt_type")
+	link := filepath.Join(open, "virt_type")
 	must(t, os.Symlink(secret, link))
 	_, err := Write(link, []byte("kvm\n"), Options{Perm: 0o644})
 	wantLinkError(t, err, link)
-	if !strings.Contains(err.Error(), "never through a link; remove the link") {
-		t.Errorf("message: %v", err)
+	if want := "not following the symbolic link " + link + ": " + open + " is world-writable, so someone other than root may have put it there"; err.Error() != want {
+		t.Errorf("message:\n  %v\nwant\n  %s", err, want)
 	}
 	assertUntouched(t, secret)
 	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
 		t.Fatal("the link was replaced")
 	}
-	dangling := filepath.Join(dir, "dangling")
+	dangling := filepath.Join(open, "dangling")
 	missing := filepath.Join(filepath.Dir(secret), "new")
 	must(t, os.Symlink(missing, dangling))
 	_, err = Write(dangling, []byte("x"), Options{Perm: 0o644})
@@ -170,8 +170,7 @@ func TestWriteRefusesALinkPlantedOnTheWay(t *testing.T) {
 	if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
 		t.Fatalf("written through the link: %v", entries)
 	}
-	// KeepMeta follows a host file's link only where root alone could
-	// have made it.
+	// KeepMeta (a host file we edit) changes nothing to that.
 	secret := outsideFile(t)
 	link := filepath.Join(open, "hosts")
 	must(t, os.Symlink(secret, link))
@@ -180,9 +179,9 @@ func TestWriteRefusesALinkPlantedOnTheWay(t *testing.T) {
 	assertUntouched(t, secret)
 }
 
-// TestWriteFollowsLinksOnlyRootCouldHaveMade: a link on the way in a
-// directory only root (here, the test's user) may write is followed, as
-// /var/run -> /run must be.
+// TestWriteFollowsLinksOnlyRootCouldHaveMade: a link in a directory only
+// root (here, the test's user) may write is followed, on the way, as
+// /var/run -> /run must be, and at the path.
 func TestWriteFollowsLinksOnlyRootCouldHaveMade(t *testing.T) {
 	dir := t.TempDir()
 	must(t, os.Mkdir(filepath.Join(dir, "run"), 0o755))
@@ -191,6 +190,14 @@ func TestWriteFollowsLinksOnlyRootCouldHaveMade(t *testing.T) {
 		t.Fatal(err)
 	}
 	if b := read(t, filepath.Join(dir, "run", "f")); b != "x" {
+		t.Fatalf("content %q", b)
+	}
+	// And at the path: an administrator's /etc/openstack/clouds.yaml.
+	must(t, os.Symlink("run/f", filepath.Join(dir, "clouds.yaml")))
+	if _, err := Write(filepath.Join(dir, "clouds.yaml"), []byte("y"), Options{Perm: 0o600}); err != nil {
+		t.Fatal(err)
+	}
+	if b := read(t, filepath.Join(dir, "run", "f")); b != "y" {
 		t.Fatalf("content %q", b)
 	}
 }
