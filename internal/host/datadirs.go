@@ -90,6 +90,7 @@ func diffDir(path string, d dataDir) (dirDiff, error) {
 	return s, nil
 }
 
+// dataDirLink is the refusal of a link where a data directory belongs.
 func dataDirLink(path string) error {
 	return &safepath.LinkError{Link: path, Why: "setup sets a data directory's owner and mode, which must not reach where a link points; point the setting at the directory itself"}
 }
@@ -101,7 +102,7 @@ func dataDirLink(path string) error {
 func fixDir(path string, d dataDir, s dirDiff) error {
 	dir, err := safepath.MkdirAll(path, 0o755)
 	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
+		return fmt.Errorf("open %s: %w", path, err)
 	}
 	defer dir.Close()
 	if s.missing {
