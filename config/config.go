@@ -57,6 +57,11 @@ type Options struct {
 	// empty and not stored gets a new random value, unless
 	// AllowEmptySecrets is set.
 	StoredSecrets map[string]string
+	// LookupPath describes a path without following a symbolic link at
+	// its end (lstat), for the check that only root may write the
+	// directories leading to each path key; a real lstat when nil. It
+	// returns an error matching fs.ErrNotExist for a missing path.
+	LookupPath func(path string) (PathInfo, error)
 }
 
 // Load reads path and validates it against schema. A missing file is an

@@ -8,7 +8,10 @@ import (
 	"testing"
 )
 
-var testOpts = Options{Hostname: func() (string, error) { return "testhost", nil }, Environ: func() []string { return nil }}
+// testOpts see a file system holding / alone: path keys are checked
+// against the real one only where a test asks (pathsafety_test.go).
+var testOpts = Options{Hostname: func() (string, error) { return "testhost", nil }, Environ: func() []string { return nil },
+	LookupPath: fakeFS{}.lookup}
 
 func TestDefaultsLoad(t *testing.T) {
 	c, used, err := LoadOrDefaults(filepath.Join(t.TempDir(), "missing.env"), BaseKeys(), testOpts)

@@ -35,6 +35,7 @@ func (c *Config) validate(opt Options) []*Error {
 		homes = passwdHomes
 	}
 	system := systemDirs(homes())
+	var paths []string // the path keys whose values are otherwise valid
 
 	for _, k := range c.schema {
 		v, ok := c.values[k.Name]
@@ -94,7 +95,9 @@ func (c *Config) validate(opt Options) []*Error {
 		case Path:
 			if msg := pathProblem(v, system); msg != "" {
 				bad(k.Name, "%s", msg)
+				continue
 			}
+			paths = append(paths, k.Name)
 		case Int:
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -121,6 +124,7 @@ func (c *Config) validate(opt Options) []*Error {
 		}
 	}
 
+	c.checkPaths(paths, opt.LookupPath, bad)
 	if v := c.values["PATH_MTU"]; v != "" && v != "0" {
 		if n, err := strconv.Atoi(v); err == nil && n > 0 && n < 1280 {
 			bad("PATH_MTU", "%d is below 1280, the smallest MTU IPv6 allows; 0 means GLOBAL_PHYSNET_MTU", n)

@@ -155,12 +155,11 @@ func (c *Container) SecretsWithout(project string, drop []string, configs ...str
 	}
 	dir := filepath.Join("/etc", project, project+".conf.d")
 	gid := groupID(project)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	d, err := ownedDir(dir, 0, gid, 0o750)
+	if err != nil {
 		return err
 	}
-	if err := os.Chown(dir, 0, gid); err != nil {
-		return err
-	}
+	d.Close()
 	for _, t := range templates {
 		data, err := os.ReadFile(t)
 		if err != nil {
@@ -259,20 +258,6 @@ func (c *Container) Fragment(project, name, content string) error {
 	}
 	c.conf.Parse(content)
 	return writeFile(filepath.Join(dir, name), content, 0o644, groupID(project))
-}
-
-func writeFile(path, content string, mode fs.FileMode, gid int) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(content), mode); err != nil {
-		return err
-	}
-	if err := os.Chown(tmp, 0, gid); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp, mode); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // groupID is the gid of group name in the image, or 0.
@@ -544,11 +529,10 @@ func Own(path, user string, mode fs.FileMode) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(path, mode); err != nil {
+	dir, err := ownedDir(path, int(cred.Uid), int(cred.Gid), mode)
+	if err != nil {
 		return err
 	}
-	if err := os.Chown(path, int(cred.Uid), int(cred.Gid)); err != nil {
-		return err
-	}
-	return os.Chmod(path, mode)
+	defer dir.Close()
+	return dir.Chmod(mode)
 }

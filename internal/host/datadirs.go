@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/hotstack-os/hotstack-os/internal/execx"
+	"github.com/hotstack-os/hotstack-os/internal/safepath"
 	"github.com/hotstack-os/hotstack-os/stack"
 )
 
@@ -65,13 +66,18 @@ type dirDiff struct {
 	curMode              fs.FileMode
 }
 
+// diffDir compares the directory at path with d. A symbolic link there is
+// refused: setup would set the owner and mode of wherever it points.
 func diffDir(path string, d dataDir) (dirDiff, error) {
-	fi, err := os.Stat(path)
+	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return dirDiff{missing: true}, nil
 	}
 	if err != nil {
 		return dirDiff{}, fmt.Errorf("stat %s: %w", path, err)
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return dirDiff{}, dataDirLink(path)
 	}
 	if !fi.IsDir() {
 		return dirDiff{}, fmt.Errorf("%s exists and is not a directory", path)
@@ -84,23 +90,32 @@ func diffDir(path string, d dataDir) (dirDiff, error) {
 	return s, nil
 }
 
+// dataDirLink is the refusal of a link where a data directory belongs.
+func dataDirLink(path string) error {
+	return &safepath.LinkError{Link: path, Why: "setup sets a data directory's owner and mode, which must not reach where a link points; point the setting at the directory itself"}
+}
+
 // fixDir creates the directory (and parents, 0755) and corrects its owner
-// and mode, as s found needed.
+// and mode, as s found needed. It works on the directory it opened, never
+// by path: a link planted meanwhile at path, or on the way in a directory
+// others may write (a container's), is refused, not followed.
 func fixDir(path string, d dataDir, s dirDiff) error {
+	dir, err := safepath.MkdirAll(path, 0o755)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer dir.Close()
 	if s.missing {
-		if err := os.MkdirAll(path, 0o755); err != nil {
-			return fmt.Errorf("create %s: %w", path, err)
-		}
 		s.owner, s.mode = true, true
 	}
 	if s.owner {
-		if err := os.Chown(path, d.UID, d.GID); err != nil {
-			return fmt.Errorf("chown %s: %w", path, err)
+		if err := dir.Chown(d.UID, d.GID); err != nil {
+			return err
 		}
 	}
 	if s.mode {
-		if err := os.Chmod(path, wantMode(d.Mode)); err != nil {
-			return fmt.Errorf("chmod %s: %w", path, err)
+		if err := dir.Chmod(wantMode(d.Mode)); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,11 +38,21 @@ func testConfig(t *testing.T, extra string) *config.Config {
 	t.Helper()
 	data := t.TempDir()
 	env := "HOTSTACK_DATA_DIR=" + data + "\nOVS_DATAPATH_TYPE=netdev\nGLOBAL_PHYSNET_MTU=1450\nCHASSIS_HOSTNAME=test\n" + extra
-	cfg, err := config.Parse(".env", []byte(env), testSchema(t), config.Options{Environ: func() []string { return nil }})
+	cfg, err := config.Parse(".env", []byte(env), testSchema(t), config.Options{Environ: func() []string { return nil }, LookupPath: onlyRoot})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// onlyRoot shows config a file system holding / alone: the tests' data
+// directories are in t.TempDir, under a world-writable /tmp that the real
+// check refuses.
+func onlyRoot(p string) (config.PathInfo, error) {
+	if p == "/" {
+		return config.PathInfo{Mode: fs.ModeDir | 0o755}, nil
+	}
+	return config.PathInfo{}, fs.ErrNotExist
 }
 
 const originalHosts = "127.0.0.1\tlocalhost\r\n# operator comment\r\n::1 localhost ip6-localhost" // CRLF, no final newline
