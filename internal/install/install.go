@@ -291,36 +291,22 @@ func checkPurge(rec *record.Record, recordPath string) error {
 	return nil
 }
 
-// removeTree deletes dir and everything below it, without crossing into
-// another file system (an NFS volume still mounted below it stays, and is
-// named in the error).
+// removeTree deletes dir and everything below it, unless a file system
+// is mounted at dir or below it (an NFS volume still mounted, a bind
+// mount): os.RemoveAll would delete what that mount shows, which is not
+// ours. Such a mount is named in the error, and nothing is deleted.
 func removeTree(dir string) error {
-	top, err := os.Lstat(dir)
-	if errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil
-	}
-	if err != nil {
+	} else if err != nil {
 		return err
 	}
-	dev := deviceOf(top)
-	var mounts []string
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && p != dir {
-			if fi, err := d.Info(); err == nil && deviceOf(fi) != dev {
-				mounts = append(mounts, p)
-				return filepath.SkipDir
-			}
-		}
-		return nil
-	})
+	mounts, err := mountsIn(dir)
 	if err != nil {
 		return fmt.Errorf("purge %s: %w", dir, err)
 	}
 	if len(mounts) > 0 {
-		return fmt.Errorf("refusing to purge %s: %s is another file system mounted below it; unmount it first", dir, strings.Join(mounts, ", "))
+		return fmt.Errorf("refusing to purge %s: %s is a mount point (a file system or a bind mount); unmount it first", dir, strings.Join(mounts, ", "))
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("purge %s: %w", dir, err)
