@@ -21,6 +21,9 @@ type Settings struct {
 	Root           string // HOTSTACK_ROOT: prefix for every path written (default /), absolute and clean
 	SkipImageCheck bool   // HOTSTACK_SKIP_IMAGE_CHECK=1
 	Purge          bool   // HOTSTACK_PURGE=1
+	// PurgeConfirmed (HOTSTACK_PURGE_CONFIRM=yes) answers purge's question
+	// in advance: without a terminal to ask on, a purge needs it.
+	PurgeConfirmed bool
 	StrictLayers   bool   // HOTSTACK_STRICT_LAYERS=1
 	JSONLogs       bool   // HOTSTACK_LOG_FORMAT=json
 	JSONOutput     bool   // HOTSTACK_OUTPUT=json (status)
@@ -96,6 +99,7 @@ func ParseWith(getenv func(string) string, stat func(string) (fs.FileInfo, error
 		Root:              or("HOTSTACK_ROOT", "/"),
 		SkipImageCheck:    oneOf("HOTSTACK_SKIP_IMAGE_CHECK", "0", "1") == "1",
 		Purge:             oneOf("HOTSTACK_PURGE", "0", "1") == "1",
+		PurgeConfirmed:    oneOf("HOTSTACK_PURGE_CONFIRM", "yes") == "yes",
 		StrictLayers:      oneOf("HOTSTACK_STRICT_LAYERS", "0", "1") == "1",
 		JSONLogs:          oneOf("HOTSTACK_LOG_FORMAT", "console", "json") == "json",
 		JSONOutput:        oneOf("HOTSTACK_OUTPUT", "text", "json") == "json",
