@@ -26,6 +26,10 @@ func Config() error { return app.Run(hotstack, (*app.App).Config) }
 func Install() error { return app.Run(hotstack, (*app.App).Install) }
 
 // Uninstall stops the stack and removes exactly what install wrote.
+//
+// HOTSTACK_PURGE=1 also deletes the data (databases, images, instance disks, volumes), nova's libvirt
+// guests, the containers, the podman network and the bridges, for good. It lists them first and goes
+// on only when you answer yes on the terminal, or, with no terminal, when HOTSTACK_PURGE_CONFIRM=yes is set.
 func Uninstall() error { return app.Run(hotstack, (*app.App).Uninstall) }
 
 // Test fails on hygiene findings, then runs every test tier, installing missing Debian packages first.

@@ -269,18 +269,9 @@ func Remove(root, manifest, recordPath string, purge bool, dataDirs []string, lo
 	return removed, nil
 }
 
-// CheckPurge refuses a purge whose record lists a data directory that is,
+// checkPurge refuses a purge whose record lists a data directory that is,
 // or holds, a system or home directory (a record edited by hand); nothing
-// has been deleted when it does.
-func CheckPurge(root, recordPath string) error {
-	rec, err := record.Read(Rooted(root, recordPath))
-	if err != nil {
-		return err
-	}
-	return checkPurge(rec, recordPath)
-}
-
-// Only data directories are checked: they are deleted with their content,
+// has been deleted when it does. Only data directories are checked: they are deleted with their content,
 // while any other recorded directory is only ever removed when empty.
 func checkPurge(rec *record.Record, recordPath string) error {
 	for _, p := range rec.Paths(record.Data) {
