@@ -79,7 +79,8 @@ func (a *App) sayPurgePlan(p purgePlan) {
 }
 
 // confirmPurge lets the purge go on when HOTSTACK_PURGE_CONFIRM=yes, or
-// when the operator answers yes on a terminal. Otherwise it returns an error saying how to go on.
+// when the operator answers yes on a terminal, where a backup is offered
+// first (the databases still run). Otherwise it returns an error saying how to go on.
 func (a *App) confirmPurge(ctx context.Context) error {
 	if a.o.PurgeConfirmed {
 		a.o.Log.Warn().Msg("purge: confirmed by HOTSTACK_PURGE_CONFIRM=yes")
@@ -87,6 +88,15 @@ func (a *App) confirmPurge(ctx context.Context) error {
 	}
 	if !a.o.Interactive || a.stdin == nil {
 		return fmt.Errorf("%w: standard input is not a terminal, so there is no one to ask; %s", errNotConfirmed, confirmHint)
+	}
+	backup, err := a.ask(ctx, "Back up the databases and keys first (mage backup)? [y/N] ")
+	if err != nil {
+		return err
+	}
+	if backup {
+		if err := a.Backup(ctx); err != nil {
+			return fmt.Errorf("purge: the backup failed, so nothing was deleted: %w", err)
+		}
 	}
 	yes, err := a.ask(ctx, "Delete all of the above for good? [y/N] ")
 	if err != nil {

@@ -70,8 +70,9 @@ func TestPurgeListsWhatGoesAndNeedsConfirmation(t *testing.T) {
 	lists("no terminal")
 	sameTree(t, "after an unconfirmed purge", before, tree(t, h.o.Root))
 
+	// The first answer declines the backup offered first.
 	for _, answer := range []string{"no\n", "\n", "", "yess\n"} {
-		err := purge(true, false, answer)
+		err := purge(true, false, "n\n"+answer)
 		if !errors.Is(err, errNotConfirmed) || !strings.Contains(err.Error(), "HOTSTACK_PURGE_CONFIRM=yes") {
 			t.Fatalf("purge answered %q: %v", answer, err)
 		}
@@ -82,7 +83,7 @@ func TestPurgeListsWhatGoesAndNeedsConfirmation(t *testing.T) {
 	}
 	lists("on a terminal")
 
-	if err := purge(true, false, " Yes \n"); err != nil {
+	if err := purge(true, false, "\n Yes \n"); err != nil {
 		t.Fatalf("purge answered yes: %v\n%s", err, h.logs.String())
 	}
 	purged(t, h)
