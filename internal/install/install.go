@@ -198,6 +198,9 @@ func Remove(root, manifest, recordPath string, purge bool, dataDirs []string, lo
 		if err := checkPurge(rec, recordPath); err != nil {
 			return nil, err
 		}
+		if err := checkMounts(root, rec); err != nil {
+			return nil, err
+		}
 	}
 	for _, p := range paths {
 		err := os.Remove(Rooted(root, p))
@@ -277,6 +280,26 @@ func checkPurge(rec *record.Record, recordPath string) error {
 	for _, p := range rec.Paths(record.Data) {
 		if msg := config.SystemDirProblem(p); msg != "" {
 			return fmt.Errorf("refusing to purge: %s lists %s as a data directory, but %s; nothing was deleted", recordPath, p, msg)
+		}
+	}
+	return nil
+}
+
+// checkMounts refuses a purge when any recorded data directory is, or
+// holds, a mount point, before the first file is removed (removeTree
+// checks again, for a mount made meanwhile).
+func checkMounts(root string, rec *record.Record) error {
+	for _, p := range rec.Paths(record.Data) {
+		dir := Rooted(root, p)
+		if _, err := os.Lstat(dir); err != nil {
+			continue // gone: forgotten below
+		}
+		mounts, err := mountsIn(dir)
+		if err != nil {
+			return fmt.Errorf("purge %s: %w; nothing was deleted", dir, err)
+		}
+		if len(mounts) > 0 {
+			return fmt.Errorf("refusing to purge %s: %s is a mount point (a file system or a bind mount); unmount it first; nothing was deleted", dir, strings.Join(mounts, ", "))
 		}
 	}
 	return nil

@@ -70,6 +70,11 @@ func TestPurgeRefusesADataDirectoryWithABindMount(t *testing.T) {
 	if err := os.MkdirAll(mounted, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// Purged before volumes, were it not refused first.
+	other := filepath.Join(root, "var/lib/hs/mysql/data/deep")
+	if err := os.MkdirAll(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(mounted, "operator-data"), []byte("not ours"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -77,18 +82,22 @@ func TestPurgeRefusesADataDirectoryWithABindMount(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(record), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(record, []byte("data /var/lib/hs/volumes\n"), 0o644); err != nil {
+	if err := os.WriteFile(record, []byte("data /var/lib/hs/volumes\ndata /var/lib/hs/mysql/data/deep\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	withMountInfo(t, "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"+
 		"40 22 8:1 /home/op/data "+filepath.Join(real, "var/lib/hs/volumes/bound")+" rw - ext4 /dev/sda1 rw\n")
 
 	_, err = Remove(root, "/etc/hs/manifest", "/etc/hs/created", true, nil, zerolog.Nop())
-	if err == nil || !strings.Contains(err.Error(), "refusing to purge") || !strings.Contains(err.Error(), "bound is a mount point") || !strings.Contains(err.Error(), "unmount it first") {
+	if err == nil || !strings.Contains(err.Error(), "refusing to purge") || !strings.Contains(err.Error(), "bound is a mount point") ||
+		!strings.Contains(err.Error(), "unmount it first; nothing was deleted") {
 		t.Fatalf("purge through a bind mount: %v", err)
 	}
 	if data, err := os.ReadFile(filepath.Join(mounted, "operator-data")); err != nil || string(data) != "not ours" {
 		t.Fatalf("the bind-mounted file: %q %v", data, err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Fatalf("a refused purge deleted another data directory first: %v", err)
 	}
 
 	// Unmounted, the same purge goes through.
@@ -96,7 +105,9 @@ func TestPurgeRefusesADataDirectoryWithABindMount(t *testing.T) {
 	if _, err := Remove(root, "/etc/hs/manifest", "/etc/hs/created", true, nil, zerolog.Nop()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Lstat(data); !os.IsNotExist(err) {
-		t.Fatalf("purge left %s: %v", data, err)
+	for _, d := range []string{data, other} {
+		if _, err := os.Lstat(d); !os.IsNotExist(err) {
+			t.Fatalf("purge left %s: %v", d, err)
+		}
 	}
 }
