@@ -75,12 +75,17 @@ func (a *App) sayPurgePlan(p purgePlan) {
 	if p.files > 0 {
 		log.Warn().Msgf("purge will remove the %d installed files (units, configuration, secrets, key, helper)", p.files)
 	}
-	log.Warn().Msgf("purge: %d data directories, %s in all, deleted for good (databases, images, instance disks, volumes)", len(p.dirs), humanBytes(total))
+	dirs := "data directories"
+	if len(p.dirs) == 1 {
+		dirs = "data directory"
+	}
+	log.Warn().Msgf("purge: %d %s, %s in all, deleted for good (databases, images, instance disks, volumes)", len(p.dirs), dirs, humanBytes(total))
 }
 
 // confirmPurge lets the purge go on when HOTSTACK_PURGE_CONFIRM=yes, or
 // when the operator answers yes on a terminal, where a backup is offered
-// first (the databases still run). Otherwise it returns an error saying how to go on.
+// first (the databases still run). Otherwise it returns an error saying
+// how to go on.
 func (a *App) confirmPurge(ctx context.Context) error {
 	if a.o.PurgeConfirmed {
 		a.o.Log.Warn().Msg("purge: confirmed by HOTSTACK_PURGE_CONFIRM=yes")
