@@ -26,7 +26,22 @@ func Config() error { return app.Run(hotstack, (*app.App).Config) }
 func Install() error { return app.Run(hotstack, (*app.App).Install) }
 
 // Uninstall stops the stack and removes exactly what install wrote.
+//
+// HOTSTACK_PURGE=1 also deletes the data (databases, images, instance disks, volumes), nova's libvirt
+// guests, the containers, the podman network and the bridges, for good. It lists them first and goes
+// on only when you answer yes on the terminal, or, with no terminal, when HOTSTACK_PURGE_CONFIRM=yes is set.
 func Uninstall() error { return app.Run(hotstack, (*app.App).Uninstall) }
+
+// Backup dumps every database and copies the secrets and keys into a new root-only directory under /var/backups/hotstack-os (HOTSTACK_BACKUP_DIR).
+//
+// The stack must be up (the dump comes from the MariaDB container). The directory is named by the time (UTC),
+// 0700, and no purge deletes it; `mage restore DIR` brings it back.
+func Backup() error { return app.Run(hotstack, (*app.App).Backup) }
+
+// Restore loads a backup's databases into the running stack and puts its keys back: mage restore /var/backups/hotstack-os/20260101T120000Z.
+//
+// Then restart the stack (mage down, mage up) so every service reads them.
+func Restore(dir string) error { return app.Run(hotstack, app.RestoreTarget(dir)) }
 
 // Test fails on hygiene findings, then runs every test tier, installing missing Debian packages first.
 func Test() error { return app.Run(hotstack, (*app.App).Test) }

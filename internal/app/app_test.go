@@ -142,6 +142,7 @@ func newHarness(t *testing.T, env string) *harness {
 			ConfigsDir:     repoPath(t, "templates/configs"),
 			ScriptsDir:     repoPath(t, "templates/scripts"),
 			LogsLines:      50,
+			BackupDir:      "/var/backups/hotstack-os",
 		},
 		Paths:       units.DefaultPaths(),
 		Stack:       st,

@@ -7,6 +7,7 @@
 package app
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/term"
 
 	"github.com/hotstack-os/hotstack-os/config"
 	"github.com/hotstack-os/hotstack-os/internal/execx"
@@ -44,7 +46,12 @@ type Options struct {
 
 	Log    zerolog.Logger
 	Stdout io.Writer // status, plan, graph and logs print here
-	Stderr io.Writer // up's progress view
+	Stderr io.Writer // up's progress view, and purge's question
+	// Stdin is where purge reads its answer, and Interactive whether it is
+	// a terminal (someone to ask): off a terminal, purge asks no one and
+	// needs HOTSTACK_PURGE_CONFIRM=yes.
+	Stdin       io.Reader
+	Interactive bool
 	// LiveView redraws up's progress in place (a terminal).
 	LiveView bool
 	// Environ is the process environment, consulted only to warn about
@@ -83,11 +90,15 @@ func Production() (Options, error) {
 		Log:      ui.NewLogger(os.Stderr, format),
 		Stdout:   os.Stdout,
 		Stderr:   os.Stderr,
-		LiveView: format == ui.Console && ui.IsTerminal(os.Stderr),
-		Environ:  os.Environ,
-		RunLock:  runLock,
-		Args:     os.Args,
-		Exit:     os.Exit,
+		Stdin:    os.Stdin,
+		// golang.org/x/term (TCGETS on Linux): a pipe, a file or
+		// /dev/null is no terminal.
+		Interactive: term.IsTerminal(int(os.Stdin.Fd())),
+		LiveView:    format == ui.Console && ui.IsTerminal(os.Stderr),
+		Environ:     os.Environ,
+		RunLock:     runLock,
+		Args:        os.Args,
+		Exit:        os.Exit,
 	}
 	o.BuildHelper = func(ctx context.Context) ([]byte, error) { return install.BuildHelper(ctx, o.Runner) }
 	return o, nil
@@ -98,11 +109,17 @@ type App struct {
 	o      Options
 	config func() (*config.Config, error)
 	key    func() ([]byte, error) // the fingerprint key (loadKey)
+	// stdin buffers o.Stdin once for the run, so that a second question
+	// reads what the first one's buffer took.
+	stdin *bufio.Reader
 }
 
 // New returns the app for o.
 func New(o Options) *App {
 	a := &App{o: o}
+	if o.Stdin != nil {
+		a.stdin = bufio.NewReader(o.Stdin)
+	}
 	a.config = sync.OnceValues(a.loadConfig)
 	a.key = sync.OnceValues(a.loadKey)
 	return a

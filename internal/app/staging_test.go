@@ -225,7 +225,7 @@ func TestPurgeDeletesOnlyWhatHotstackCreated(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	h.o.Purge = true
+	h.o.Purge, h.o.PurgeConfirmed = true, true
 	h.rebuild()
 	h.logs.Reset()
 	if err := h.app.InfraCleanup(ctx); err != nil {

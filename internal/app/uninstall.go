@@ -12,15 +12,18 @@ import (
 	"github.com/hotstack-os/hotstack-os/internal/download"
 	"github.com/hotstack-os/hotstack-os/internal/host"
 	"github.com/hotstack-os/hotstack-os/internal/install"
+	"github.com/hotstack-os/hotstack-os/internal/systemd"
 	"github.com/hotstack-os/hotstack-os/stack"
 )
 
 // Uninstall stops and disables the stack (live system only), removes
 // exactly the files the manifest lists and the directories install created
 // once empty, and reloads systemd. Data under HOTSTACK_DATA_DIR stays
-// unless HOTSTACK_PURGE=1, which also removes the containers, the podman
-// network, the bridges, and the data directories infra:setup created (and
-// nothing it did not: see internal/record).
+// unless HOTSTACK_PURGE=1, which also removes nova's libvirt domains, the
+// containers, the podman network, the bridges, and the data directories
+// infra:setup created (and nothing it did not: see internal/record). A
+// purge first lists what it deletes and goes on only when confirmed (see
+// confirmPurge); until then it changes nothing, not even the units.
 func (a *App) Uninstall(ctx context.Context) error {
 	o := a.o
 	manifest := o.Paths.ManifestFile()
@@ -35,25 +38,26 @@ func (a *App) Uninstall(ctx context.Context) error {
 	}
 	var dataDirs []string
 	if o.Purge {
-		if err := install.CheckPurge(o.Root, recordPath); err != nil {
-			return err
-		}
-		// The installed config names the directories the stack used; a
-		// config that no longer validates stops the purge here.
-		cfg, err := a.installedConfig()
+		plan, err := a.planPurge(ctx, recordPath, len(paths))
 		if err != nil {
-			return fmt.Errorf("purge: %w", err)
-		}
-		dataDirs = a.host(cfg).DataDirs()
-	}
-	if o.Live() && len(paths) > 0 {
-		o.Log.Info().Msgf("uninstall: stopping %s and its %d services", stack.TargetName, len(o.Stack.Services()))
-		if err := a.stopAndDisable(ctx); err != nil {
 			return err
 		}
+		a.sayPurgePlan(plan)
+		if err := a.confirmPurge(ctx); err != nil {
+			return err
+		}
+		dataDirs = plan.configured
 	}
-	if o.Live() && o.Purge {
-		if err := a.purgeHost(ctx); err != nil {
+	switch {
+	case o.Live() && o.Purge:
+		// Even without a manifest: units, containers and guests may still
+		// run, and would go on writing to what the purge deletes.
+		if err := a.clearHost(ctx); err != nil {
+			return err
+		}
+	case o.Live() && len(paths) > 0:
+		o.Log.Info().Msgf("uninstall: stopping %s and its %d services", stack.TargetName, len(o.Stack.Services()))
+		if err := a.stopStack(ctx); err != nil {
 			return err
 		}
 	}
@@ -138,12 +142,9 @@ func (a *App) installedConfig() (*config.Config, error) {
 	return a.config()
 }
 
-func (a *App) stopAndDisable(ctx context.Context) error {
-	mgr, err := a.o.Systemd(ctx)
-	if err != nil {
-		return err
-	}
-	defer mgr.Close()
+// stopAndDisable stops and disables the target, and the services it
+// lists, when systemd has it loaded.
+func (a *App) stopAndDisable(ctx context.Context, mgr systemd.Manager) error {
 	if st, err := mgr.State(ctx, stack.TargetName); err == nil && st.Load == "loaded" {
 		if err := mgr.Stop(ctx, stack.TargetName); err != nil {
 			return fmt.Errorf("stop the stack before uninstalling: %w", err)

@@ -198,6 +198,9 @@ func Remove(root, manifest, recordPath string, purge bool, dataDirs []string, lo
 		if err := checkPurge(rec, recordPath); err != nil {
 			return nil, err
 		}
+		if err := checkMounts(root, rec); err != nil {
+			return nil, err
+		}
 	}
 	for _, p := range paths {
 		err := os.Remove(Rooted(root, p))
@@ -269,18 +272,9 @@ func Remove(root, manifest, recordPath string, purge bool, dataDirs []string, lo
 	return removed, nil
 }
 
-// CheckPurge refuses a purge whose record lists a data directory that is,
+// checkPurge refuses a purge whose record lists a data directory that is,
 // or holds, a system or home directory (a record edited by hand); nothing
-// has been deleted when it does.
-func CheckPurge(root, recordPath string) error {
-	rec, err := record.Read(Rooted(root, recordPath))
-	if err != nil {
-		return err
-	}
-	return checkPurge(rec, recordPath)
-}
-
-// Only data directories are checked: they are deleted with their content,
+// has been deleted when it does. Only data directories are checked: they are deleted with their content,
 // while any other recorded directory is only ever removed when empty.
 func checkPurge(rec *record.Record, recordPath string) error {
 	for _, p := range rec.Paths(record.Data) {
@@ -291,36 +285,42 @@ func checkPurge(rec *record.Record, recordPath string) error {
 	return nil
 }
 
-// removeTree deletes dir and everything below it, without crossing into
-// another file system (an NFS volume still mounted below it stays, and is
-// named in the error).
-func removeTree(dir string) error {
-	top, err := os.Lstat(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+// checkMounts refuses a purge when any recorded data directory is, or
+// holds, a mount point, before the first file is removed (removeTree
+// checks again, for a mount made meanwhile).
+func checkMounts(root string, rec *record.Record) error {
+	for _, p := range rec.Paths(record.Data) {
+		dir := Rooted(root, p)
+		if _, err := os.Lstat(dir); err != nil {
+			continue // gone: forgotten below
+		}
+		mounts, err := mountsIn(dir)
+		if err != nil {
+			return fmt.Errorf("purge %s: %w; nothing was deleted", dir, err)
+		}
+		if len(mounts) > 0 {
+			return fmt.Errorf("refusing to purge %s: %s is a mount point (a file system or a bind mount); unmount it first; nothing was deleted", dir, strings.Join(mounts, ", "))
+		}
 	}
-	if err != nil {
+	return nil
+}
+
+// removeTree deletes dir and everything below it, unless a file system
+// is mounted at dir or below it (an NFS volume still mounted, a bind
+// mount): os.RemoveAll would delete what that mount shows, which is not
+// ours. Such a mount is named in the error, and nothing is deleted.
+func removeTree(dir string) error {
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
 		return err
 	}
-	dev := deviceOf(top)
-	var mounts []string
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && p != dir {
-			if fi, err := d.Info(); err == nil && deviceOf(fi) != dev {
-				mounts = append(mounts, p)
-				return filepath.SkipDir
-			}
-		}
-		return nil
-	})
+	mounts, err := mountsIn(dir)
 	if err != nil {
 		return fmt.Errorf("purge %s: %w", dir, err)
 	}
 	if len(mounts) > 0 {
-		return fmt.Errorf("refusing to purge %s: %s is another file system mounted below it; unmount it first", dir, strings.Join(mounts, ", "))
+		return fmt.Errorf("refusing to purge %s: %s is a mount point (a file system or a bind mount); unmount it first", dir, strings.Join(mounts, ", "))
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("purge %s: %w", dir, err)

@@ -47,6 +47,12 @@ type Settings struct {
 	// PostSetup (HOTSTACK_POST_SETUP, default on; 0 turns it off) is
 	// whether up ends with post-setup.
 	PostSetup bool
+	// PurgeConfirmed (HOTSTACK_PURGE_CONFIRM=yes) answers purge's question
+	// in advance: without a terminal to ask on, a purge needs it.
+	PurgeConfirmed bool
+	// BackupDir (HOTSTACK_BACKUP_DIR, default /var/backups/hotstack-os)
+	// holds `mage backup`'s directories, one per run.
+	BackupDir string
 }
 
 // Error lists every problem with the switches, each naming its variable.
@@ -96,6 +102,8 @@ func ParseWith(getenv func(string) string, stat func(string) (fs.FileInfo, error
 		Root:              or("HOTSTACK_ROOT", "/"),
 		SkipImageCheck:    oneOf("HOTSTACK_SKIP_IMAGE_CHECK", "0", "1") == "1",
 		Purge:             oneOf("HOTSTACK_PURGE", "0", "1") == "1",
+		PurgeConfirmed:    oneOf("HOTSTACK_PURGE_CONFIRM", "yes") == "yes",
+		BackupDir:         or("HOTSTACK_BACKUP_DIR", "/var/backups/hotstack-os"),
 		StrictLayers:      oneOf("HOTSTACK_STRICT_LAYERS", "0", "1") == "1",
 		JSONLogs:          oneOf("HOTSTACK_LOG_FORMAT", "console", "json") == "json",
 		JSONOutput:        oneOf("HOTSTACK_OUTPUT", "text", "json") == "json",
@@ -123,6 +131,13 @@ func ParseWith(getenv func(string) string, stat func(string) (fs.FileInfo, error
 		} else {
 			s.LogsLines = n
 		}
+	}
+	// Not resolved against the working directory: the backup directory is
+	// under HOTSTACK_ROOT like every path written.
+	if !filepath.IsAbs(s.BackupDir) {
+		bad("HOTSTACK_BACKUP_DIR", s.BackupDir, "not an absolute path")
+	} else {
+		s.BackupDir = filepath.Clean(s.BackupDir)
 	}
 	if root, err := filepath.Abs(s.Root); err != nil {
 		bad("HOTSTACK_ROOT", s.Root, "%v", err)

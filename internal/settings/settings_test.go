@@ -17,7 +17,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want := Settings{EnvFile: ".env", Root: "/", ConfigsDir: "templates/configs", ScriptsDir: "templates/scripts",
 		LogsLines: 50, LogsFollow: true, E2E: true, E2ECloud: true, PostSetup: true, SmokeLifecycle: true,
-		DebianMirror: "http://deb.debian.org/debian", ImageCache: "/var/cache/hotstack-os/apt"}
+		DebianMirror: "http://deb.debian.org/debian", ImageCache: "/var/cache/hotstack-os/apt", BackupDir: "/var/backups/hotstack-os"}
 	if !equal(s, want) || !s.Live() {
 		t.Fatalf("got %+v", s)
 	}
@@ -26,6 +26,7 @@ func TestDefaults(t *testing.T) {
 func TestSwitches(t *testing.T) {
 	s, err := Parse(env(map[string]string{
 		"HOTSTACK_ENV": "/x.env", "HOTSTACK_ROOT": "/stage", "HOTSTACK_SKIP_IMAGE_CHECK": "1", "HOTSTACK_PURGE": "1",
+		"HOTSTACK_PURGE_CONFIRM": "yes", "HOTSTACK_BACKUP_DIR": "/srv/backups/",
 		"HOTSTACK_STRICT_LAYERS": "1", "HOTSTACK_LOG_FORMAT": "json", "HOTSTACK_OUTPUT": "json",
 		"HOTSTACK_LOGS_LINES": "7", "HOTSTACK_LOGS_FOLLOW": "0", "HOTSTACK_E2E": "0", "HOTSTACK_E2E_FOCUS": "secrets,logs",
 		"HOTSTACK_E2E_CLOUD": "0", "HOTSTACK_FORCE_IMAGES": "1", "HOTSTACK_DEBIAN_MIRROR": "http://mirror.example/debian",
@@ -36,7 +37,7 @@ func TestSwitches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Settings{EnvFile: "/x.env", Root: "/stage", SkipImageCheck: true, Purge: true, StrictLayers: true, JSONLogs: true,
+	want := Settings{EnvFile: "/x.env", Root: "/stage", SkipImageCheck: true, Purge: true, PurgeConfirmed: true, BackupDir: "/srv/backups", StrictLayers: true, JSONLogs: true,
 		JSONOutput: true, ConfigsDir: "templates/configs", ScriptsDir: "templates/scripts", LogsLines: 7, E2EFocus: []string{"secrets", "logs"},
 		EnvFileExplicit: true, ForceImages: true, DebianMirror: "http://mirror.example/debian", ImageCache: "/srv/cache",
 		SmokeEgressURL: "http://www.example.test/", SmokeEgressExpect: "hello"}
@@ -79,6 +80,8 @@ func TestUnknownValuesAreErrorsNamingTheVariable(t *testing.T) {
 	for name, val := range map[string]string{
 		"HOTSTACK_LOG_FORMAT": "xml", "HOTSTACK_OUTPUT": "yaml", "HOTSTACK_PURGE": "yes", "HOTSTACK_SKIP_IMAGE_CHECK": "true",
 		"HOTSTACK_STRICT_LAYERS": "2", "HOTSTACK_LOGS_FOLLOW": "no", "HOTSTACK_E2E": "maybe", "HOTSTACK_LOGS_LINES": "-5",
+		// The confirmation of a purge is the word, not a flag set by habit.
+		"HOTSTACK_PURGE_CONFIRM": "1", "HOTSTACK_BACKUP_DIR": "backups",
 	} {
 		_, err := ParseWith(env(map[string]string{name: val}), fakeFS(nil))
 		if err == nil || !strings.Contains(err.Error(), name+"="+val+": ") {

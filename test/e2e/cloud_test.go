@@ -188,7 +188,7 @@ func TestRealCloud(t *testing.T) {
 	})
 	step(t, "smoke again", func(t *testing.T) { smoke(t, "second smoke") })
 	step(t, "uninstall with purge", func(t *testing.T) {
-		out, _, err := c.Mage([]string{"HOTSTACK_PURGE=1"}, "uninstall")
+		out, _, err := c.Mage([]string{"HOTSTACK_PURGE=1", "HOTSTACK_PURGE_CONFIRM=yes"}, "uninstall")
 		if err != nil {
 			t.Fatalf("uninstall: %v\n%s", err, out)
 		}

@@ -29,7 +29,7 @@ func (s *Stack) checkUninstall(t *testing.T) {
 	fresh.Kill()
 
 	s.MustMage(t, []string{"HOTSTACK_PURGE=1"}, "down")
-	out := s.MustMage(t, []string{"HOTSTACK_PURGE=1"}, "uninstall")
+	out := s.MustMage(t, []string{"HOTSTACK_PURGE=1", "HOTSTACK_PURGE_CONFIRM=yes"}, "uninstall")
 	t.Logf("%s", lastLine(out))
 	after := s.inventory(t)
 	for k, v := range after {
