@@ -163,7 +163,7 @@ func mariadbCommand(stdin io.Reader, client string, args ...string) execx.Comman
 // keyFiles are the files a backup copies that exist now, as host paths.
 func (a *App) keyFiles(cfg *config.Config) ([]string, error) {
 	var out []string
-	for _, f := range []string{a.o.Paths.SecretsFile(), a.o.Paths.KeyFile(), a.o.Paths.ConfigFile()} {
+	for _, f := range []string{a.o.Paths.SecretsFile(), a.o.Paths.GeneratedSecretsFile(), a.o.Paths.KeyFile(), a.o.Paths.ConfigFile()} {
 		if _, err := os.Lstat(install.Rooted(a.o.Root, f)); err == nil {
 			out = append(out, f)
 		}
@@ -292,7 +292,7 @@ func (a *App) Restore(ctx context.Context, dir string) error {
 // on the host (`mage up` makes them, with their owners).
 func (a *App) backedUpFiles(cfg *config.Config, filesDir string) ([]string, error) {
 	allowedDirs := keystoneKeyDirs(cfg)
-	allowedFiles := []string{a.o.Paths.SecretsFile(), a.o.Paths.KeyFile(), a.o.Paths.ConfigFile()}
+	allowedFiles := []string{a.o.Paths.SecretsFile(), a.o.Paths.GeneratedSecretsFile(), a.o.Paths.KeyFile(), a.o.Paths.ConfigFile()}
 	var out []string
 	err := filepath.WalkDir(filesDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
