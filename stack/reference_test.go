@@ -50,6 +50,15 @@ func deviate(ref []referenceService) {
 		c := &ref[i].Container
 		// Secure by default: no password is shared between services.
 		c.Env = ownSecrets(ref[i].Name, c.Env)
+		// MariaDB and OVN's databases listen on their own container
+		// address, not 0.0.0.0.
+		if ip, ok := map[string]string{"mariadb": "__MARIADB_IP__", "ovn-northd": "__OVN_NORTHD_IP__"}[ref[i].Name]; ok {
+			c.Env = append(c.Env, "LISTEN_IP="+ip)
+		}
+		if ref[i].Name == "ovn-northd" {
+			// Two database servers and northd need no privileges.
+			c.Flags = slices.DeleteFunc(c.Flags, func(f string) bool { return f == "--privileged" })
+		}
 		switch ref[i].Name {
 		case "mariadb", "rabbitmq", "memcached":
 			// Built from Debian's packages by `mage images`: no registry.

@@ -70,7 +70,7 @@ func Services() []Service {
 			Health: health(10*s, 5*s, 3, 0, "nc", "-z", "127.0.0.1", "8404")},
 		{Name: "mariadb", Layer: 2, Description: "HotStack-OS MariaDB Service", DependsOn: []string{InfraName},
 			Container: Container{Image: "localhost/hotstack-os-mariadb:latest", Network: defaultNetwork, IPKey: "MARIADB_IP", NetworkAlias: "mariadb",
-				Env: mariadbEnv(),
+				Env: append(mariadbEnv(), EnvVar{"LISTEN_IP", "__MARIADB_IP__"}),
 				Volumes: []string{"__HOTSTACK_DATA_DIR__/mysql:/var/lib/mysql:z",
 					"__HOTSTACK_DATA_DIR__/runtime/scripts/init-db.sh:/docker-entrypoint-initdb.d/init-db.sh:ro,z"},
 				Args: []string{"--innodb-buffer-pool-size=32M", "--max-connections=250"}},
@@ -115,7 +115,8 @@ func Services() []Service {
 		// Layer 5: networking.
 		{Name: "ovn-northd", Layer: 5, Description: "HotStack-OS OVN Northd Service", DependsOn: []string{"keystone"},
 			Container: Container{Image: "localhost/hotstack-os-ovn:latest", Hostname: "ovn-northd", Network: defaultNetwork, IPKey: "OVN_NORTHD_IP",
-				Entrypoint: "/usr/local/bin/ovn-northd-entrypoint.sh", Privileged: true,
+				// No privileges: two database servers and northd.
+				Entrypoint: "/usr/local/bin/ovn-northd-entrypoint.sh", Env: env(EnvVar{"LISTEN_IP", "__OVN_NORTHD_IP__"}),
 				Volumes: []string{"__HOTSTACK_DATA_DIR__/ovn:/var/lib/ovn:z", "__HOTSTACK_DATA_DIR__/ovn-run:/run/ovn:z"}},
 			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "test -f /run/ovn/ovn-northd.pid && kill -0 $(cat /run/ovn/ovn-northd.pid) && ss -tln | grep -q :6641 && ss -tln | grep -q :6642").gatedBy(6642)},
 		{Name: "ovn-controller", Layer: 5, Description: "HotStack-OS OVN Controller Service", DependsOn: []string{"ovn-northd"},

@@ -40,7 +40,7 @@ func mariadb(ctx context.Context, c *Container) error {
 			return err
 		}
 	}
-	server := Proc{Argv: append([]string{"mariadbd", "--user=mysql", "--datadir=/var/lib/mysql", "--bind-address=0.0.0.0",
+	server := Proc{Argv: append([]string{"mariadbd", "--user=mysql", "--datadir=/var/lib/mysql", "--bind-address=" + listenAddresses(c, "127.0.0.1"),
 		"--skip-name-resolve", "--socket=" + mysqlSocket}, c.Args...)}
 	return c.Serve(ctx, func(ctx context.Context) error {
 		if err := waitSocket(ctx, c, mysqlSocket); err != nil {
@@ -57,6 +57,21 @@ func mariadb(ctx context.Context, c *Container) error {
 		}
 		return nil
 	}, server)
+}
+
+// ListenVar is the container variable that names the container's own
+// address, for services told to listen there rather than on 0.0.0.0.
+const ListenVar = "LISTEN_IP"
+
+// listenAddresses is the container's own address (ListenVar) after extra
+// (comma-separated, as mariadbd takes them); 0.0.0.0 when the variable is
+// not set.
+func listenAddresses(c *Container, extra ...string) string {
+	ip, ok := c.env(ListenVar)
+	if !ok || ip == "" {
+		return "0.0.0.0"
+	}
+	return strings.Join(append(extra, ip), ",")
 }
 
 // waitUntil calls probe until it succeeds, every interval, for at most
@@ -203,7 +218,7 @@ func ovnNorthd(ctx context.Context, c *Container) error {
 		// the previous one could name a process of this one.
 		removeStale(db.name+".pid", db.name+".ctl", db.name+".sock")
 		procs = append(procs, Proc{Argv: []string{"ovsdb-server", file,
-			"--remote=punix:" + filepath.Join(ovnRun, db.name+".sock"), "--remote=ptcp:" + db.port + ":0.0.0.0",
+			"--remote=punix:" + filepath.Join(ovnRun, db.name+".sock"), "--remote=ptcp:" + db.port + ":" + listenAddresses(c),
 			"--pidfile=" + filepath.Join(ovnRun, db.name+".pid"), "--unixctl=" + filepath.Join(ovnRun, db.name+".ctl"),
 			"-vconsole:info", "-vsyslog:off", "-vfile:off"}})
 	}

@@ -66,9 +66,9 @@ type Firewall struct {
 // and any local user, reaches MariaDB, RabbitMQ, memcached and OVN's
 // databases, which trust the network):
 //   - forward: into the container network only replies, traffic from the
-//     container network itself and from the guests (the provider network
-//     on hot-ex), and connections to the published API ports (podman's
-//     DNAT);
+//     container network itself, and connections to the published API
+//     ports (podman's DNAT): guests, too, reach the services only through
+//     the API endpoints on BREX_IP (and metadata through OVN);
 //   - output: local processes reach the container network only as root or
 //     as a service account, or through the published ports;
 //   - input: BREX_IP answers others than the host, the guests and the
@@ -99,7 +99,6 @@ func natRules(fw Firewall) (script, hash string) {
 		"\t\tct state established,related accept\n"+
 		"\t\tct status dnat accept\n"+
 		"\t\tip saddr %[3]s accept\n"+
-		"\t\tip saddr %[1]s iifname %[2]q accept\n"+
 		"\t\tcounter drop\n"+
 		"\t}\n"+
 		"\tchain output {\n"+
