@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -242,5 +243,32 @@ func TestMACFor(t *testing.T) {
 	}
 	if MACFor("172.31.0.3") == MACFor("172.31.0.4") || MACFor("not an address") != "" || MACFor("fd00::1") != "" {
 		t.Error("MACFor does not tell addresses apart, or accepts what is not IPv4")
+	}
+}
+
+// TestLeastPrivilege: only the services that need the host's devices or
+// kernel (the datapath, network namespaces, guests, volume mounts) run
+// privileged; every other container drops the capabilities no service
+// uses and may not gain privileges through a setuid program.
+func TestLeastPrivilege(t *testing.T) {
+	cfg, st := loadTest(t, testEnv)
+	var privileged []string
+	for _, f := range render(t, cfg, st, DefaultPaths()) {
+		text := string(f.Data)
+		if !strings.Contains(text, "podman run") {
+			continue
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f.Path), "hotstack-os-"), ".service")
+		switch {
+		case strings.Contains(text, " --privileged "):
+			privileged = append(privileged, name)
+		case !strings.Contains(text, " --cap-drop "+strings.Join(DroppedCapabilities(), ",")+" ") ||
+			!strings.Contains(text, " --security-opt no-new-privileges "):
+			t.Errorf("%s: unprivileged but keeps every capability or may gain privileges", name)
+		}
+	}
+	want := []string{"cinder-volume", "neutron-metadata", "nova-compute", "ovn-controller"}
+	if !slices.Equal(privileged, want) {
+		t.Errorf("privileged: %v, want %v", privileged, want)
 	}
 }
