@@ -61,7 +61,7 @@ func Installed() error { return app.Run(hotstack, (*app.App).Installed) }
 // Up converges: builds missing images, installs what changed, sets up the host, restarts what changed, starts the rest.
 //
 // Needs (mage doctor checks each): root; systemd as PID 1; Go 1.26 (go.dev/dl, Debian 12's is 1.19);
-// apt-get install podman mmdebstrap openvswitch-switch nfs-kernel-server libvirt-daemon-system
+// apt-get install podman mmdebstrap openvswitch-switch libvirt-daemon-system
 // qemu-system-x86 ovmf nftables. KVM is optional (guests are emulated without it).
 //
 // Settings: .env (cp .env.example .env; every key is in the README's Configuration table), and the

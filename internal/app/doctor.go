@@ -55,7 +55,7 @@ const goMinor = 26
 
 // debianPackages are the host packages up needs, by the command or file
 // that shows each is there.
-var debianPackages = []string{"podman", "mmdebstrap", "openvswitch-switch", "nfs-kernel-server",
+var debianPackages = []string{"podman", "mmdebstrap", "openvswitch-switch",
 	"libvirt-daemon-system", "qemu-system-x86", "ovmf", "nftables"}
 
 // doctorChecks lists the prerequisites in the order a newcomer meets them.

@@ -21,6 +21,8 @@ func testPackages() []string {
 		// UEFI guests (libvirt opens the host's OVMF), the guest boot
 		// test's SSH client, and the masquerade of guests' traffic.
 		"ovmf", "openssh-client", "nftables",
+		// The firewall test's listeners and probes (nc).
+		"netcat-openbsd",
 		// The real-cloud tier's API check after a restart reads the
 		// catalog with jq and calls each API with curl.
 		"jq", "curl"}

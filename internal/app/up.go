@@ -104,8 +104,8 @@ Credentials: %s (both clouds), %s/%s (HotStack's), %s/%s.
 The cloud is up (post-setup did not run: `+"`go run mage.go postsetup`"+` writes %s). The admin login:
   export OS_AUTH_URL=%s OS_IDENTITY_API_VERSION=3 OS_REGION_NAME=%s
   export OS_USERNAME=admin OS_PROJECT_NAME=admin OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default
-  export OS_PASSWORD=...           # KEYSTONE_ADMIN_PASSWORD in .env
-`, CloudsYAML, PublicAuthURL, a.regionName())
+  export OS_PASSWORD=...           # KEYSTONE_ADMIN_PASSWORD: in .env, or generated in %s
+`, CloudsYAML, PublicAuthURL, a.regionName(), a.o.Paths.GeneratedSecretsFile())
 }
 
 // regionName is REGION_NAME from .env, or its default when .env does not
