@@ -57,6 +57,17 @@ type Firewall struct {
 	// agent): besides root, the only local users that reach the services
 	// directly.
 	ServiceUIDs []int
+	// Backends are the infrastructure services and, for each, the only
+	// containers that may connect to it over the podman bridge.
+	Backends []Backend
+}
+
+// Backend is a service port and the container addresses allowed to reach
+// it across the bridge (the host reaches it through the output chain).
+type Backend struct {
+	Name    string
+	Addr    netip.AddrPort
+	Clients []netip.Addr
 }
 
 // natRules is the nftables script for the table. The guests' way out: a
@@ -118,39 +129,73 @@ func natRules(fw Firewall) (script, hash string) {
 		"\t\ttcp dport %[6]s accept\n"+
 		"\t\tcounter drop\n"+
 		"\t}\n", fw.Provider.Masked(), ExternalBridge, fw.Container.Masked(), fw.Brex, strings.Join(uids, ", "), published)
-	sum := sha256.Sum256([]byte(body))
+	bridge := bridgeRules(fw.Backends)
+	sum := sha256.Sum256([]byte(body + bridge))
 	hash = hex.EncodeToString(sum[:8])
-	// Declaring, deleting and declaring again replaces the table in one
-	// transaction whether or not it existed.
-	script = fmt.Sprintf("table ip %[1]s\ndelete table ip %[1]s\ntable ip %[1]s {\n\tcomment \"hotstack-os %[2]s\"\n%[3]s}\n", NATTable, hash, body)
+	// Declaring, deleting and declaring again replaces a table in one
+	// transaction whether or not it existed; both tables go in one.
+	script = fmt.Sprintf("table ip %[1]s\ndelete table ip %[1]s\ntable ip %[1]s {\n\tcomment \"hotstack-os %[2]s\"\n%[3]s}\n"+
+		"table bridge %[1]s\ndelete table bridge %[1]s\ntable bridge %[1]s {\n%[4]s}\n", NATTable, hash, body, bridge)
 	return script, hash
+}
+
+// bridgeRules is the bridge table's chain: between containers, a backend
+// (MariaDB, RabbitMQ, memcached, OVN's databases) accepts only the
+// containers that use it; haproxy, for one, reaches none of them. The
+// bridge's forward hook sees every frame between two containers, with or
+// without br_netfilter.
+func bridgeRules(backends []Backend) string {
+	var b strings.Builder
+	b.WriteString("\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n")
+	for _, be := range backends {
+		clients := make([]string, len(be.Clients))
+		for i, c := range be.Clients {
+			clients[i] = c.String()
+		}
+		only := ""
+		if len(clients) > 0 {
+			only = " ip saddr != { " + strings.Join(clients, ", ") + " }"
+		}
+		fmt.Fprintf(&b, "\t\tip daddr %s tcp dport %d%s counter drop comment %q\n",
+			be.Addr.Addr(), be.Addr.Port(), only, be.Name)
+	}
+	b.WriteString("\t}\n")
+	return b.String()
 }
 
 // natState is what nft says of the table: absent, or present with the hash
 // in its comment ("" when it has none).
 type natState struct {
-	present bool
+	present bool // table ip hotstack-os
+	bridge  bool // table bridge hotstack-os
 	hash    string
 }
 
 var errNoNft = errors.New("nft is not installed (apt-get install nftables): guests' traffic to the outside needs its masquerade rule")
 
 func readNAT(ctx context.Context, r execx.Runner) (natState, error) {
-	res, err := r.Run(ctx, execx.Command{Name: "nft", Args: []string{"list", "table", "ip", NATTable}})
-	if err != nil {
-		if errors.Is(err, exec.ErrNotFound) {
-			return natState{}, errNoNft
+	var st natState
+	for _, family := range []string{"ip", "bridge"} {
+		res, err := r.Run(ctx, execx.Command{Name: "nft", Args: []string{"list", "table", family, NATTable}})
+		if err != nil {
+			if errors.Is(err, exec.ErrNotFound) {
+				return natState{}, errNoNft
+			}
+			if out := string(res.Stderr); strings.Contains(out, "No such file or directory") || strings.Contains(out, "does not exist") {
+				continue
+			}
+			return natState{}, fmt.Errorf("nft list table %s %s: %w", family, NATTable, err)
 		}
-		if out := string(res.Stderr); strings.Contains(out, "No such file or directory") || strings.Contains(out, "does not exist") {
-			return natState{}, nil
+		if family == "bridge" {
+			st.bridge = true
+			continue
 		}
-		return natState{}, fmt.Errorf("nft list table ip %s: %w", NATTable, err)
-	}
-	st := natState{present: true}
-	for line := range strings.Lines(string(res.Stdout)) {
-		line = strings.TrimSpace(line)
-		if rest, ok := strings.CutPrefix(line, "comment \"hotstack-os "); ok {
-			st.hash = strings.TrimSuffix(strings.TrimSuffix(rest, ";"), "\"")
+		st.present = true
+		for line := range strings.Lines(string(res.Stdout)) {
+			line = strings.TrimSpace(line)
+			if rest, ok := strings.CutPrefix(line, "comment \"hotstack-os "); ok {
+				st.hash = strings.TrimSuffix(strings.TrimSuffix(rest, ";"), "\"")
+			}
 		}
 	}
 	return st, nil
@@ -167,7 +212,7 @@ func (h *Host) natStep(fw Firewall) step.Step {
 			case !s.present:
 				return hostChange("create", target, "masquerade "+provider.Masked().String()+" leaving by any interface but "+ExternalBridge+
 					"; into "+fw.Container.Masked().String()+" only its own, the guests' and published traffic")
-			case s.hash != hash:
+			case s.hash != hash || !s.bridge:
 				return hostChange("update", target, "masquerade and filter (rules differ)")
 			}
 			return nil
@@ -189,13 +234,16 @@ func (h *Host) natRemovalStep() step.Step {
 			return s, err
 		},
 		func(s natState) *step.Change {
-			if !s.present {
+			if !s.present && !s.bridge {
 				return nil
 			}
-			return hostChange("remove", target, "")
+			return hostChange("remove", target, "and table bridge "+NATTable)
 		},
 		func(ctx context.Context, _ natState) error {
-			_, err := h.Runner.Run(ctx, execx.Command{Name: "nft", Args: []string{"delete", "table", "ip", NATTable}})
+			// Both tables, in one transaction (declaring first makes the
+			// delete of a missing one harmless).
+			script := fmt.Sprintf("table ip %[1]s\ndelete table ip %[1]s\ntable bridge %[1]s\ndelete table bridge %[1]s\n", NATTable)
+			_, err := h.Runner.Run(ctx, execx.Command{Name: "nft", Args: []string{"-f", "-"}, Stdin: strings.NewReader(script)})
 			return err
 		})
 }

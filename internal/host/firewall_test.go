@@ -1,8 +1,10 @@
 package host
 
 import (
+	"net/netip"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,8 +17,9 @@ import (
 // "service" listens in a container namespace (as MariaDB would), a
 // published API port reaches it through a DNAT rule (as podman publishes
 // haproxy's), and something listens on BREX_IP (as the VNC consoles do).
-// Everything answers before the table is loaded, and only the published
-// port (and root, and the containers) after.
+// On the container bridge, a container that is not MariaDB's client tries
+// it too. Everything answers before the tables are loaded, and only the
+// published port (and root, and the containers that should) after.
 func TestFirewallShieldsTheServices(t *testing.T) {
 	if !testns.Enter(t) {
 		return
@@ -28,7 +31,7 @@ func TestFirewallShieldsTheServices(t *testing.T) {
 	}
 	testns.Tmpfs(t, "/run/netns")
 	run := func(args ...string) { testns.Run(t, args[0], args[1:]...) }
-	for _, ns := range []string{"lan", "ctr"} {
+	for _, ns := range []string{"lan", "ctr", "client", "other"} {
 		run("ip", "netns", "add", ns)
 		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
 	}
@@ -44,14 +47,20 @@ func TestFirewallShieldsTheServices(t *testing.T) {
 	run("ip", "-n", "lan", "link", "set", "lan1", "up")
 	run("ip", "-n", "lan", "link", "set", "lo", "up")
 	run("ip", "-n", "lan", "route", "add", "172.31.0.0/24", "via", "192.0.2.1")
-	// A container on the container network.
-	run("ip", "link", "add", "ctr0", "type", "veth", "peer", "name", "eth0", "netns", "ctr")
-	run("ip", "addr", "add", "172.31.0.1/25", "dev", "ctr0")
-	run("ip", "link", "set", "ctr0", "up")
-	run("ip", "-n", "ctr", "addr", "add", "172.31.0.3/25", "dev", "eth0")
-	run("ip", "-n", "ctr", "link", "set", "eth0", "up")
-	run("ip", "-n", "ctr", "link", "set", "lo", "up")
-	run("ip", "-n", "ctr", "route", "add", "default", "via", "172.31.0.1")
+	// The container network, a bridge as podman's: MariaDB's container, a
+	// container that uses it, and one that does not (haproxy, say).
+	run("ip", "link", "add", "cbr0", "type", "bridge")
+	run("ip", "addr", "add", "172.31.0.1/25", "dev", "cbr0")
+	run("ip", "link", "set", "cbr0", "up")
+	for ns, addr := range map[string]string{"ctr": "172.31.0.3/25", "client": "172.31.0.11/25", "other": "172.31.0.9/25"} {
+		run("ip", "link", "add", "v"+ns, "type", "veth", "peer", "name", "eth0", "netns", ns)
+		run("ip", "link", "set", "v"+ns, "master", "cbr0")
+		run("ip", "link", "set", "v"+ns, "up")
+		run("ip", "-n", ns, "addr", "add", addr, "dev", "eth0")
+		run("ip", "-n", ns, "link", "set", "eth0", "up")
+		run("ip", "-n", ns, "link", "set", "lo", "up")
+		run("ip", "-n", ns, "route", "add", "default", "via", "172.31.0.1")
+	}
 	// hot-ex with BREX_IP, and podman's publishing of an API port.
 	run("ip", "link", "add", ExternalBridge, "type", "bridge")
 	run("ip", "addr", "add", "172.31.0.129/25", "dev", ExternalBridge)
@@ -80,8 +89,9 @@ func TestFirewallShieldsTheServices(t *testing.T) {
 		switch who {
 		case "neighbour":
 			args = append([]string{"ip", "netns", "exec", "lan"}, args...)
-		case "container":
-			args = append([]string{"ip", "netns", "exec", "ctr"}, args...)
+		case "container", "client", "other":
+			ns := map[string]string{"container": "ctr", "client": "client", "other": "other"}[who]
+			args = append([]string{"ip", "netns", "exec", ns}, args...)
 		case "nobody":
 			args = append([]string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"}, args...)
 		}
@@ -99,13 +109,18 @@ func TestFirewallShieldsTheServices(t *testing.T) {
 		{"nobody", "172.31.0.129", "5000", true},
 		{"root", "172.31.0.3", "3306", true},
 		{"container", "172.31.0.129", "5900", true},
+		{"client", "172.31.0.3", "3306", true},
+		{"other", "172.31.0.3", "3306", false},
+		{"other", "172.31.0.3", "5000", true}, // not a backend port
 	}
 	for _, p := range probes {
 		if !answers(p.who, p.addr, p.port) {
 			t.Fatalf("before the table: %s does not reach %s:%s; the test cannot tell the rules' effect", p.who, p.addr, p.port)
 		}
 	}
-	script, _ := natRules(testFirewall())
+	fw := testFirewall()
+	fw.Backends = []Backend{{Name: "MariaDB", Addr: netip.MustParseAddrPort("172.31.0.3:3306"), Clients: []netip.Addr{netip.MustParseAddr("172.31.0.11")}}}
+	script, _ := natRules(fw)
 	nft(t, script)
 	for _, p := range probes {
 		if got := answers(p.who, p.addr, p.port); got != p.after {
@@ -124,5 +139,39 @@ func nft(t *testing.T, script string) {
 	cmd.Stdin = strings.NewReader(script)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("nft -f: %v\n%s\n%s", err, out, script)
+	}
+}
+
+// TestBackendsAcceptOnlyTheirClients: who may reach each backend follows
+// from what each container carries.
+func TestBackendsAcceptOnlyTheirClients(t *testing.T) {
+	cfg := testConfig(t, "")
+	ip := func(key string) netip.Addr { return netip.MustParseAddr(cfg.Get(key)) }
+	clients := map[string][]netip.Addr{}
+	for _, b := range Backends(cfg) {
+		clients[b.Name] = b.Clients
+	}
+	for _, c := range []struct {
+		backend string
+		key     string
+		want    bool
+	}{
+		{"MariaDB", "KEYSTONE_IP", true},
+		{"MariaDB", "NOVA_NOVNCPROXY_IP", true},
+		{"MariaDB", "OVN_NORTHD_IP", false},
+		{"MariaDB", "MEMCACHED_IP", false},
+		{"RabbitMQ", "NOVA_CONDUCTOR_IP", true},
+		{"RabbitMQ", "PLACEMENT_IP", false},
+		{"RabbitMQ", "KEYSTONE_IP", false},
+		{"memcached", "KEYSTONE_IP", true},
+		{"memcached", "GLANCE_IP", true},
+		{"memcached", "NOVA_CONDUCTOR_IP", false},
+		{"OVN northbound", "NEUTRON_SERVER_IP", true},
+		{"OVN southbound", "NOVA_API_IP", false},
+		{"nova metadata API", "NEUTRON_SERVER_IP", false},
+	} {
+		if got := slices.Contains(clients[c.backend], ip(c.key)); got != c.want {
+			t.Errorf("%s accepts %s (%s): %v, want %v", c.backend, c.key, ip(c.key), got, c.want)
+		}
 	}
 }

@@ -73,7 +73,7 @@ func (h *Host) SetupSteps() []step.Step {
 			h.kvmStep(KVMDevice),
 			h.forwardStep(),
 			h.natStep(Firewall{Provider: provider, Container: containerNet, Brex: brex.Addr(),
-				Published: PublishedPorts(), ServiceUIDs: serviceUIDs()}),
+				Published: PublishedPorts(), ServiceUIDs: serviceUIDs(), Backends: Backends(cfg)}),
 			h.firewalldStep(provider),
 		)
 	}

@@ -15,7 +15,8 @@ import (
 // internal service; only haproxy's published API port answers them. Root
 // on the host (the stack's own tools) still reaches every service, which
 // shows the probes themselves work. (haproxy's stats page listens on the
-// container's loopback only.)
+// container's loopback only.) Between containers, a backend accepts only
+// the containers that use it.
 func (s *Stack) checkExposure(t *testing.T) {
 	t.Helper()
 	s.MustExec(t, "sh", "-c", "ip -n "+internetNS+" route replace 172.31.0.0/24 via "+internetBox)
@@ -55,5 +56,21 @@ func (s *Stack) checkExposure(t *testing.T) {
 			t.Errorf("%s does not reach the published Keystone API at %s", w, published)
 		}
 	}
-	t.Logf("the LAN neighbour and nobody reach %s only; %d internal services refused them", published, len(internal))
+	// Inside the container network, a backend accepts only its clients:
+	// haproxy uses none of them, Keystone uses MariaDB and memcached.
+	inHaproxy, inKeystone := "podman exec hotstack-os-haproxy", "podman exec hotstack-os-keystone"
+	if !reaches(inHaproxy, internal["Keystone directly"]) {
+		t.Fatalf("haproxy's container does not reach Keystone, its backend: the probe proves nothing")
+	}
+	for _, name := range []string{"MariaDB", "RabbitMQ", "memcached", "OVN southbound"} {
+		if reaches(inHaproxy, internal[name]) {
+			t.Errorf("haproxy's container reaches %s at %s", name, internal[name])
+		}
+	}
+	for _, name := range []string{"MariaDB", "memcached"} {
+		if !reaches(inKeystone, internal[name]) {
+			t.Errorf("Keystone's container does not reach %s at %s", name, internal[name])
+		}
+	}
+	t.Logf("the LAN neighbour and nobody reach %s only; %d internal services refused them; haproxy's container reaches no backend", published, len(internal))
 }

@@ -164,7 +164,10 @@ func (s *Stack) checkOutage(t *testing.T) {
 	mariadbImage, independent := layer2Images(t)
 	var needy []string
 	for _, img := range s.images {
-		if img != mariadbImage && !slices.Contains(independent, img) {
+		// Not OVN's image either: its container on the podman network
+		// (ovn-northd) is no database client, so the services' shield
+		// (the nftables bridge table) keeps it from MariaDB.
+		if img != mariadbImage && !slices.Contains(independent, img) && img != "localhost/hotstack-os-ovn:latest" {
 			needy = append(needy, img)
 		}
 	}
