@@ -97,7 +97,8 @@ func deviate(ref []referenceService) {
 // users) and Keystone password (<SVC>_SERVICE_PASSWORD, by that name: all
 // units read one environment file), a metadata secret
 // of its own, and the token cache's key in the API services (those that
-// get the admin password). Keystone needs no service password, and
+// got the admin password, to register themselves; up does that now, from
+// the host). Keystone needs no service password, and
 // nova-compute and the metadata agent get no database password (compute
 // nodes have no database access; the agent needs none), nor does compute
 // get the metadata secret it does not use.
@@ -130,10 +131,12 @@ func ownSecrets(name string, env []string) []string {
 		case k == "METADATA_SECRET":
 			v = "__METADATA_SECRET__"
 		}
-		out = append(out, k+"="+v)
 		if k == "KEYSTONE_ADMIN_PASSWORD" && name != "keystone" {
+			// up registers the API services from the host.
 			out = append(out, "MEMCACHE_SECRET_KEY=__MEMCACHE_SECRET_KEY__")
+			continue
 		}
+		out = append(out, k+"="+v)
 	}
 	return out
 }

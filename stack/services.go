@@ -267,11 +267,11 @@ func mariadbEnv() []EnvVar {
 }
 
 // apiEnv is the environment of an API service: its database and service
-// passwords, the admin password (it registers itself in Keystone), the key
-// of its token cache and (with rabbit) the message bus login.
+// passwords, the key of its token cache and (with rabbit) the message bus
+// login. Not the admin password: `mage up` registers the service in
+// Keystone from the host.
 func apiEnv(svc string, rabbit bool) []EnvVar {
-	e := env(dbPassword(svc), servicePassword(svc), EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"},
-		EnvVar{"MEMCACHE_SECRET_KEY", "__MEMCACHE_SECRET_KEY__"})
+	e := env(dbPassword(svc), servicePassword(svc), EnvVar{"MEMCACHE_SECRET_KEY", "__MEMCACHE_SECRET_KEY__"})
 	if rabbit {
 		e = append(e, rabbitEnv()...)
 	}

@@ -177,7 +177,14 @@ func (a *App) up(ctx context.Context, b *systemd.Backend, r *rendering, extra []
 		a.o.Log.Info().Str("service", rs.Service).Strs("reasons", rs.Reasons).Msg("restart " + rs.String())
 	}
 	progress := ui.NewProgress(a.o.Log, a.o.Stderr, a.o.Stack.Graph(), a.o.LiveView)
-	e := a.engine(b, progress)
+	var backend tasks.Backend = b
+	if a.o.Live() && a.o.PostSetup {
+		// Without post-setup (stand-in tests) nothing is done through the
+		// OpenStack APIs, registrations included.
+		backend = registering{Backend: b, keystone: &registrar{cfg: r.cfg, wait: registrationWait,
+			log: func(format string, v ...any) { a.o.Log.Info().Msgf(format, v...) }}}
+	}
+	e := a.engine(backend, progress)
 	e.Known, e.Restart = obs.Up(a.o.Stack), converge.Set(restarts)
 	rep, err := e.Up(ctx)
 	progress.Close()

@@ -23,7 +23,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hotstack-os/hotstack-os/internal/openstack"
 	"github.com/hotstack-os/hotstack-os/stack"
 	"github.com/hotstack-os/hotstack-os/units"
 )
@@ -439,72 +438,6 @@ func (c *Container) WaitRabbit(ctx context.Context) error {
 		return err
 	}
 	return c.WaitTCP(ctx, "RabbitMQ", addr)
-}
-
-// keystoneURL is the v3 URL of [keystone_authtoken] auth_url.
-func (c *Container) keystoneURL() (string, error) {
-	auth := c.Conf("keystone_authtoken", "auth_url")
-	if auth == "" {
-		return "", errors.New("[keystone_authtoken] auth_url is not set")
-	}
-	return strings.TrimSuffix(auth, "/") + "/v3", nil
-}
-
-// Register records the service in Keystone as the admin user, retrying
-// while Keystone is not yet able to answer.
-func (c *Container) Register(ctx context.Context, r openstack.Registration, extra func(context.Context, *openstack.Identity) error) error {
-	authURL, err := c.keystoneURL()
-	if err != nil {
-		return err
-	}
-	addr, err := URLHost(authURL, "5000")
-	if err != nil {
-		return err
-	}
-	if err := c.WaitTCP(ctx, "Keystone", addr); err != nil {
-		return err
-	}
-	admin, ok := c.env("KEYSTONE_ADMIN_PASSWORD")
-	if !ok {
-		return errors.New("KEYSTONE_ADMIN_PASSWORD is not in the container environment")
-	}
-	if r.Region == "" {
-		r.Region = c.Env("REGION_NAME")
-	}
-	start := time.Now()
-	var last error
-	for attempt := 0; attempt < 10; attempt++ {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Duration(attempt) * time.Second):
-			}
-		}
-		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		last = c.register(rctx, authURL, admin, r, extra)
-		cancel()
-		if last == nil {
-			c.Logf("registered in Keystone: service %s (%s), user %s, in %s", r.Service, r.Type, r.User, time.Since(start).Round(100*time.Millisecond))
-			return nil
-		}
-		c.Logf("Keystone registration attempt %d: %v", attempt+1, last)
-	}
-	return fmt.Errorf("register %s in Keystone: %w", r.Service, last)
-}
-
-func (c *Container) register(ctx context.Context, authURL, admin string, r openstack.Registration, extra func(context.Context, *openstack.Identity) error) error {
-	id, err := openstack.Login(ctx, openstack.Credentials{AuthURL: authURL, Username: openstack.AdminUser, Password: admin, Project: openstack.AdminProject})
-	if err != nil {
-		return err
-	}
-	if err := id.Register(ctx, r); err != nil {
-		return err
-	}
-	if extra != nil {
-		return extra(ctx, id)
-	}
-	return nil
 }
 
 // OwnIPv4 is the container's address on the stack network: the internal

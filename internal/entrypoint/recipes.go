@@ -11,40 +11,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gophercloud/gophercloud/v2"
-
 	"github.com/hotstack-os/hotstack-os/internal/openstack"
 )
-
-// PublicDomain is where the public API names live (haproxy on BREX_IP).
-const PublicDomain = "hotstack-os.local"
-
-// api describes an API service's Keystone entry.
-type api struct {
-	name, typ, description string
-	port                   int
-	path                   string // appended to the endpoint URL, e.g. /v2.1
-	public                 string // public host name (before PublicDomain)
-}
-
-// registration is the service's Keystone entry. Every interface names the
-// service by its public name, through haproxy on BREX_IP: the host, the
-// containers and the guests all resolve it (the hosts entries, dnsmasq),
-// whereas a container's own address is reachable from the host alone.
-// HotStack's playbooks and the tools in its guests use the internal
-// interface.
-func (a api) registration(c *Container) (openstack.Registration, error) {
-	url := fmt.Sprintf("http://%s.%s:%d%s", a.public, PublicDomain, a.port, a.path)
-	user := c.Conf("keystone_authtoken", "username")
-	return openstack.Registration{Service: a.name, Type: a.typ, Description: a.description,
-		Endpoints: map[gophercloud.Availability]string{
-			gophercloud.AvailabilityPublic: url, gophercloud.AvailabilityInternal: url, gophercloud.AvailabilityAdmin: url},
-		User: user, Password: c.Env(ServicePasswordVar(user))}, nil
-}
-
-// ServicePasswordVar is the container variable that holds the Keystone
-// password of the service user user (stack's servicePassword).
-func ServicePasswordVar(user string) string { return strings.ToUpper(user) + "_SERVICE_PASSWORD" }
 
 // oslo is the command line every OpenStack daemon and manage command gets.
 func oslo(project string, files ...string) []string {
@@ -66,13 +34,13 @@ func Recipes() map[string]Recipe {
 		"rabbitmq": rabbitmq,
 		"keystone": keystone,
 		"glance": apiService{daemon: daemonOf("glance", "/etc/glance/glance-api.conf").as("glance-api", "database", false),
-			api: api{"glance", "image", "OpenStack Image", 9292, "", "glance"}, before: glanceDirs,
+			name: "glance", before: glanceDirs,
 			schema: manage("glance-manage", "db_sync")}.run,
 		"placement": apiService{daemon: daemonOf("placement", "/etc/placement/placement.conf").as("placement-api", "placement_database", false),
-			api:    api{"placement", "placement", "OpenStack Placement", 8778, "", "placement"},
+			name:   "placement",
 			schema: manage("placement-manage", "db", "sync"), server: ptr(uwsgi("placement", "/usr/bin/placement-api", 8778))}.run,
 		"nova-api": apiService{daemon: nova.as("nova-api", "database", true),
-			api: api{"nova", "compute", "OpenStack Compute", 8774, "/v2.1", "nova"}, schema: novaCells, inputs: novaInputs}.run,
+			name: "nova", schema: novaCells, inputs: novaInputs}.run,
 		"nova-conductor":  nova.as("nova-conductor", "database", true).run,
 		"nova-scheduler":  nova.as("nova-scheduler", "database", true).run,
 		"nova-novncproxy": nova.as("nova-novncproxy", "", false).with("--web", "/usr/share/novnc").run,
@@ -80,17 +48,17 @@ func Recipes() map[string]Recipe {
 		"ovn-northd":      ovnNorthd,
 		"ovn-controller":  ovnController,
 		"neutron-server": apiService{daemon: neutron.as("neutron-server", "database", false),
-			api:    api{"neutron", "network", "OpenStack Networking", 9696, "", "neutron"},
+			name:   "neutron",
 			schema: manage("neutron-db-manage", "upgrade", "heads"), after: waitOVNNorthbound}.run,
 		"neutron-metadata": neutronMetadata,
 		"cinder-api": apiService{daemon: cinder.as("cinder-api", "database", true),
-			api:    api{"cinderv3", "volumev3", "OpenStack Block Storage", 8776, "/v3/%(project_id)s", "cinder"},
+			name:   "cinderv3",
 			schema: manage("cinder-manage", "db", "sync")}.run,
 		"cinder-scheduler": cinder.as("cinder-scheduler", "database", true).run,
 		"cinder-volume":    cinderVolume,
 		"heat-api": apiService{daemon: heat.as("heat-api", "database", true),
-			api:    api{"heat", "orchestration", "OpenStack Orchestration", 8004, "/v1/%(tenant_id)s", "heat"},
-			schema: manage("heat-manage", "db_sync"), keystone: heatDomain}.run,
+			name:   "heat",
+			schema: manage("heat-manage", "db_sync")}.run,
 		"heat-engine": heat.as("heat-engine", "database", true).run,
 	}
 }
@@ -152,11 +120,13 @@ func (d daemon) run(ctx context.Context, c *Container) error {
 	return c.Serve(ctx, nil, d.proc())
 }
 
-// apiService is an API daemon: it creates or upgrades its schema and
-// registers in Keystone before serving.
+// apiService is an API daemon: it creates or upgrades its schema before
+// serving. Its Keystone entry is made from the host (`mage up`, see
+// openstack.APIs), so no long-running container holds the admin password.
 type apiService struct {
 	daemon
-	api api
+	// name is the catalog name, which names its schema stamp.
+	name string
 	// before runs on every start, ahead of the schema steps (directories
 	// the service writes).
 	before func(context.Context, *Container) error
@@ -166,9 +136,6 @@ type apiService struct {
 	inputs func(*Container) ([]string, error)
 	// after runs on every start, after the schema steps.
 	after func(context.Context, *Container) error
-	// keystone is more Keystone set-up than the registration (Heat's
-	// domain).
-	keystone func(context.Context, *openstack.Identity) error
 	// server replaces the daemon's own process (uwsgi for placement).
 	server *Proc
 }
@@ -191,7 +158,7 @@ func (s apiService) run(ctx context.Context, c *Container) error {
 			}
 			inputs = in
 		}
-		if err := c.SchemaOnce(ctx, Schema{Section: s.database, Name: s.api.name, Inputs: inputs,
+		if err := c.SchemaOnce(ctx, Schema{Section: s.database, Name: s.name, Inputs: inputs,
 			Steps: func(ctx context.Context) error { return s.schema(ctx, c, s.daemon) }}); err != nil {
 			return err
 		}
@@ -200,13 +167,6 @@ func (s apiService) run(ctx context.Context, c *Container) error {
 		if err := s.after(ctx, c); err != nil {
 			return err
 		}
-	}
-	reg, err := s.api.registration(c)
-	if err != nil {
-		return err
-	}
-	if err := c.Register(ctx, reg, s.keystone); err != nil {
-		return err
 	}
 	server := s.proc()
 	if s.server != nil {
@@ -244,7 +204,7 @@ func keystone(ctx context.Context, c *Container) error {
 	keystoneArgs := oslo("keystone", "/etc/keystone/keystone.conf")
 	// As every service's entry (api.registration): the public name on all
 	// three interfaces.
-	internal := "http://keystone." + PublicDomain + ":5000/v3"
+	internal := "http://keystone." + openstack.PublicDomain + ":5000/v3"
 	admin, ok := c.env("KEYSTONE_ADMIN_PASSWORD")
 	if !ok {
 		return errors.New("KEYSTONE_ADMIN_PASSWORD is not in the container environment")
@@ -479,30 +439,6 @@ func cinderVolume(ctx context.Context, c *Container) error {
 		}
 	}
 	return c.Serve(ctx, nil, Proc{Argv: append([]string{"cinder-volume"}, oslo("cinder", files...)...)})
-}
-
-// heatDomain creates what Heat needs besides its service user: the domain
-// of stack users, its admin, and the two stack roles.
-func heatDomain(ctx context.Context, id *openstack.Identity) error {
-	domain, err := id.EnsureDomain(ctx, "heat", "Owns users and projects created by Heat")
-	if err != nil {
-		return err
-	}
-	for _, r := range []string{"heat_stack_owner", "heat_stack_user"} {
-		if _, err := id.EnsureRole(ctx, r); err != nil {
-			return err
-		}
-	}
-	admin, err := id.EnsureRole(ctx, openstack.AdminRole)
-	if err != nil {
-		return err
-	}
-	password, _ := os.LookupEnv(ServicePasswordVar("heat"))
-	user, err := id.EnsureUser(ctx, "heat_domain_admin", password, domain)
-	if err != nil {
-		return err
-	}
-	return id.EnsureDomainRole(ctx, admin, user, domain)
 }
 
 // novaInputs are what nova-api's schema steps store beyond the schema:
