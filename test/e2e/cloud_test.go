@@ -192,6 +192,12 @@ func TestRealCloud(t *testing.T) {
 	})
 	step(t, "smoke again", func(t *testing.T) { smoke(t, "second smoke") })
 	step(t, "uninstall with purge", func(t *testing.T) {
+		// A running guest of nova's (its disk in the instances
+		// directory) and one of the operator's own: purge must stop and
+		// undefine the first and leave the second alone.
+		c.defineGuest(t, "instance-0000dead", "/var/lib/hotstack-os/nova-instances/dead/disk", true)
+		c.defineGuest(t, "operators-own", "/var/tmp/operators-own.img", false)
+		t.Cleanup(func() { _, _ = c.Exec("sh", "-c", "virsh -c qemu:///system destroy operators-own; virsh -c qemu:///system undefine operators-own") })
 		out, _, err := c.Mage([]string{"HOTSTACK_PURGE=1", "HOTSTACK_PURGE_CONFIRM=yes"}, "uninstall")
 		if err != nil {
 			t.Fatalf("uninstall: %v\n%s", err, out)
@@ -201,6 +207,16 @@ func TestRealCloud(t *testing.T) {
 		}
 		if _, err := c.Exec("test", "-e", "/var/lib/hotstack-os"); err == nil {
 			t.Errorf("the data directory survived the purge")
+		}
+		domains := c.MustExec(t, "virsh", "-c", "qemu:///system", "list", "--all", "--name")
+		if strings.Contains(domains, "instance-0000dead") {
+			t.Errorf("nova's guest survived the purge:\n%s", domains)
+		}
+		if !strings.Contains(domains, "operators-own") {
+			t.Errorf("the purge removed the operator's own guest:\n%s", domains)
+		}
+		if _, err := c.Exec("test", "-e", "/var/tmp/operators-own.img"); err != nil {
+			t.Errorf("the purge deleted the operator's own guest's disk")
 		}
 	})
 }
@@ -362,4 +378,27 @@ func envValue(env, key string) string {
 		}
 	}
 	return ""
+}
+
+// defineGuest defines and starts a small libvirt guest named name with a
+// 1 MiB raw disk at disk (created here), carrying nova's metadata when
+// nova is true, as nova-compute defines its instances. It boots nothing
+// (the disk is empty): it only has to run.
+func (s *Stack) defineGuest(t *testing.T, name, disk string, nova bool) {
+	t.Helper()
+	metadata := ""
+	if nova {
+		metadata = `<metadata><nova:instance xmlns:nova="http://openstack.org/xmlns/libvirt/nova/1.1"><nova:name>e2e</nova:name></nova:instance></metadata>`
+	}
+	xml := fmt.Sprintf(`<domain type='qemu'><name>%s</name>%s<memory unit='MiB'>32</memory><vcpu>1</vcpu>
+<os><type arch='x86_64'>hvm</type><boot dev='hd'/></os>
+<devices><disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='%s'/><target dev='vda' bus='virtio'/></disk>
+<graphics type='vnc' listen='127.0.0.1'/></devices></domain>`, name, metadata, disk)
+	script := fmt.Sprintf("set -e; mkdir -p %q; truncate -s 1M %q; cat > /run/e2e-%s.xml; virsh -c qemu:///system define /run/e2e-%s.xml; virsh -c qemu:///system start %s",
+		filepath.Dir(disk), disk, name, name, name)
+	cmd := s.Command(nil, "sh", "-c", script)
+	cmd.Stdin = strings.NewReader(xml)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("define the guest %s: %v\n%s", name, err, out)
+	}
 }
