@@ -50,7 +50,8 @@ func serviceUIDs() []int {
 // there too); neutron-server alone talks to OVN's databases (ovn-northd
 // reaches them over its sockets, ovn-controller and the metadata agent
 // from the host). Nothing in a container calls nova's metadata API: the
-// metadata agent reaches it from the host.
+// metadata agent reaches it from the host. Nor does anything use
+// RabbitMQ's Erlang ports across the network.
 func Backends(cfg *config.Config) []Backend {
 	var db, bus, cache, ovn []netip.Addr
 	for _, svc := range stack.Services() {
@@ -85,5 +86,9 @@ func Backends(cfg *config.Config) []Backend {
 		{Name: "OVN northbound", Addr: at("OVN_NORTHD_IP", 6641), Clients: ovn},
 		{Name: "OVN southbound", Addr: at("OVN_NORTHD_IP", 6642), Clients: ovn},
 		{Name: "nova metadata API", Addr: at("NOVA_API_IP", 8775)},
+		// Erlang's port mapper and distribution: rabbitmq-diagnostics
+		// uses them from inside RabbitMQ's container only.
+		{Name: "RabbitMQ's epmd", Addr: at("RABBITMQ_IP", 4369)},
+		{Name: "RabbitMQ's distribution", Addr: at("RABBITMQ_IP", 25672)},
 	}
 }
