@@ -370,15 +370,6 @@ func failedChecks(out string) string {
 	return strings.Join(failed, "\n")
 }
 
-// envValue is the value of key in a .env text ("" when absent).
-func envValue(env, key string) string {
-	for _, line := range strings.Split(env, "\n") {
-		if v, ok := strings.CutPrefix(line, key+"="); ok {
-			return v
-		}
-	}
-	return ""
-}
 
 // defineGuest defines and starts a small libvirt guest named name with a
 // 1 MiB raw disk at disk (created here), carrying nova's metadata when
