@@ -133,7 +133,7 @@ func BaseKeys() Schema {
 		{Name: "HOTSTACK_DATA_DIR", Kind: Path, Default: "/var/lib/hotstack-os", Optional: true, Group: "Storage", Doc: "Root of all persistent data and the rendered runtime configuration."},
 		{Name: "NOVA_INSTANCES_PATH", Kind: Path, Default: "${HOTSTACK_DATA_DIR}/nova-instances", Optional: true, Group: "Storage", Doc: "Nova instance directory, shared with the host."},
 		{Name: "NOVA_NFS_MOUNT_POINT_BASE", Kind: Path, Default: "${HOTSTACK_DATA_DIR}/nova-mnt", Optional: true, Group: "Storage", Doc: "Where nova-compute mounts Cinder NFS volumes."},
-		{Name: "CINDER_NFS_EXPORT_DIR", Kind: Path, Default: "${HOTSTACK_DATA_DIR}/cinder-nfs", Optional: true, Group: "Storage", Doc: "Directory exported over NFS to 127.0.0.1 for Cinder volumes."},
+		{Name: "CINDER_NFS_EXPORT_DIR", Kind: Path, Default: "${HOTSTACK_DATA_DIR}/cinder-nfs", Optional: true, Group: "Storage", Doc: "Directory that holds the Cinder volumes: the share of its NFS driver (127.0.0.1:DIR), which cinder-volume and nova-compute reach as a bind mount; no NFS server runs."},
 		{Name: "CHASSIS_HOSTNAME", Kind: String, Default: HostnameDefault, Optional: true, Group: "Storage", Doc: "OVN chassis name of this host; defaults to the host name."},
 	}
 	return append(keys, imageKeys()...)
