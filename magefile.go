@@ -74,13 +74,13 @@ func Up() error {
 	return app.Run(hotstack, (*app.App).Up)
 }
 
-// imagesMissing builds only the images podman lacks (up's first step); `mage images` rebuilds changed recipes.
+// imagesMissing builds only the images podman lacks (up's first step); `mage images` rebuilds changed recipes and package updates.
 func imagesMissing() error { return app.Run(hotstack, (*app.App).ImagesMissing) }
 
 // Down stops the stack in reverse layer order, then cleans up the host infra.
 func Down() error { return app.Run(hotstack, (*app.App).Down) }
 
-// Status shows each service's unit state and health; exit 0 only if all healthy.
+// Status shows each service's unit state and health, and the images with package updates; exit 0 only if all healthy.
 func Status() error { return app.Run(hotstack, (*app.App).Status) }
 
 // Plan shows what install, infra:setup and up would change; exit 2 if anything.
@@ -98,7 +98,8 @@ func Smoke() error { return app.Run(hotstack, (*app.App).Smoke) }
 // PostSetup makes the running cloud ready for HotStack: project, user, quotas, flavors, networks, keypair, credentials.
 func PostSetup() error { return app.Run(hotstack, (*app.App).PostSetup) }
 
-// Images builds every image the units name from Debian 12's packages; unchanged recipes are kept.
+// Images builds every image the units name from Debian 12's packages: changed recipes, and images with package updates
+// in the archive and those built on them (HOTSTACK_IMAGE_UPDATES=0: no check); the rest are kept.
 func Images() error { return app.Run(hotstack, (*app.App).Images) }
 
 // Doctor reports each host prerequisite (root, systemd, Go, packages, Open vSwitch, libvirt, cgroups, KVM, memory, disk) with the fix for what is missing.

@@ -143,6 +143,7 @@ func newHarness(t *testing.T, env string) *harness {
 			ScriptsDir:     repoPath(t, "templates/scripts"),
 			LogsLines:      50,
 			BackupDir:      "/var/backups/hotstack-os",
+			ImageCache:     filepath.Join(dir, "cache", "apt"),
 		},
 		Paths:       units.DefaultPaths(),
 		Stack:       st,

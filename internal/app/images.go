@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"os"
 	"slices"
@@ -15,20 +16,33 @@ import (
 )
 
 // Images builds every image the units name from Debian's packages
-// (`mage images`); images whose recipe did not change are kept.
+// (`mage images`): those whose recipe changed, and, unless
+// HOTSTACK_IMAGE_UPDATES=0, those with package updates in the archive and
+// the images built on them. The check is recorded for `mage status`.
 func (a *App) Images(ctx context.Context) error {
+	return a.buildImages(ctx, a.o.ImageUpdates)
+}
+
+func (a *App) buildImages(ctx context.Context, checkUpdates bool) error {
 	a.crunCgroups(ctx)
 	start := time.Now()
+	recipes := images.Recipes(a.o.Stack)
 	b := images.Builder{Runner: a.o.Runner, Cache: a.o.ImageCache, Mirror: a.o.DebianMirror, Force: a.o.ForceImages, Progress: a.o.Stderr}
-	results, err := b.Build(ctx, images.Recipes(a.o.Stack))
+	var check *images.UpdateRecord
+	// Forced, every image is rebuilt anyway.
+	if checkUpdates && !b.Force {
+		check = a.checkUpdates(ctx, &b, recipes)
+	}
+	results, err := b.Build(ctx, recipes)
+	a.recordUpdates(check, results)
+	if err != nil {
+		return err
+	}
 	built := 0
 	for _, r := range results {
 		if r.Built {
 			built++
 		}
-	}
-	if err != nil {
-		return err
 	}
 	if built == 0 {
 		a.o.Log.Info().Msgf("images: all %d up to date (%s)", len(results), time.Since(start).Round(time.Millisecond))
@@ -38,11 +52,64 @@ func (a *App) Images(ctx context.Context) error {
 	return nil
 }
 
+// checkUpdates finds the images with package updates and has b rebuild
+// them. A failed check (no network, say) is a warning: the images are
+// still built from their recipes, and the last record is kept.
+func (a *App) checkUpdates(ctx context.Context, b *images.Builder, recipes []images.Recipe) *images.UpdateRecord {
+	start := time.Now()
+	updates, err := b.CheckUpdates(ctx, recipes)
+	if err != nil {
+		a.o.Log.Warn().Msgf("images: checking for package updates failed, so no image is rebuilt for them this time: %v", err)
+		return nil
+	}
+	b.Updates = updates
+	took := time.Since(start).Round(100 * time.Millisecond)
+	pending := updates.Pending()
+	switch {
+	case len(updates) == 0:
+		// No image is current: each is built afresh from its recipe.
+	case len(pending) == 0:
+		a.o.Log.Info().Msgf("images: no package updates for the %d images checked (%s)", len(updates), took)
+	default:
+		var counts []string
+		for _, img := range pending {
+			counts = append(counts, fmt.Sprintf("%s %d", shortImage(img), len(updates[img])))
+		}
+		a.o.Log.Info().Msgf("images: package updates in %d of %d images (%s), checked in %s; rebuilding them and the images built on them",
+			len(pending), len(updates), strings.Join(counts, ", "), took)
+	}
+	return &images.UpdateRecord{Checked: start, Images: updates}
+}
+
+// recordUpdates keeps the record `mage status` reads: the new check when
+// there is one, else the last one, less the images just built, which hold
+// the archive's newest packages.
+func (a *App) recordUpdates(check *images.UpdateRecord, results []images.Result) {
+	path := images.UpdateRecordFile(a.o.ImageCache)
+	if check == nil {
+		last, err := images.ReadUpdateRecord(path)
+		if err != nil || !slices.ContainsFunc(results, func(r images.Result) bool { return r.Built }) {
+			return // nothing recorded, or nothing to change
+		}
+		check = &last
+	}
+	check.Rebuilt(results)
+	if err := check.Save(path); err != nil {
+		a.o.Log.Warn().Msgf("images: record the package update check: %v", err)
+	}
+}
+
+// shortImage names an image in a log line: hotstack-os-nova, not
+// localhost/hotstack-os-nova:latest.
+func shortImage(ref string) string {
+	return strings.TrimSuffix(strings.TrimPrefix(ref, "localhost/"), ":latest")
+}
+
 // ImagesMissing builds the images the units name that podman does not have
 // (mage up's first step, through mg.Deps). An image podman has under a
 // unit's name is kept whatever its label: an operator's own image, or a
 // test's stand-in, is never rebuilt (`mage images` rebuilds those whose
-// recipe changed). A missing image no recipe builds is an error naming the
+// recipe changed or that have package updates). A missing image no recipe builds is an error naming the
 // services that need it. One `podman image inspect` when nothing is
 // missing.
 func (a *App) ImagesMissing(ctx context.Context) error {
@@ -83,6 +150,7 @@ func (a *App) ImagesMissing(ctx context.Context) error {
 	a.o.Log.Info().Msgf("images: %d missing (%s); building them", len(missing), strings.Join(slices.Sorted(maps.Keys(missing)), ", "))
 	b := images.Builder{Runner: a.o.Runner, Cache: a.o.ImageCache, Mirror: a.o.DebianMirror, OnlyMissing: true, Progress: a.o.Stderr}
 	results, err := b.Build(ctx, recipes)
+	a.recordUpdates(nil, results)
 	if err != nil {
 		return err
 	}

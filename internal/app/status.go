@@ -3,14 +3,17 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/hotstack-os/hotstack-os/internal/images"
 	"github.com/hotstack-os/hotstack-os/internal/install"
 	"github.com/hotstack-os/hotstack-os/internal/systemd"
 	"github.com/hotstack-os/hotstack-os/stack"
@@ -61,6 +64,10 @@ func (a *App) Status(ctx context.Context) error {
 		}
 	} else {
 		printStatus(a.o.Stdout, rows, time.Now())
+	}
+	if note := imageUpdatesNote(images.UpdateRecordFile(a.o.ImageCache), time.Now()); note != "" {
+		// A log line, not output: HOTSTACK_OUTPUT=json stays the rows.
+		a.o.Log.Warn().Msg(note)
 	}
 	bad := 0
 	for _, r := range rows {
@@ -183,4 +190,45 @@ func firstLine(s string) string {
 		return s[:79] + "…"
 	}
 	return s
+}
+
+// staleCheck is how old the last check for package updates may be before
+// status says so: Debian's security updates come weekly or sooner.
+const staleCheck = 7 * 24 * time.Hour
+
+// imageUpdatesNote is status's line on the images' package updates, read
+// from the record the last `mage images` left (status asks no archive):
+// "" when that check is recent and found none.
+func imageUpdatesNote(record string, now time.Time) string {
+	rec, err := images.ReadUpdateRecord(record)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "images: never checked for package updates; `mage images` checks and rebuilds the images that have some"
+	case err != nil:
+		return fmt.Sprintf("images: the last check for package updates cannot be read: %v", err)
+	}
+	age := now.Sub(rec.Checked)
+	if pending := rec.Images.Pending(); len(pending) > 0 {
+		var counts []string
+		for _, img := range pending {
+			counts = append(counts, fmt.Sprintf("%s %d", shortImage(img), len(rec.Images[img])))
+		}
+		return fmt.Sprintf("images: package updates pending in %d of %d images (%s), as `mage images` found %s ago; `mage images` rebuilds them, `mage up` then restarts their services",
+			len(pending), len(rec.Images), strings.Join(counts, ", "), roughly(age))
+	}
+	if age > staleCheck {
+		return fmt.Sprintf("images: last checked for package updates %s ago; `mage images` checks again", roughly(age))
+	}
+	return ""
+}
+
+// roughly is a duration as a person says it: 40m, 5h, 9d.
+func roughly(d time.Duration) string {
+	switch {
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }

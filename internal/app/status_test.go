@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/hotstack-os/hotstack-os/internal/images"
 	"github.com/hotstack-os/hotstack-os/internal/systemd"
 	"github.com/hotstack-os/hotstack-os/stack"
 )
@@ -95,6 +97,65 @@ func TestStatusShowsARetryingService(t *testing.T) {
 		}
 		if r.Service != "keystone" && r.Service != "nova-api" && (r.Retrying || r.LastLog != "") {
 			t.Errorf("%s: %+v", r.Service, r)
+		}
+	}
+}
+
+// TestStatusSaysWhichImagesHaveUpdates: status reads the record the last
+// `mage images` check left (no archive asked) and warns of the images
+// with updates pending, with how many packages; JSON output stays the
+// rows alone.
+func TestStatusSaysWhichImagesHaveUpdates(t *testing.T) {
+	h := newHarness(t, secretEnv)
+	h.install() // status of an installed stack
+	h.setAll(true)
+	rec := images.UpdateRecord{Checked: time.Now().Add(-3 * time.Hour), Images: images.Updates{
+		"localhost/hotstack-os-nova:latest":   {"libssl3", "openssl", "python3-nova"},
+		"localhost/hotstack-os-base:latest":   {"libssl3", "openssl"},
+		"localhost/hotstack-os-heat:latest":   {},
+		"localhost/hotstack-os-ovn:latest":    {},
+		"localhost/hotstack-os_glance:latest": {},
+	}}
+	if err := rec.Save(images.UpdateRecordFile(h.o.ImageCache)); err != nil {
+		t.Fatal(err)
+	}
+	h.o.JSONOutput = true
+	h.rebuild()
+	if err := h.app.Status(context.Background()); err != nil {
+		t.Fatalf("status: %v", err)
+	}
+	want := "images: package updates pending in 2 of 5 images (hotstack-os-base 2, hotstack-os-nova 3), as `mage images` found 3h ago; `mage images` rebuilds them, `mage up` then restarts their services"
+	if !strings.Contains(h.logs.String(), want) {
+		t.Errorf("status logs lack %q:\n%s", want, h.logs.String())
+	}
+	var rows []ServiceStatus
+	if err := json.Unmarshal([]byte(h.out.String()), &rows); err != nil || len(rows) != 23 {
+		t.Errorf("JSON output is not the rows alone (%v):\n%s", err, h.out.String())
+	}
+	for _, r := range h.runner.Calls() {
+		if strings.Contains(r, "apt-get") {
+			t.Errorf("status asked apt: %s", r)
+		}
+	}
+}
+
+func TestImageUpdatesNote(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	path := images.UpdateRecordFile(t.TempDir())
+	if got := imageUpdatesNote(path, now); !strings.Contains(got, "never checked for package updates") {
+		t.Errorf("no record: %q", got)
+	}
+	current := images.Updates{"localhost/hotstack-os-nova:latest": {}}
+	for checked, want := range map[time.Time]string{
+		now.Add(-40 * time.Minute):     "",
+		now.Add(-9 * 24 * time.Hour):   "images: last checked for package updates 9d ago; `mage images` checks again",
+		now.Add(-6*24*time.Hour - 1e9): "",
+	} {
+		if err := (images.UpdateRecord{Checked: checked, Images: current}).Save(path); err != nil {
+			t.Fatal(err)
+		}
+		if got := imageUpdatesNote(path, now); got != want {
+			t.Errorf("checked %s before, none pending: %q, want %q", now.Sub(checked), got, want)
 		}
 	}
 }

@@ -38,16 +38,24 @@ type Builder struct {
 	// every image it has whatever its label (`mage up`: an operator's own
 	// image under a unit's name is never replaced).
 	OnlyMissing bool
+	// Updates are the packages each image could upgrade, by image
+	// (CheckUpdates): an image with any is rebuilt, and so are the images
+	// built on it. A rebuild installs afresh from the archive (no layer
+	// cache: --layers=false), so it gets the new versions.
+	Updates Updates
 	// Progress receives one line per image and step.
 	Progress io.Writer
 }
 
 // Result is what happened to one image.
 type Result struct {
-	Recipe  string
-	Image   string
-	Hash    string
-	Built   bool
+	Recipe string
+	Image  string
+	Hash   string
+	Built  bool
+	// Reason is why it was built ("missing", "recipe changed", "3 package
+	// updates", ...); "" when it was kept.
+	Reason  string
 	Elapsed time.Duration
 }
 
@@ -71,39 +79,25 @@ func Hashes(rs []Recipe) map[string]string {
 	return out
 }
 
-// Build makes every image whose label does not match its recipe (with
-// OnlyMissing: every image podman does not have), in order, and returns
-// what it did. One `podman image inspect` reads every image first. The
-// first failure stops it, naming the image and, when apt says so, the
+// Build makes every image that needs it (see reason), in order, and
+// returns what it did. One `podman image inspect` reads every image first.
+// The first failure stops it, naming the image and, when apt says so, the
 // package.
 func (b *Builder) Build(ctx context.Context, rs []Recipe) ([]Result, error) {
 	hashes := Hashes(rs)
-	var names []string
-	for _, r := range rs {
-		names = append(names, r.Image)
-	}
-	have, err := Inspect(ctx, b.Runner, names)
+	have, err := Inspect(ctx, b.Runner, imageNames(rs))
 	if err != nil {
 		return nil, err
 	}
-	keep := func(r Recipe) bool {
-		info, ok := have[r.Image]
-		switch {
-		case b.OnlyMissing:
-			return ok
-		case b.Force:
-			return false
-		}
-		return ok && info.Recipe == hashes[r.Name]
-	}
-	if os.Geteuid() != 0 && slices.ContainsFunc(rs, func(r Recipe) bool { return !keep(r) }) {
+	reasons := b.plan(rs, have, hashes)
+	if os.Geteuid() != 0 && slices.ContainsFunc(rs, func(r Recipe) bool { return reasons[r.Name] != "" }) {
 		return nil, errors.New("building images needs root: they go into podman's system image store, which the units run from")
 	}
 	var results []Result
 	for _, r := range rs {
 		start := time.Now()
-		res := Result{Recipe: r.Name, Image: r.Image, Hash: hashes[r.Name]}
-		if keep(r) {
+		res := Result{Recipe: r.Name, Image: r.Image, Hash: hashes[r.Name], Reason: reasons[r.Name]}
+		if res.Reason == "" {
 			state := "up to date   "
 			if b.OnlyMissing {
 				state = "present      "
@@ -112,7 +106,7 @@ func (b *Builder) Build(ctx context.Context, rs []Recipe) ([]Result, error) {
 			results = append(results, res)
 			continue
 		}
-		b.say("%-17s building      %s (%s)", r.Name, r.Image, res.Hash)
+		b.say("%-17s building      %s (%s): %s", r.Name, r.Image, res.Hash, res.Reason)
 		var err error
 		if r.Parent == "" {
 			err = b.buildBase(ctx, r, res.Hash)
@@ -127,6 +121,46 @@ func (b *Builder) Build(ctx context.Context, rs []Recipe) ([]Result, error) {
 		results = append(results, res)
 	}
 	return results, nil
+}
+
+// plan says why each image must be built ("" keeps it). rs is in build
+// order, so a parent's decision is made before its children's.
+func (b *Builder) plan(rs []Recipe, have map[string]Info, hashes map[string]string) map[string]string {
+	reasons := map[string]string{}
+	for _, r := range rs {
+		info, ok := have[r.Image]
+		reasons[r.Name] = b.reason(r, info, ok, hashes[r.Name], reasons[r.Parent] != "")
+	}
+	return reasons
+}
+
+// reason is why one image must be built, or "" to keep it.
+func (b *Builder) reason(r Recipe, info Info, present bool, hash string, parentRebuilt bool) string {
+	switch {
+	case !present:
+		return "missing"
+	case b.OnlyMissing:
+		return ""
+	case b.Force:
+		return "forced"
+	case info.Recipe != hash:
+		return "recipe changed"
+	case parentRebuilt:
+		// A child is a layer on its parent's image: without a rebuild
+		// it would keep the parent's old packages.
+		return "parent rebuilt"
+	case len(b.Updates[r.Image]) > 0:
+		return fmt.Sprintf("%d package updates", len(b.Updates[r.Image]))
+	}
+	return ""
+}
+
+func imageNames(rs []Recipe) []string {
+	var names []string
+	for _, r := range rs {
+		names = append(names, r.Image)
+	}
+	return names
 }
 
 func (b *Builder) say(format string, a ...any) {
@@ -167,6 +201,8 @@ func (b *Builder) buildBase(ctx context.Context, r Recipe, hash string) error {
 		`--setup-hook=printf '#!/bin/sh\nexit 101\n' > "$1/usr/sbin/policy-rc.d" && chmod 755 "$1/usr/sbin/policy-rc.d"`,
 		"--customize-hook=copy-in " + setup + " /tmp",
 		`--customize-hook=chroot "$1" sh /tmp/setup.sh && rm -f "$1/tmp/setup.sh"`,
+		// The setup listed the packages; the list becomes a label.
+		"--customize-hook=copy-out " + PackagesFile + " " + work,
 		"--customize-hook=sync-out /var/cache/apt/archives " + archives,
 		Suite, tarball, "-"}
 	var log bytes.Buffer
@@ -177,8 +213,13 @@ func (b *Builder) buildBase(ctx context.Context, r Recipe, hash string) error {
 		}
 		return aptError("mmdebstrap", log.String(), err)
 	}
+	packages, err := readPackagesLabel(filepath.Join(work, filepath.Base(PackagesFile)))
+	if err != nil {
+		return err
+	}
 	if _, err := b.Runner.Run(ctx, execx.Command{Name: "podman", Args: []string{"import", "--quiet",
-		"--change", "ENV LANG=C.UTF-8", "--change", `CMD ["/bin/bash"]`, "--change", "LABEL " + Label + "=" + hash,
+		"--change", "ENV LANG=C.UTF-8", "--change", `CMD ["/bin/bash"]`,
+		"--change", "LABEL " + Label + "=" + hash, "--change", "LABEL " + PackagesLabel + "=" + packages,
 		tarball, r.Image}}); err != nil {
 		return fmt.Errorf("podman import: %w", err)
 	}
@@ -187,7 +228,10 @@ func (b *Builder) buildBase(ctx context.Context, r Recipe, hash string) error {
 
 // buildLayer installs the recipe's packages on its parent in one layer.
 // apt's lists and archives are bind-mounted from the cache, so they are
-// shared between builds and never stored in an image.
+// shared between builds and never stored in an image. A label cannot come
+// from a RUN's output, so the layer is built untagged, and a second build
+// with no RUN (FROM it, no new files) adds the labels, the package list's
+// among them, and the tag: the tagged image always has both labels.
 func (b *Builder) buildLayer(ctx context.Context, r, parent Recipe, hash string) error {
 	work, err := os.MkdirTemp("", "hotstack-os-layer-")
 	if err != nil {
@@ -216,18 +260,57 @@ func (b *Builder) buildLayer(ctx context.Context, r, parent Recipe, hash string)
 		}
 	}
 	var log bytes.Buffer
+	idFile := filepath.Join(work, "image-id")
+	// --layers=false: the RUN always runs, never taken from podman's
+	// cache, so a rebuild for updates installs the archive's new versions.
+	// The work directory is writable: the RUN leaves the package list there.
 	if _, err := b.Runner.Run(ctx, execx.Command{Name: "podman", Args: []string{"build", "--layers=false", "--network=host", "--pull=never",
 		"--volume", archives + ":/var/cache/apt/archives", "--volume", lists + ":/var/lib/apt/lists",
-		"--volume", work + ":/hotstack-build:ro",
-		"--label", Label + "=" + hash, "--tag", r.Image, "--file", filepath.Join(work, "Containerfile"), work},
+		"--volume", work + ":/hotstack-build", "--iidfile", idFile, "--file", filepath.Join(work, "Containerfile"), work},
 		Stdout: &log, Stderr: &log}); err != nil {
 		return aptError("podman build", log.String(), err)
+	}
+	return b.label(ctx, r, work, idFile, hash)
+}
+
+// label tags the image the layer build made (its ID in idFile) as
+// r.Image, with the recipe and package labels.
+func (b *Builder) label(ctx context.Context, r Recipe, work, idFile, hash string) error {
+	id, err := os.ReadFile(idFile)
+	if err != nil {
+		return fmt.Errorf("the layer build wrote no image ID: %w", err)
+	}
+	packages, err := readPackagesLabel(filepath.Join(work, filepath.Base(PackagesFile)))
+	if err != nil {
+		return err
+	}
+	// The bare ID: "sha256:..." would read as a name with a tag.
+	from := "FROM " + strings.TrimPrefix(strings.TrimSpace(string(id)), "sha256:") + "\n"
+	containerfile := filepath.Join(work, "Containerfile.labels")
+	if err := os.WriteFile(containerfile, []byte(from), 0o644); err != nil {
+		return err
+	}
+	if _, err := b.Runner.Run(ctx, execx.Command{Name: "podman", Args: []string{"build", "--layers=false", "--pull=never",
+		"--label", Label + "=" + hash, "--label", PackagesLabel + "=" + packages,
+		"--tag", r.Image, "--file", containerfile, work}}); err != nil {
+		return fmt.Errorf("label the image: %w", err)
 	}
 	return nil
 }
 
+// readPackagesLabel is PackagesLabel's value for the package list a
+// build left at path.
+func readPackagesLabel(path string) (string, error) {
+	list, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("the build left no package list: %w", err)
+	}
+	return packagesLabel(string(list))
+}
+
 // runScript is the RUN of a layer: files in place, stub packages built,
-// a fresh package index, the packages, then the recipe's post steps.
+// a fresh package index, the packages, the recipe's post steps, then the
+// list of the packages the image holds, in the image and for its label.
 func runScript(r Recipe) string {
 	var b strings.Builder
 	b.WriteString("export DEBIAN_FRONTEND=noninteractive\ncd /hotstack-build\nif [ -d files ]; then cp -a files/. /; fi\n")
@@ -243,12 +326,13 @@ func runScript(r Recipe) string {
 		b.WriteString(p + "\n")
 	}
 	b.WriteString("rm -rf /tmp/stubs /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/cache/debconf/*-old /var/lib/dpkg/*-old /root/.cache\n")
+	b.WriteString(listPackages + "\ncp " + PackagesFile + " /hotstack-build/\n")
 	return b.String()
 }
 
 // baseSetup runs chrooted in the fresh root filesystem: it creates the
 // image users with their fixed ids before any package would add them with
-// an id of its choosing.
+// an id of its choosing, and lists the installed packages (PackagesFile).
 func baseSetup() string {
 	var b strings.Builder
 	b.WriteString(`set -eu
@@ -263,6 +347,7 @@ sed -i -e 's/^#\?\s*SYS_UID_MAX.*/SYS_UID_MAX 42999/' -e 's/^#\?\s*SYS_GID_MAX.*
 		fmt.Fprintf(&b, "groupadd --system --gid %[2]d %[1]s\nuseradd --system --uid %[2]d --gid %[2]d --home-dir %[3]s --no-create-home --shell /usr/sbin/nologin --comment %[1]s %[1]s\n",
 			u.Name, u.ID, u.Home)
 	}
+	b.WriteString(listPackages + "\n")
 	return b.String()
 }
 

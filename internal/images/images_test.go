@@ -97,6 +97,7 @@ func TestHashFollowsRecipeAndParent(t *testing.T) {
 
 // fakeStore answers `podman image inspect` as podman does: one line per
 // image it has, in the order asked, and exit 125 naming each it lacks.
+// An image's labels are "recipe" or "recipe\tpackages".
 // Anything else fails (a build would).
 func fakeStore(labels map[string]string) *execx.Fake {
 	return &execx.Fake{Handler: func(_ context.Context, c execx.Command) (execx.Result, error) {
@@ -179,12 +180,12 @@ func TestOnlyMissingKeepsWhatExists(t *testing.T) {
 }
 
 func TestInspectReadsPresentAndMissing(t *testing.T) {
-	fake := fakeStore(map[string]string{"a:1": "h1", "c:1": ""})
+	fake := fakeStore(map[string]string{"a:1": "h1\t3:0123456789abcdef", "c:1": ""})
 	got, err := Inspect(context.Background(), fake, []string{"c:1", "b:1", "a:1", "a:1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got["a:1"] != (Info{ID: "sha256-of-a:1", Recipe: "h1"}) || got["c:1"].ID != "sha256-of-c:1" {
+	if len(got) != 2 || got["a:1"] != (Info{ID: "sha256-of-a:1", Recipe: "h1", Packages: "3:0123456789abcdef"}) || got["c:1"].ID != "sha256-of-c:1" {
 		t.Fatalf("Inspect = %v", got)
 	}
 	if calls := fake.Calls(); len(calls) != 1 {
@@ -239,7 +240,10 @@ func TestBuildNamesThePackageAptCannotFetch(t *testing.T) {
 		t.Skipf("%s is not built (mage images)", base.Image)
 	}
 	bad := Recipe{Name: "bad", Image: "localhost/hotstack-os-test-bad:latest", Parent: "base", Packages: []string{"hotstack-os-no-such-package"}}
-	b := Builder{Runner: execx.System{}, Cache: t.TempDir(), Mirror: "http://deb.debian.org/debian"}
+	// OnlyMissing: the base is used as it is, never rebuilt under its
+	// real name because this checkout's base recipe differs from the one
+	// it was built from.
+	b := Builder{Runner: execx.System{}, Cache: t.TempDir(), Mirror: "http://deb.debian.org/debian", OnlyMissing: true}
 	_, err := b.Build(context.Background(), []Recipe{base, bad})
 	if err == nil {
 		_ = exec.Command("podman", "rmi", bad.Image).Run()

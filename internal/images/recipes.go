@@ -3,7 +3,9 @@
 // from mmdebstrap and is loaded with `podman import`; every other image is
 // one `podman build` layer on its parent that installs its packages with
 // apt. Each image is labelled with the hash of its recipe (and its
-// parent's), so a build whose recipe did not change is skipped.
+// parent's), so a build whose recipe did not change is skipped, and with
+// its installed package versions (PackagesLabel); CheckUpdates finds the
+// images the archive has updates for, which Build then rebuilds.
 package images
 
 import (

@@ -35,8 +35,9 @@ type Settings struct {
 	EnvFileExplicit bool
 	E2ECloud        bool   // HOTSTACK_E2E_CLOUD (default on; 0 skips the real-cloud tier)
 	ForceImages     bool   // HOTSTACK_FORCE_IMAGES=1: rebuild images whose recipe did not change
+	ImageUpdates    bool   // HOTSTACK_IMAGE_UPDATES (default on; 0: `mage images` does not check for package updates)
 	DebianMirror    string // HOTSTACK_DEBIAN_MIRROR (default http://deb.debian.org/debian)
-	ImageCache      string // HOTSTACK_IMAGE_CACHE: apt lists and .debs kept between builds (default /var/cache/hotstack-os/apt)
+	ImageCache      string // HOTSTACK_IMAGE_CACHE: apt lists and .debs kept between builds, and the last update check (default /var/cache/hotstack-os/apt)
 	// SmokeEgressURL (HOTSTACK_SMOKE_EGRESS_URL) is a page outside the
 	// cloud a smoke guest fetches; SmokeEgressExpect
 	// (HOTSTACK_SMOKE_EGRESS_EXPECT) is text it must contain.
@@ -113,6 +114,7 @@ func ParseWith(getenv func(string) string, stat func(string) (fs.FileInfo, error
 		E2E:               oneOf("HOTSTACK_E2E", "0", "1") != "0",
 		E2ECloud:          oneOf("HOTSTACK_E2E_CLOUD", "0", "1") != "0",
 		ForceImages:       oneOf("HOTSTACK_FORCE_IMAGES", "0", "1") == "1",
+		ImageUpdates:      oneOf("HOTSTACK_IMAGE_UPDATES", "0", "1") != "0",
 		DebianMirror:      or("HOTSTACK_DEBIAN_MIRROR", "http://deb.debian.org/debian"),
 		ImageCache:        or("HOTSTACK_IMAGE_CACHE", "/var/cache/hotstack-os/apt"),
 		LogsLines:         50,

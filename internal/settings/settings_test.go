@@ -16,7 +16,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Settings{EnvFile: ".env", Root: "/", ConfigsDir: "templates/configs", ScriptsDir: "templates/scripts",
-		LogsLines: 50, LogsFollow: true, E2E: true, E2ECloud: true, PostSetup: true, SmokeLifecycle: true,
+		LogsLines: 50, LogsFollow: true, E2E: true, E2ECloud: true, PostSetup: true, SmokeLifecycle: true, ImageUpdates: true,
 		DebianMirror: "http://deb.debian.org/debian", ImageCache: "/var/cache/hotstack-os/apt", BackupDir: "/var/backups/hotstack-os"}
 	if !equal(s, want) || !s.Live() {
 		t.Fatalf("got %+v", s)
@@ -29,7 +29,7 @@ func TestSwitches(t *testing.T) {
 		"HOTSTACK_PURGE_CONFIRM": "yes", "HOTSTACK_BACKUP_DIR": "/srv/backups/",
 		"HOTSTACK_STRICT_LAYERS": "1", "HOTSTACK_LOG_FORMAT": "json", "HOTSTACK_OUTPUT": "json",
 		"HOTSTACK_LOGS_LINES": "7", "HOTSTACK_LOGS_FOLLOW": "0", "HOTSTACK_E2E": "0", "HOTSTACK_E2E_FOCUS": "secrets,logs",
-		"HOTSTACK_E2E_CLOUD": "0", "HOTSTACK_FORCE_IMAGES": "1", "HOTSTACK_DEBIAN_MIRROR": "http://mirror.example/debian",
+		"HOTSTACK_E2E_CLOUD": "0", "HOTSTACK_FORCE_IMAGES": "1", "HOTSTACK_IMAGE_UPDATES": "0", "HOTSTACK_DEBIAN_MIRROR": "http://mirror.example/debian",
 		"HOTSTACK_IMAGE_CACHE": "/srv/cache", "HOTSTACK_POST_SETUP": "0",
 		"HOTSTACK_SMOKE_EGRESS_URL": "http://www.example.test/", "HOTSTACK_SMOKE_EGRESS_EXPECT": "hello",
 		"HOTSTACK_SMOKE_LIFECYCLE": "0",
