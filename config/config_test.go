@@ -118,15 +118,16 @@ func TestShadowedProcessEnvironment(t *testing.T) {
 }
 
 func TestExampleMatchesRepository(t *testing.T) {
-	// The root .env.example is generated from the stack schema; the stack
-	// package checks the full file. Here: the base keys all appear.
-	ex := string(Example(BaseKeys()))
-	for _, k := range BaseKeys() {
-		if !strings.Contains(ex, k.Name+"=") {
-			t.Errorf("%s missing from example", k.Name)
-		}
+	// The root .env.example is generated from the stack schema (the stack
+	// package checks it byte for byte); here: every base key is in the
+	// repository's file, commented out or set.
+	data, err := os.ReadFile("../.env.example")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := os.Stat("../.env.example"); err != nil {
-		t.Skip("no .env.example yet")
+	for _, k := range BaseKeys() {
+		if !strings.Contains(string(data), "\n"+k.Name+"=") && !strings.Contains(string(data), "\n# "+k.Name+"=") {
+			t.Errorf("%s missing from ../.env.example", k.Name)
+		}
 	}
 }
