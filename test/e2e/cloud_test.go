@@ -197,7 +197,9 @@ func TestRealCloud(t *testing.T) {
 		// undefine the first and leave the second alone.
 		c.defineGuest(t, "instance-0000dead", "/var/lib/hotstack-os/nova-instances/dead/disk", true)
 		c.defineGuest(t, "operators-own", "/var/tmp/operators-own.img", false)
-		t.Cleanup(func() { _, _ = c.Exec("sh", "-c", "virsh -c qemu:///system destroy operators-own; virsh -c qemu:///system undefine operators-own") })
+		t.Cleanup(func() {
+			_, _ = c.Exec("sh", "-c", "virsh -c qemu:///system destroy operators-own; virsh -c qemu:///system undefine operators-own")
+		})
 		out, _, err := c.Mage([]string{"HOTSTACK_PURGE=1", "HOTSTACK_PURGE_CONFIRM=yes"}, "uninstall")
 		if err != nil {
 			t.Fatalf("uninstall: %v\n%s", err, out)
@@ -369,7 +371,6 @@ func failedChecks(out string) string {
 	}
 	return strings.Join(failed, "\n")
 }
-
 
 // defineGuest defines and starts a small libvirt guest named name with a
 // 1 MiB raw disk at disk (created here), carrying nova's metadata when
