@@ -234,7 +234,9 @@ func (s *Stack) checkOutage(t *testing.T) {
 		outage, healed.Seconds(), statusRow(t, statusOut, "keystone").Restarts)
 	t.Log(line)
 	fmt.Println(line)
-	if healed > 60*time.Second {
-		t.Errorf("healthy %s after MariaDB's return, want within 60 s", healed.Round(time.Second))
+	// The figure is the measurement; the bound only catches a stack that
+	// does not heal (systemd retries every 10 s).
+	if healed > 3*time.Minute {
+		t.Errorf("healthy %s after MariaDB's return, want within 3 min", healed.Round(time.Second))
 	}
 }
