@@ -66,7 +66,7 @@ func (a *App) Backup(ctx context.Context) error {
 		return err
 	}
 	size, _ := treeSize(dir)
-	a.o.Log.Info().Str("dir", dir).Msgf("backup: the databases and %d key files in %s (%s); `mage restore %s` brings them back", n, dir, humanBytes(size), dir)
+	a.o.Log.Info().Str("dir", dir).Msgf("backup: the databases, OVN's northbound database, %d key files, Glance's images and Cinder's volumes in %s (%s); `mage restore %s` brings them back", n, dir, humanBytes(size), dir)
 	return nil
 }
 
@@ -82,6 +82,9 @@ func (a *App) writeBackup(ctx context.Context, cfg *config.Config, dir, password
 		if err := copyFile(install.Rooted(a.o.Root, f), filepath.Join(dir, filesName, f)); err != nil {
 			return 0, fmt.Errorf("backup: %w", err)
 		}
+	}
+	if err := a.backupData(ctx, cfg, dir); err != nil {
+		return 0, err
 	}
 	return len(files), nil
 }
@@ -271,6 +274,9 @@ func (a *App) Restore(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkData(cfg, dir); err != nil {
+		return err
+	}
 	password, err := a.rootPassword()
 	if err != nil {
 		return err
@@ -283,7 +289,10 @@ func (a *App) Restore(ctx context.Context, dir string) error {
 			return fmt.Errorf("restore %s: %w", f, err)
 		}
 	}
-	a.o.Log.Info().Str("dir", dir).Msgf("restore: the databases and %d key files back from %s; restart the stack (`mage down`, then `mage up`) so every service reads them", len(files), dir)
+	if err := a.restoreData(ctx, cfg, dir); err != nil {
+		return err
+	}
+	a.o.Log.Info().Str("dir", dir).Msgf("restore: the databases, OVN's northbound database, Glance's images, Cinder's volumes and %d key files back from %s; restart the stack (`mage down`, then `mage up`) so every service reads them", len(files), dir)
 	return nil
 }
 

@@ -26,6 +26,19 @@ type fakeMariaDB struct {
 func (m *fakeMariaDB) handler(h *harness) func(context.Context, execx.Command) (execx.Result, error) {
 	m.stdin = map[string]string{}
 	return func(ctx context.Context, c execx.Command) (execx.Result, error) {
+		switch {
+		case c.Name == "cp":
+			return execx.System{}.Run(ctx, c) // the data trees, for real
+		case c.Name == "podman" && slices.Contains(c.Args, "hotstack-os-ovn-northd") && slices.Contains(c.Args, "backup"):
+			_, err := io.WriteString(c.Stdout, "OVSDB JSON snapshot\n")
+			return execx.Result{}, err
+		case c.Name == "podman" && slices.Contains(c.Args, "hotstack-os-ovn-northd") && slices.Contains(c.Args, "restore"):
+			in, err := io.ReadAll(c.Stdin)
+			m.mu.Lock()
+			m.stdin["ovsdb-client restore"] = string(in)
+			m.mu.Unlock()
+			return execx.Result{}, err
+		}
 		if c.Name != "podman" || !slices.Equal(c.Args[:3], []string{"exec", "-i", "hotstack-os-mariadb"}) {
 			return h.podman(ctx, c)
 		}
@@ -153,10 +166,23 @@ func TestRestorePutsTheKeysBackAndLoadsTheDump(t *testing.T) {
 	withKeys(t, h)
 	db := &fakeMariaDB{dump: "-- MariaDB dump\n"}
 	h.runner.Handler = db.handler(h)
+	image := filepath.Join(h.o.Root, "var/lib/hotstack-os/glance/images/0ce2")
+	volume := filepath.Join(h.o.Root, "var/lib/hotstack-os/cinder-nfs/volume-7f1a")
+	writeFile(t, image, "an image")
+	writeFile(t, volume, "a volume")
 	if err := h.app.Backup(ctx); err != nil {
 		t.Fatal(err)
 	}
 	dir := onlyBackup(t, h)
+	if got := readString(t, filepath.Join(dir, "ovnnb.db")); got != "OVSDB JSON snapshot\n" {
+		t.Errorf("OVN's northbound snapshot: %q", got)
+	}
+	// The images and volumes go with the backup, and come back.
+	for _, p := range []string{image, volume} {
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+	}
 	keys := filepath.Join(h.o.Root, "var/lib/hotstack-os/keystone")
 	writeFile(t, filepath.Join(keys, "fernet-keys/0"), "rotated since")
 	// A link keystone's container could plant: replaced, never followed.
@@ -184,6 +210,12 @@ func TestRestorePutsTheKeysBackAndLoadsTheDump(t *testing.T) {
 	if db.stdin["mariadb"] != "R00t-unique\n-- MariaDB dump\n" {
 		t.Errorf("mariadb's stdin: %q", db.stdin["mariadb"])
 	}
+	if readString(t, image) != "an image" || readString(t, volume) != "a volume" {
+		t.Error("the image or the volume did not come back")
+	}
+	if db.stdin["ovsdb-client restore"] != "OVSDB JSON snapshot\n" {
+		t.Errorf("OVN's northbound database was not restored: %q", db.stdin["ovsdb-client restore"])
+	}
 	if !strings.Contains(h.logs.String(), "restart the stack") {
 		t.Errorf("restore did not say to restart:\n%s", h.logs.String())
 	}
@@ -198,6 +230,13 @@ func TestRestorePutsTheKeysBackAndLoadsTheDump(t *testing.T) {
 	}
 	if got := readString(t, filepath.Join(keys, "fernet-keys/0")); got != "rotated again" || len(db.stdin) != 0 {
 		t.Errorf("a refused restore changed the key (%q) or loaded the dump (%v)", got, db.stdin)
+	}
+	if err := os.Remove(filepath.Join(dir, "files/etc/passwd")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "data/etc/shadow"), "intruder")
+	if err := h.app.Restore(ctx, dir); err == nil || !strings.Contains(err.Error(), "not a tree a backup holds") || len(db.stdin) != 0 {
+		t.Fatalf("restore of a backup with a forged data tree: %v (loaded %v)", err, db.stdin)
 	}
 	if err := h.app.Restore(ctx, t.TempDir()); err == nil || !strings.Contains(err.Error(), "is not a backup of `mage backup`") {
 		t.Errorf("restore of an empty directory: %v", err)

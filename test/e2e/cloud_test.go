@@ -191,6 +191,10 @@ func TestRealCloud(t *testing.T) {
 		}
 	})
 	step(t, "smoke again", func(t *testing.T) { smoke(t, "second smoke") })
+	var backupDir, backupVolume string
+	step(t, "backup: the databases, keys, images and volumes", func(t *testing.T) {
+		backupDir, backupVolume = c.markAndBackUp(t)
+	})
 	step(t, "uninstall with purge", func(t *testing.T) {
 		// A running guest of nova's (its disk in the instances
 		// directory) and one of the operator's own: purge must stop and
@@ -220,6 +224,23 @@ func TestRealCloud(t *testing.T) {
 		if _, err := c.Exec("test", "-e", "/var/tmp/operators-own.img"); err != nil {
 			t.Errorf("the purge deleted the operator's own guest's disk")
 		}
+	})
+	// A backup restores a working cloud: a new one comes up on the purged
+	// host, takes the backup, and after a restart has the backed-up
+	// admin, user, volume and image, and passes the smoke (its guests
+	// boot from the restored image on the restored networks).
+	step(t, "restore into a new cloud: users, images, volumes and networks come back", func(t *testing.T) {
+		if backupDir == "" {
+			t.Skip("no backup was taken")
+		}
+		up(t, "up after the purge")
+		if out, _, err := c.Mage(nil, "restore", backupDir); err != nil {
+			t.Fatalf("mage restore %s: %v\n%s", backupDir, err, tail(out, 20))
+		}
+		c.MustMage(t, nil, "down")
+		up(t, "up after the restore")
+		c.checkRestored(t, backupVolume)
+		smoke(t, "smoke after the restore")
 	})
 }
 
