@@ -41,8 +41,23 @@ const (
 // router, security group rules, keypair, application credential (in
 // cloud-secret.yaml) and the clouds.yaml entries. One line per resource
 // (created, exists, updated), then a summary; a second run changes
-// nothing. up may call it once the stack is healthy.
+// nothing. Run on its own, it first makes every API service's Keystone
+// entry, which up makes as each service starts (an up with
+// HOTSTACK_POST_SETUP=0 made none).
 func (a *App) PostSetup(ctx context.Context) error {
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	if err := a.registerAll(ctx, cfg); err != nil {
+		return err
+	}
+	return a.postSetup(ctx)
+}
+
+// postSetup is PostSetup after the registrations: what up runs once the
+// stack is healthy.
+func (a *App) postSetup(ctx context.Context) error {
 	cfg, err := a.config()
 	if err != nil {
 		return err

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -48,6 +50,22 @@ type registrar struct {
 
 	mu sync.Mutex
 	id *openstack.Identity
+}
+
+// registrar returns the app's registrar for cfg.
+func (a *App) registrar(cfg *config.Config) *registrar {
+	return &registrar{cfg: cfg, wait: registrationWait, log: func(format string, v ...any) { a.o.Log.Info().Msgf(format, v...) }}
+}
+
+// registerAll makes every API service's Keystone entry, in name order.
+func (a *App) registerAll(ctx context.Context, cfg *config.Config) error {
+	r := a.registrar(cfg)
+	for _, node := range slices.Sorted(maps.Keys(openstack.APIs())) {
+		if err := r.register(ctx, node); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // registrationWait is how long a registration retries: Keystone answers

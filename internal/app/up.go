@@ -76,7 +76,7 @@ func (a *App) Up(ctx context.Context) error {
 		// The cloud is up; post-setup makes it ready for HotStack
 		// (networks, flavors, credentials, the test guest) and waits
 		// until it can boot a server.
-		if err := a.PostSetup(ctx); err != nil {
+		if err := a.postSetup(ctx); err != nil {
 			return err
 		}
 	}
@@ -181,8 +181,7 @@ func (a *App) up(ctx context.Context, b *systemd.Backend, r *rendering, extra []
 	if a.o.Live() && a.o.PostSetup {
 		// Without post-setup (stand-in tests) nothing is done through the
 		// OpenStack APIs, registrations included.
-		backend = registering{Backend: b, keystone: &registrar{cfg: r.cfg, wait: registrationWait,
-			log: func(format string, v ...any) { a.o.Log.Info().Msgf(format, v...) }}}
+		backend = registering{Backend: b, keystone: a.registrar(r.cfg)}
 	}
 	e := a.engine(backend, progress)
 	e.Known, e.Restart = obs.Up(a.o.Stack), converge.Set(restarts)
