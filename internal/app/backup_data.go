@@ -115,7 +115,10 @@ func (a *App) restoreData(ctx context.Context, cfg *config.Config, dir string) e
 		return fmt.Errorf("restore: %w", err)
 	}
 	defer f.Close()
-	cmd := execx.Command{Name: "podman", Args: []string{"exec", "-i", stack.ContainerName("ovn-northd"), "ovsdb-client", "--force", "restore", ovnNBSocket, "OVN_Northbound"}, Stdin: f}
+	// ovsdb-client restore seeks in its input, which a pipe through podman
+	// exec cannot: the snapshot lands in a file of the container first.
+	script := `cat > /tmp/hotstack-os-restore.db && ovsdb-client --force restore ` + ovnNBSocket + ` OVN_Northbound < /tmp/hotstack-os-restore.db; rc=$?; rm -f /tmp/hotstack-os-restore.db; exit $rc`
+	cmd := execx.Command{Name: "podman", Args: []string{"exec", "-i", stack.ContainerName("ovn-northd"), "sh", "-c", script}, Stdin: f}
 	if _, err := a.o.Runner.Run(ctx, cmd); err != nil {
 		return fmt.Errorf("restore: load %s into OVN's northbound database: %w", snapshot, err)
 	}

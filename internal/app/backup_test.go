@@ -32,7 +32,7 @@ func (m *fakeMariaDB) handler(h *harness) func(context.Context, execx.Command) (
 		case c.Name == "podman" && slices.Contains(c.Args, "hotstack-os-ovn-northd") && slices.Contains(c.Args, "backup"):
 			_, err := io.WriteString(c.Stdout, "OVSDB JSON snapshot\n")
 			return execx.Result{}, err
-		case c.Name == "podman" && slices.Contains(c.Args, "hotstack-os-ovn-northd") && slices.Contains(c.Args, "restore"):
+		case c.Name == "podman" && slices.Contains(c.Args, "hotstack-os-ovn-northd") && strings.Contains(strings.Join(c.Args, " "), "ovsdb-client --force restore"):
 			in, err := io.ReadAll(c.Stdin)
 			m.mu.Lock()
 			m.stdin["ovsdb-client restore"] = string(in)
