@@ -306,6 +306,15 @@ func (c *Container) serve(ctx context.Context, after func(context.Context) error
 	for _, p := range procs {
 		c.Logf("starting %s", p)
 		st, err := c.sup.Start(p)
+		if errors.Is(err, ErrStopping) && len(running) > 0 {
+			// The stop began while the service was starting: what runs
+			// had the signal, and the container ends with the main
+			// process's status, as below.
+			for _, st := range running {
+				st.Wait()
+			}
+			return exitStatus(running[0].Wait())
+		}
 		if err != nil {
 			c.sup.StopAll(running...)
 			return err
@@ -347,6 +356,11 @@ func (c *Container) serve(ctx context.Context, after func(context.Context) error
 		}
 		c.sup.StopAll(running...)
 	}
+	return exitStatus(code)
+}
+
+// exitStatus is the error PID 1 ends with for a main process's exit code.
+func exitStatus(code int) error {
 	if code == 0 {
 		return nil
 	}
