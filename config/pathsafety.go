@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/hotstack-os/hotstack-os/internal/safepath"
 )
 
 // PathInfo is what validation reads of an existing path, without following
@@ -96,7 +98,7 @@ func unsafeDir(p string, self bool, lookup func(string) (PathInfo, error)) (dir,
 	if why := notRootOnly(info); why != "" {
 		return cur, why, "", nil
 	}
-	todo := components(p)
+	todo := safepath.Components(p)
 	for links := 0; len(todo) > 0; {
 		name := todo[0]
 		todo = todo[1:]
@@ -121,7 +123,7 @@ func unsafeDir(p string, self bool, lookup func(string) (PathInfo, error)) (dir,
 			if filepath.IsAbs(info.Link) {
 				cur = "/"
 			}
-			todo = append(components(info.Link), todo...)
+			todo = append(safepath.Components(info.Link), todo...)
 			continue
 		case !info.Mode.IsDir():
 			return next, "is not a directory", link, nil
@@ -136,17 +138,6 @@ func unsafeDir(p string, self bool, lookup func(string) (PathInfo, error)) (dir,
 	return "", "", "", nil
 }
 
-// components are the names of p, without empty ones and ".".
-func components(p string) []string {
-	var out []string
-	for name := range strings.SplitSeq(p, "/") {
-		if name != "" && name != "." {
-			out = append(out, name)
-		}
-	}
-	return out
-}
-
 // notRootOnly says why someone other than root may write the directory
 // info describes; "" when only root may.
 func notRootOnly(info PathInfo) string {
@@ -154,26 +145,11 @@ func notRootOnly(info PathInfo) string {
 	case info.UID != 0:
 		return fmt.Sprintf("belongs to uid %d, not root", info.UID)
 	case info.Mode&0o002 != 0:
-		return fmt.Sprintf("is world-writable (mode %s)", modeString(info.Mode))
+		return fmt.Sprintf("is world-writable (mode %s)", safepath.ModeString(info.Mode))
 	case info.Mode&0o020 != 0:
-		return fmt.Sprintf("is group-writable (mode %s)", modeString(info.Mode))
+		return fmt.Sprintf("is group-writable (mode %s)", safepath.ModeString(info.Mode))
 	}
 	return ""
-}
-
-// modeString shows a mode as chmod takes it (1777 for /tmp).
-func modeString(m fs.FileMode) string {
-	n := uint32(m.Perm())
-	if m&fs.ModeSticky != 0 {
-		n |= 0o1000
-	}
-	if m&fs.ModeSetgid != 0 {
-		n |= 0o2000
-	}
-	if m&fs.ModeSetuid != 0 {
-		n |= 0o4000
-	}
-	return fmt.Sprintf("%04o", n)
 }
 
 // checkNesting refuses a path key equal to or inside another: each is

@@ -121,21 +121,6 @@ func fixDir(path string, d dataDir, s dirDiff) error {
 	return nil
 }
 
-// octal shows a mode as chmod takes it (2775 for setgid rwxrwxr-x).
-func octal(m fs.FileMode) string {
-	n := uint32(m.Perm())
-	if m&fs.ModeSetgid != 0 {
-		n |= 0o2000
-	}
-	if m&fs.ModeSetuid != 0 {
-		n |= 0o4000
-	}
-	if m&fs.ModeSticky != 0 {
-		n |= 0o1000
-	}
-	return fmt.Sprintf("%04o", n)
-}
-
 // labelDiff is what SELinux labelling of the data directory still needs:
 // the container_file_t rule, and a relabel of files that lack it.
 type labelDiff struct{ ruleMissing, relabel bool }

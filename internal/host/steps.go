@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/hotstack-os/hotstack-os/internal/record"
+	"github.com/hotstack-os/hotstack-os/internal/safepath"
 	"github.com/hotstack-os/hotstack-os/internal/step"
 )
 
@@ -295,9 +296,9 @@ func (h *Host) dirStep(d dataDir) step.Step {
 		func(s dirDiff) *step.Change {
 			switch {
 			case s.missing:
-				return hostChange("create", target, fmt.Sprintf("mode %s, owner %d:%d", octal(d.Mode), d.UID, d.GID))
+				return hostChange("create", target, fmt.Sprintf("mode %s, owner %d:%d", safepath.ModeString(d.Mode), d.UID, d.GID))
 			case s.mode || s.owner:
-				return hostChange("update", target, fmt.Sprintf("mode %s -> %s, owner %d:%d", octal(s.curMode), octal(wantMode(d.Mode)), d.UID, d.GID))
+				return hostChange("update", target, fmt.Sprintf("mode %s -> %s, owner %d:%d", safepath.ModeString(s.curMode), safepath.ModeString(wantMode(d.Mode)), d.UID, d.GID))
 			}
 			return nil
 		},

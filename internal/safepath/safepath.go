@@ -101,7 +101,7 @@ func walk(path string, create bool, perm fs.FileMode) (*os.File, error) {
 		return nil, err
 	}
 	defer func() { unix.Close(w.fd) }()
-	todo := components(path)
+	todo := Components(path)
 	for len(todo) > 0 {
 		name := todo[0]
 		todo = todo[1:]
@@ -119,7 +119,7 @@ func walk(path string, create bool, perm fs.FileMode) (*os.File, error) {
 		if err := w.follow(link, target); err != nil {
 			return nil, err
 		}
-		todo = append(components(target), todo...)
+		todo = append(Components(target), todo...)
 	}
 	fd, err := unix.Openat(w.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -200,8 +200,8 @@ func readlinkat(dirfd int, name, path string) (string, error) {
 	return string(buf[:n]), nil
 }
 
-// components are the names of p, without empty ones and ".".
-func components(p string) []string {
+// Components are the names of p, without empty ones and ".".
+func Components(p string) []string {
 	var out []string
 	for name := range strings.SplitSeq(p, "/") {
 		if name != "" && name != "." {
@@ -209,4 +209,20 @@ func components(p string) []string {
 		}
 	}
 	return out
+}
+
+// ModeString shows a mode as chmod takes it (1777 for /tmp, 2775 for a
+// setgid rwxrwxr-x).
+func ModeString(m fs.FileMode) string {
+	n := uint32(m.Perm())
+	if m&fs.ModeSticky != 0 {
+		n |= 0o1000
+	}
+	if m&fs.ModeSetgid != 0 {
+		n |= 0o2000
+	}
+	if m&fs.ModeSetuid != 0 {
+		n |= 0o4000
+	}
+	return fmt.Sprintf("%04o", n)
 }
