@@ -39,13 +39,14 @@ curl -sf -H "X-Auth-Token: $token" "http://cinder.hotstack-os.local:8776/v3/$pro
 curl -sf -H "X-Auth-Token: $token" 'http://glance.hotstack-os.local:9292/v2/images?name=hotstack-os-guest' | jq -r '.images[] | "image " + .status'
 `
 
-// writeAdminAuth writes the admin's token request, root's only, for the
-// scripts above (the password never on a command line).
-func (s *Stack) writeAdminAuth(t *testing.T) {
+// writeAdminAuth writes the admin's token request with password, root's
+// only, for the scripts that call the APIs (the password never on a
+// command line).
+func (s *Stack) writeAdminAuth(t *testing.T, password string) {
 	t.Helper()
 	auth, err := json.Marshal(map[string]any{"auth": map[string]any{
 		"identity": map[string]any{"methods": []string{"password"}, "password": map[string]any{
-			"user": map[string]any{"name": "admin", "domain": map[string]string{"name": "Default"}, "password": s.generatedSecrets(t)["KEYSTONE_ADMIN_PASSWORD"]}}},
+			"user": map[string]any{"name": "admin", "domain": map[string]string{"name": "Default"}, "password": password}}},
 		"scope": map[string]any{"project": map[string]any{"name": "admin", "domain": map[string]string{"name": "Default"}}},
 	}})
 	if err != nil {
@@ -58,7 +59,7 @@ func (s *Stack) writeAdminAuth(t *testing.T) {
 // backup's directory and the volume's ID.
 func (s *Stack) markAndBackUp(t *testing.T) (dir, volume string) {
 	t.Helper()
-	s.writeAdminAuth(t)
+	s.writeAdminAuth(t, s.generatedSecrets(t)["KEYSTONE_ADMIN_PASSWORD"])
 	volume = lastLine(s.MustExec(t, "sh", "-c", backupMarks))
 	out := s.MustMage(t, nil, "backup")
 	dir = strings.TrimSpace(s.MustExec(t, "sh", "-c", "ls -d /var/backups/hotstack-os/*/ | tail -1"))
@@ -75,7 +76,7 @@ func (s *Stack) markAndBackUp(t *testing.T) (dir, volume string) {
 // checkRestored looks for the marks in the restored cloud.
 func (s *Stack) checkRestored(t *testing.T, volume string) {
 	t.Helper()
-	s.writeAdminAuth(t)
+	s.writeAdminAuth(t, s.generatedSecrets(t)["KEYSTONE_ADMIN_PASSWORD"])
 	out, err := s.Exec("sh", "-c", backupChecks, "sh", volume)
 	if err != nil {
 		t.Fatalf("the restored cloud does not answer as the backed-up admin: %v\n%s", err, out)

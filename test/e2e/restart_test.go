@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -45,15 +44,7 @@ echo "failed $failed"
 // password.
 func (s *Stack) checkAPIsAfterRestart(t *testing.T, password string) {
 	t.Helper()
-	auth, err := json.Marshal(map[string]any{"auth": map[string]any{
-		"identity": map[string]any{"methods": []string{"password"}, "password": map[string]any{
-			"user": map[string]any{"name": "admin", "domain": map[string]string{"name": "Default"}, "password": password}}},
-		"scope": map[string]any{"project": map[string]any{"name": "admin", "domain": map[string]string{"name": "Default"}}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.WriteFile(t, "/run/e2e-auth.json", string(auth), 0o600)
+	s.writeAdminAuth(t, password)
 	out := s.MustExec(t, "sh", "-c", apisAfterRestart, "sh", s.MageBin)
 	if !strings.Contains(out, "failed 0") {
 		t.Errorf("API requests failed after MariaDB and RabbitMQ restarted and status said healthy:\n%s", out)
