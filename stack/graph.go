@@ -2,6 +2,7 @@ package stack
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/hotstack-os/hotstack-os/config"
 	"github.com/hotstack-os/hotstack-os/tasks"
@@ -75,13 +76,19 @@ func (st *Stack) Names() []string {
 	return out
 }
 
-// Schema is the .env schema: the base keys plus one image override per
-// container service, defaulting to the image the original build produces.
+// Schema is the .env schema: the base keys with the release first among
+// the general ones, plus one image override per container service,
+// defaulting to the image the release's recipes build.
 func (st *Stack) Schema() config.Schema {
+	base := config.BaseKeys()
+	i := slices.IndexFunc(base, func(k config.Key) bool { return k.Group == "General" })
+	base = slices.Insert(base, max(i, 0), config.Key{Name: ReleaseKey, Kind: config.Enum, Default: DefaultRelease, Choices: ReleaseNames(), Group: "General",
+		Doc: "OpenStack release the images are built from: 2025.1 (Epoxy, from Debian 13) or zed (from Debian 12). " +
+			"A cloud keeps the release its data was made with: `up` refuses another until that data is purged."})
 	var extra []config.Key
 	for _, s := range st.Containers() {
-		extra = append(extra, config.Key{Name: ImageKey(s.Name), Kind: config.Image, Default: s.Container.Image, Optional: true,
+		extra = append(extra, config.Key{Name: ImageKey(s.Name), Kind: config.Image, Default: s.Container.Image + ":${" + ReleaseKey + "}", Optional: true,
 			Group: "Images", Doc: fmt.Sprintf("Image of %s.", s.Name)})
 	}
-	return config.BaseKeys().With(extra...)
+	return base.With(extra...)
 }

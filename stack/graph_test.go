@@ -61,10 +61,10 @@ func TestGraphValidation(t *testing.T) {
 func TestImageKeysInSchema(t *testing.T) {
 	schema := testStack(t).Schema()
 	k, ok := schema.Lookup("KEYSTONE_IMAGE")
-	if !ok || k.Default != "localhost/hotstack-os_keystone:latest" {
+	if !ok || k.Default != "localhost/hotstack-os_keystone:${OPENSTACK_RELEASE}" {
 		t.Fatalf("KEYSTONE_IMAGE = %+v", k)
 	}
-	if k, _ := schema.Lookup("NOVA_COMPUTE_IMAGE"); k.Default != "localhost/hotstack-os-nova:latest" {
+	if k, _ := schema.Lookup("NOVA_COMPUTE_IMAGE"); k.Default != "localhost/hotstack-os-nova:${OPENSTACK_RELEASE}" {
 		t.Fatalf("NOVA_COMPUTE_IMAGE default %q", k.Default)
 	}
 }

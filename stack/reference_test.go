@@ -177,7 +177,8 @@ func TestMatchesOriginalDeployment(t *testing.T) {
 		}
 		check("DependsOn", norm(s.DependsOn), norm(r.Requires))
 		c := s.Container
-		check("Image", c.Image, r.Container.Image)
+		// The original tags every image latest; ours carry the release.
+		check("Image", c.ImageFor("latest"), r.Container.Image)
 		check("Hostname", c.Hostname, r.Container.Hostname)
 		check("Network", c.Network, r.Container.Network)
 		ip := ""

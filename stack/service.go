@@ -28,7 +28,7 @@ type Service struct {
 // Container is how a service's container is run. String fields may hold
 // __KEY__ placeholders for .env values.
 type Container struct {
-	Image        string // default image; <NAME>_IMAGE in .env overrides it
+	Image        string // default image repository, tagged with the release; <NAME>_IMAGE in .env overrides it
 	Hostname     string
 	Network      string // "hotstack-os" or "host"
 	IPKey        string // .env key holding the static IP, if any
@@ -94,6 +94,10 @@ func (h Health) withBootstrap(d time.Duration) Health {
 	h.Bootstrap = d
 	return h
 }
+
+// ImageFor is the default image of the container for a release: the
+// repository, tagged with the release's name (images.Recipes tags them so).
+func (c Container) ImageFor(release string) string { return c.Image + ":" + release }
 
 // UnitName is the systemd unit of a service.
 func UnitName(service string) string { return "hotstack-os-" + service + ".service" }

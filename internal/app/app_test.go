@@ -131,7 +131,7 @@ func newHarness(t *testing.T, env string) *harness {
 	h := &harness{t: t, mgr: systemd.NewFake(), logs: &syncBuffer{}, out: &syncBuffer{}, unhealthy: map[string]bool{},
 		images: map[string]string{}, containers: map[string]systemd.Container{}}
 	for _, svc := range st.Containers() {
-		h.images[svc.Container.Image] = "sha256-" + svc.Container.Image
+		h.images[svc.Container.ImageFor(stack.DefaultRelease)] = "sha256-" + svc.Container.ImageFor(stack.DefaultRelease)
 	}
 	h.runner = &execx.Fake{Handler: h.podman}
 	h.o = Options{

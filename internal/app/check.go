@@ -62,6 +62,13 @@ func (a *App) prepare(ctx context.Context) (*rendering, error) {
 	if err != nil {
 		return nil, err
 	}
+	rel, err := release(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.checkDataRelease(cfg, rel); err != nil {
+		return nil, err
+	}
 	configs, err := a.configFiles(cfg)
 	if err != nil {
 		return nil, err

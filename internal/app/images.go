@@ -13,6 +13,7 @@ import (
 	"github.com/hotstack-os/hotstack-os/internal/guest"
 	"github.com/hotstack-os/hotstack-os/internal/images"
 	"github.com/hotstack-os/hotstack-os/internal/install"
+	"github.com/hotstack-os/hotstack-os/stack"
 )
 
 // Images builds every image the units name from Debian's packages
@@ -20,13 +21,23 @@ import (
 // HOTSTACK_IMAGE_UPDATES=0, those with package updates in the archive and
 // the images built on them. The check is recorded for `mage status`.
 func (a *App) Images(ctx context.Context) error {
-	return a.buildImages(ctx, a.o.ImageUpdates)
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	rel, err := release(cfg)
+	if err != nil {
+		return err
+	}
+	return a.buildImages(ctx, rel, a.o.ImageUpdates)
 }
 
-func (a *App) buildImages(ctx context.Context, checkUpdates bool) error {
+// buildImages builds a release's images.
+func (a *App) buildImages(ctx context.Context, rel stack.Release, checkUpdates bool) error {
 	a.crunCgroups(ctx)
 	start := time.Now()
-	recipes := images.Recipes(a.o.Stack)
+	a.o.Log.Info().Msgf("images: OpenStack %s", rel)
+	recipes := images.Recipes(a.o.Stack, rel)
 	b := images.Builder{Runner: a.o.Runner, Cache: a.o.ImageCache, Mirror: a.o.DebianMirror, Force: a.o.ForceImages, Progress: a.o.Stderr}
 	var check *images.UpdateRecord
 	// Forced, every image is rebuilt anyway.
@@ -100,9 +111,10 @@ func (a *App) recordUpdates(check *images.UpdateRecord, results []images.Result)
 }
 
 // shortImage names an image in a log line: hotstack-os-nova, not
-// localhost/hotstack-os-nova:latest.
+// localhost/hotstack-os-nova:2025.1.
 func shortImage(ref string) string {
-	return strings.TrimSuffix(strings.TrimPrefix(ref, "localhost/"), ":latest")
+	name, _, _ := strings.Cut(strings.TrimPrefix(ref, "localhost/"), ":")
+	return name
 }
 
 // ImagesMissing builds the images the units name that podman does not have
@@ -113,12 +125,21 @@ func shortImage(ref string) string {
 // services that need it. One `podman image inspect` when nothing is
 // missing.
 func (a *App) ImagesMissing(ctx context.Context) error {
-	if a.o.SkipImageCheck {
-		return nil
-	}
 	cfg, err := a.config()
 	if err != nil {
 		return err
+	}
+	rel, err := release(cfg)
+	if err != nil {
+		return err
+	}
+	// Another release's images are no use on this cloud: refuse before
+	// minutes of building them.
+	if err := a.checkDataRelease(cfg, rel); err != nil {
+		return err
+	}
+	if a.o.SkipImageCheck {
+		return nil
 	}
 	missing, _, err := install.MissingImages(ctx, a.o.Runner, cfg, a.o.Stack)
 	if err != nil {
@@ -127,17 +148,17 @@ func (a *App) ImagesMissing(ctx context.Context) error {
 	// The test guest is no unit's image, but up's post-setup uploads it
 	// for the smoke and for users' first server.
 	if a.o.Live() && a.o.PostSetup {
-		if _, err := a.o.Runner.Run(ctx, execx.Command{Name: "podman", Args: []string{"image", "exists", guest.Image}}); err != nil {
+		if _, err := a.o.Runner.Run(ctx, execx.Command{Name: "podman", Args: []string{"image", "exists", guest.Image(rel.Name)}}); err != nil {
 			if missing == nil {
 				missing = map[string][]string{}
 			}
-			missing[guest.Image] = []string{"post-setup (the test guest)"}
+			missing[guest.Image(rel.Name)] = []string{"post-setup (the test guest)"}
 		}
 	}
 	if len(missing) == 0 {
 		return nil
 	}
-	recipes, unknown := images.For(images.Recipes(a.o.Stack), slices.Sorted(maps.Keys(missing)))
+	recipes, unknown := images.For(images.Recipes(a.o.Stack, rel), slices.Sorted(maps.Keys(missing)))
 	if len(unknown) > 0 {
 		only := map[string][]string{}
 		for _, img := range unknown {

@@ -11,13 +11,14 @@ import (
 
 	"github.com/hotstack-os/hotstack-os/internal/execx"
 	"github.com/hotstack-os/hotstack-os/internal/images"
+	"github.com/hotstack-os/hotstack-os/stack"
 )
 
 // imageStore is podman for `mage images`: every image built from its
 // current recipe, apt-get's simulation in each answered from sims (by
 // image), refresh's error from refreshErr, and every build refused.
 func imageStore(h *harness, sims map[string]string, refreshErr error) *execx.Fake {
-	rs := images.Recipes(h.o.Stack)
+	rs := images.Recipes(h.o.Stack, stack.MustRelease(stack.DefaultRelease))
 	hashes := images.Hashes(rs)
 	labels := map[string]string{}
 	for _, r := range rs {
@@ -46,7 +47,7 @@ func imageStore(h *harness, sims map[string]string, refreshErr error) *execx.Fak
 // build, so nova's stay pending), and records the check for status.
 func TestImagesRebuildsTheImagesWithUpdates(t *testing.T) {
 	h := newHarness(t, secretEnv)
-	nova := "localhost/hotstack-os-nova:latest"
+	nova := "localhost/hotstack-os-nova:2025.1"
 	fake := imageStore(h, map[string]string{nova: "Inst libssl3 [3.0.11-1~deb12u2] (3.0.13-1~deb12u1 Debian-Security:12/stable-security [amd64])\n" +
 		"Inst python3-nova [2:26.2.2-1~deb12u2] (2:26.2.2-1~deb12u3 Debian-Security:12/stable-security [all])\n"}, nil)
 	h.o.Runner, h.o.ImageUpdates = fake, true
@@ -56,7 +57,7 @@ func TestImagesRebuildsTheImagesWithUpdates(t *testing.T) {
 		t.Fatal("images: no error, although the fake refuses every build")
 	}
 	logs := h.logs.String()
-	n := len(images.Recipes(h.o.Stack))
+	n := len(images.Recipes(h.o.Stack, stack.MustRelease(stack.DefaultRelease)))
 	if want := fmt.Sprintf("images: package updates in 1 of %d images (hotstack-os-nova 2), checked in", n); !strings.Contains(logs, want) {
 		t.Errorf("logs lack %q:\n%s", want, logs)
 	}
@@ -88,8 +89,10 @@ func TestImagesWithoutTheCheck(t *testing.T) {
 		t.Error("a failed check was recorded")
 	}
 	for _, build := range []func(*App) error{
-		func(a *App) error { return a.Images(context.Background()) },             // HOTSTACK_IMAGE_UPDATES=0
-		func(a *App) error { return a.buildImages(context.Background(), false) }, // mage test
+		func(a *App) error { return a.Images(context.Background()) }, // HOTSTACK_IMAGE_UPDATES=0
+		func(a *App) error {
+			return a.buildImages(context.Background(), stack.MustRelease(stack.DefaultRelease), false)
+		}, // mage test
 	} {
 		fake := imageStore(h, nil, nil)
 		h.o.Runner, h.o.ImageUpdates = fake, false

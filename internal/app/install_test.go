@@ -140,10 +140,10 @@ func TestBadInputWritesNothing(t *testing.T) {
 func TestMissingImagesStopInstall(t *testing.T) {
 	h := newHarness(t, "")
 	h.o.SkipImageCheck = false
-	delete(h.images, "localhost/hotstack-os_keystone:latest")
+	delete(h.images, "localhost/hotstack-os_keystone:2025.1")
 	h.rebuild()
 	err := h.app.Install(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "localhost/hotstack-os_keystone:latest (used by keystone)") || ExitCode(err) != 1 {
+	if err == nil || !strings.Contains(err.Error(), "localhost/hotstack-os_keystone:2025.1 (used by keystone)") || ExitCode(err) != 1 {
 		t.Fatalf("error %v does not list the missing image", err)
 	}
 	if entries, _ := os.ReadDir(h.o.Root); len(entries) != 0 {

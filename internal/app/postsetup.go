@@ -21,6 +21,7 @@ import (
 	"github.com/hotstack-os/hotstack-os/internal/guest"
 	"github.com/hotstack-os/hotstack-os/internal/install"
 	"github.com/hotstack-os/hotstack-os/internal/openstack"
+	"github.com/hotstack-os/hotstack-os/stack"
 )
 
 // Where post-setup keeps what it makes (under HOTSTACK_ROOT). Each holds a
@@ -209,7 +210,7 @@ func (a *App) postSetupImages(ctx context.Context, cfg *config.Config) (specs []
 	}
 	done = func() { _ = os.RemoveAll(dir) }
 	file := filepath.Join(dir, guest.GlanceName+".img")
-	if err := guest.Extract(ctx, a.o.Runner, guest.Image, file); err != nil {
+	if err := guest.Extract(ctx, a.o.Runner, guest.Image(cfg.Get(stack.ReleaseKey)), file); err != nil {
 		fmt.Fprintf(a.o.Stdout, "skipped  image %s: %v (mage images builds it)\n", guest.GlanceName, err)
 	} else {
 		spec := GuestImageSpec(file)

@@ -110,11 +110,11 @@ func TestStatusSaysWhichImagesHaveUpdates(t *testing.T) {
 	h.install() // status of an installed stack
 	h.setAll(true)
 	rec := images.UpdateRecord{Checked: time.Now().Add(-3 * time.Hour), Images: images.Updates{
-		"localhost/hotstack-os-nova:latest":   {"libssl3", "openssl", "python3-nova"},
-		"localhost/hotstack-os-base:latest":   {"libssl3", "openssl"},
-		"localhost/hotstack-os-heat:latest":   {},
-		"localhost/hotstack-os-ovn:latest":    {},
-		"localhost/hotstack-os_glance:latest": {},
+		"localhost/hotstack-os-nova:2025.1":   {"libssl3", "openssl", "python3-nova"},
+		"localhost/hotstack-os-base:2025.1":   {"libssl3", "openssl"},
+		"localhost/hotstack-os-heat:2025.1":   {},
+		"localhost/hotstack-os-ovn:2025.1":    {},
+		"localhost/hotstack-os_glance:2025.1": {},
 	}}
 	if err := rec.Save(images.UpdateRecordFile(h.o.ImageCache)); err != nil {
 		t.Fatal(err)
@@ -145,7 +145,7 @@ func TestImageUpdatesNote(t *testing.T) {
 	if got := imageUpdatesNote(path, now); !strings.Contains(got, "never checked for package updates") {
 		t.Errorf("no record: %q", got)
 	}
-	current := images.Updates{"localhost/hotstack-os-nova:latest": {}}
+	current := images.Updates{"localhost/hotstack-os-nova:2025.1": {}}
 	for checked, want := range map[time.Time]string{
 		now.Add(-40 * time.Minute):     "",
 		now.Add(-9 * 24 * time.Hour):   "images: last checked for package updates 9d ago; `mage images` checks again",

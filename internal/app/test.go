@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/hotstack-os/hotstack-os/internal/execx"
+	"github.com/hotstack-os/hotstack-os/stack"
 )
 
 // testPackages are the Debian packages the full suite runs against.
@@ -52,8 +53,13 @@ func (a *App) Test(ctx context.Context) error {
 		// Images also makes the host's cgroups usable by crun. Built
 		// from their recipes only: a check for package updates would make
 		// a run's images and its length depend on the day's archive.
-		if err := a.buildImages(ctx, false); err != nil {
-			return err
+		// Every release's: the configuration test validates each
+		// release's files against its own packages; the e2e tiers run
+		// the default release.
+		for _, rel := range stack.Releases() {
+			if err := a.buildImages(ctx, rel, false); err != nil {
+				return err
+			}
 		}
 	} else {
 		fmt.Fprintln(a.o.Stderr, "test: not root: images not built; the tests that need them skip")

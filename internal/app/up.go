@@ -140,6 +140,13 @@ func (a *App) upStack(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		rel, err := release(r.cfg)
+		if err != nil {
+			return err
+		}
+		if err := a.recordRelease(r.cfg, rel); err != nil {
+			return err
+		}
 		return a.up(ctx, b, r, hostRestarts(sum))
 	})
 }

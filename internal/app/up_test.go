@@ -120,7 +120,7 @@ func TestUpRestartsExactlyWhatChanged(t *testing.T) {
 			h.writeEnv(secretEnv + "NOVA_API_IMAGE=localhost/hotstack-os-nova:v2\n")
 		}, []string{"nova-api: image changed"}},
 		{"an image rebuilt", func(h *harness) {
-			h.images["localhost/hotstack-os-heat:latest"] = "sha256-rebuilt"
+			h.images["localhost/hotstack-os-heat:2025.1"] = "sha256-rebuilt"
 			h.rebuild()
 		}, []string{"heat-api: image changed", "heat-engine: image changed"}},
 		{"the root password", func(h *harness) {

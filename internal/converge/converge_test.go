@@ -28,7 +28,7 @@ func newWorld(t *testing.T) *world {
 	}
 	w := &world{st: st, want: map[string]units.Fingerprint{}, running: map[string]systemd.Container{}, imageIDs: map[string]string{}}
 	for _, svc := range st.Containers() {
-		fp := units.Fingerprint{Unit: "u-" + svc.Name, Image: svc.Container.Image, Configs: map[string]string{svc.Name + ".conf": "c1"}}
+		fp := units.Fingerprint{Unit: "u-" + svc.Name, Image: svc.Container.ImageFor(stack.DefaultRelease), Configs: map[string]string{svc.Name + ".conf": "c1"}}
 		if len(svc.Container.Secrets) > 0 {
 			fp.Secrets = "s1"
 		}
@@ -86,7 +86,7 @@ func TestEachInputRestartsItsServicesOnly(t *testing.T) {
 			w.imageIDs[fp.Image] = "id-v2"
 		}, []string{"nova-api: image changed"}},
 		{"an image rebuilt under the same tag: every user", func(w *world) {
-			w.imageIDs["localhost/hotstack-os-cinder:latest"] = "id-rebuilt"
+			w.imageIDs["localhost/hotstack-os-cinder:2025.1"] = "id-rebuilt"
 		}, []string{"cinder-api: image changed", "cinder-scheduler: image changed", "cinder-volume: image changed"}},
 		{"a secret, unit and image together", func(w *world) {
 			fp := w.want["heat-engine"]
@@ -106,7 +106,7 @@ func TestEachInputRestartsItsServicesOnly(t *testing.T) {
 			w.want["mariadb"] = fp
 		}, nil},
 		{"the image is missing: nothing to compare", func(w *world) {
-			delete(w.imageIDs, "localhost/hotstack-os-memcached:latest")
+			delete(w.imageIDs, "localhost/hotstack-os-memcached:2025.1")
 		}, nil},
 	}
 	for _, c := range cases {

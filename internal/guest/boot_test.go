@@ -21,11 +21,15 @@ import (
 	"time"
 
 	"github.com/hotstack-os/hotstack-os/internal/execx"
+	"github.com/hotstack-os/hotstack-os/stack"
 )
 
 // metadataEnv makes the test binary a one-shot metadata server (TestMain):
 // QEMU runs it for each connection to 169.254.169.254:80.
 const metadataEnv = "HOTSTACK_GUEST_TEST_METADATA"
+
+// testImage is the default release's guest image, the one `mage images` builds.
+var testImage = Image(stack.DefaultRelease)
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(metadataEnv); dir != "" {
@@ -52,15 +56,15 @@ func TestBoot(t *testing.T) {
 			t.Skipf("%s is not installed", tool)
 		}
 	}
-	if err := exec.Command("podman", "image", "exists", Image).Run(); err != nil {
-		t.Skipf("no %s (mage images builds it)", Image)
+	if err := exec.Command("podman", "image", "exists", testImage).Run(); err != nil {
+		t.Skipf("no %s (mage images builds it)", testImage)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 
 	dir := t.TempDir()
 	disk := filepath.Join(dir, "guest.img")
-	if err := Extract(ctx, execx.System{}, Image, disk); err != nil {
+	if err := Extract(ctx, execx.System{}, testImage, disk); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(disk)
@@ -318,10 +322,10 @@ func configDrive(ctx context.Context, t *testing.T, dir string, files map[string
 	// Explicit limits: podman's defaults exceed the hard limits of hosts
 	// that deny it CAP_SYS_RESOURCE.
 	out, err := exec.CommandContext(ctx, "podman", "run", "--rm", "--network=none", "--pull=never",
-		"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--volume", dir+":/cd", "--entrypoint", "genisoimage", Image,
+		"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--volume", dir+":/cd", "--entrypoint", "genisoimage", testImage,
 		"-o", "/cd/config.iso", "-ldots", "-allow-lowercase", "-allow-multidot", "-l", "-quiet", "-J", "-r", "-V", "config-2", "/cd/drive").CombinedOutput()
 	if err != nil {
-		t.Fatalf("genisoimage in %s: %v\n%s", Image, err, out)
+		t.Fatalf("genisoimage in %s: %v\n%s", testImage, err, out)
 	}
 	return filepath.Join(dir, "config.iso")
 }

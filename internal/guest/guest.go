@@ -17,8 +17,9 @@ import (
 	"strings"
 )
 
-// Image is the podman image the disk is built into (not run by any unit).
-const Image = "localhost/hotstack-os-guest:latest"
+// Image is the podman image the disk is built into for a release's images
+// (not run by any unit); it is tagged with the release like the others.
+func Image(release string) string { return "localhost/hotstack-os-guest:" + release }
 
 // DiskPath is the raw disk image inside Image.
 const DiskPath = "/usr/share/hotstack-os/guest.img"

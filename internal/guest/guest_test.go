@@ -283,20 +283,20 @@ func TestExtract(t *testing.T) {
 	dest := filepath.Join(t.TempDir(), "guest.img")
 	disk := []byte("\xeb\x63\x90 a boot sector and more")
 	f := fakePodman(t, disk, nil)
-	if err := Extract(context.Background(), f, Image, dest); err != nil {
+	if err := Extract(context.Background(), f, testImage, dest); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(dest)
 	if err != nil || !bytes.Equal(got, disk) {
 		t.Fatalf("dest holds %q (%v), want %q", got, err, disk)
 	}
-	want := []string{"podman create --pull=never " + Image, "podman cp c0ffee:" + DiskPath + " -", "podman rm --force c0ffee"}
+	want := []string{"podman create --pull=never " + testImage, "podman cp c0ffee:" + DiskPath + " -", "podman rm --force c0ffee"}
 	if calls := f.Calls(); strings.Join(calls, "\n") != strings.Join(want, "\n") {
 		t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(calls, "\n"), strings.Join(want, "\n"))
 	}
 
 	f = fakePodman(t, nil, errors.New("no such file"))
-	if err := Extract(context.Background(), f, Image, filepath.Join(t.TempDir(), "x.img")); err == nil || !strings.Contains(err.Error(), "no such file") {
+	if err := Extract(context.Background(), f, testImage, filepath.Join(t.TempDir(), "x.img")); err == nil || !strings.Contains(err.Error(), "no such file") {
 		t.Fatalf("err = %v, want the copy's error", err)
 	}
 	if calls := f.Calls(); calls[len(calls)-1] != "podman rm --force c0ffee" {

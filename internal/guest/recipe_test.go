@@ -16,7 +16,7 @@ func recipes(t *testing.T) (*stack.Stack, []images.Recipe) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return st, images.Recipes(st)
+	return st, images.Recipes(st, stack.MustRelease(stack.DefaultRelease))
 }
 
 // TestGuestRecipe: `mage images` (every recipe) builds the guest on the
@@ -29,8 +29,8 @@ func TestGuestRecipe(t *testing.T) {
 		t.Fatal("no guest recipe")
 	}
 	r := rs[i]
-	if r.Image != guest.Image || r.Parent != "base" {
-		t.Errorf("guest recipe builds %s on %q, want %s on base", r.Image, r.Parent, guest.Image)
+	if r.Image != guest.Image(stack.DefaultRelease) || r.Parent != "base" {
+		t.Errorf("guest recipe builds %s on %q, want %s on base", r.Image, r.Parent, guest.Image(stack.DefaultRelease))
 	}
 	if !slices.Equal(r.Packages, guest.Packages()) {
 		t.Errorf("packages %v, want %v", r.Packages, guest.Packages())
@@ -47,7 +47,7 @@ func TestGuestRecipe(t *testing.T) {
 
 	var unitImages []string
 	for _, svc := range st.Containers() {
-		unitImages = append(unitImages, svc.Container.Image)
+		unitImages = append(unitImages, svc.Container.ImageFor(stack.DefaultRelease))
 	}
 	needed, _ := images.For(rs, unitImages)
 	if slices.ContainsFunc(needed, func(r images.Recipe) bool { return r.Name == "guest" }) {

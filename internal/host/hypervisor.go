@@ -14,6 +14,7 @@ import (
 	"github.com/hotstack-os/hotstack-os/internal/execx"
 	"github.com/hotstack-os/hotstack-os/internal/guest"
 	"github.com/hotstack-os/hotstack-os/internal/step"
+	"github.com/hotstack-os/hotstack-os/stack"
 )
 
 // A /dev/kvm that libvirt reports usable is not always one that runs a
@@ -116,7 +117,7 @@ func (h *Host) probeKVM(ctx context.Context, dataDir string) (virt, reason strin
 		return "qemu", "probed: no " + KVMDevice
 	}
 	disk := filepath.Join(h.path(dataDir), "nova", ".kvm-probe.img")
-	if err := guest.Extract(ctx, h.Runner, guest.Image, disk); err != nil {
+	if err := guest.Extract(ctx, h.Runner, guest.Image(h.Config.Get(stack.ReleaseKey)), disk); err != nil {
 		return "qemu", fmt.Sprintf("probed: the test guest is not available to prove KVM with (%v)", err)
 	}
 	defer os.Remove(disk)

@@ -66,7 +66,7 @@ func Hashes(rs []Recipe) map[string]string {
 	for _, r := range rs {
 		h := sha256.New()
 		if r.Parent == "" {
-			fmt.Fprintf(h, "mmdebstrap %s minbase\n%s\n%s\n%s\n%s\n", Suite, baseSetup(), aptConf(), dpkgConf(), sources("MIRROR"))
+			fmt.Fprintf(h, "mmdebstrap %s minbase\n%s\n%s\n%s\n%s\n", r.Suite, baseSetup(), aptConf(), dpkgConf(), sources("MIRROR", r.Suite))
 		} else {
 			fmt.Fprintf(h, "parent %s\n%s\n", out[r.Parent], runScript(r))
 		}
@@ -204,9 +204,9 @@ func (b *Builder) buildBase(ctx context.Context, r Recipe, hash string) error {
 		// The setup listed the packages; the list becomes a label.
 		"--customize-hook=copy-out " + PackagesFile + " " + work,
 		"--customize-hook=sync-out /var/cache/apt/archives " + archives,
-		Suite, tarball, "-"}
+		r.Suite, tarball, "-"}
 	var log bytes.Buffer
-	if _, err := b.Runner.Run(ctx, execx.Command{Name: "mmdebstrap", Args: args, Stdin: strings.NewReader(sources(b.Mirror)),
+	if _, err := b.Runner.Run(ctx, execx.Command{Name: "mmdebstrap", Args: args, Stdin: strings.NewReader(sources(b.Mirror, r.Suite)),
 		Stdout: &log, Stderr: &log}); err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
 			return errors.New("mmdebstrap is not installed: apt-get install mmdebstrap")
@@ -362,9 +362,9 @@ func dpkgConf() string {
 }
 
 // sources is the images' sources.list.
-func sources(mirror string) string {
+func sources(mirror, suite string) string {
 	security := strings.TrimSuffix(mirror, "/debian") + "/debian-security"
-	return fmt.Sprintf("deb %[1]s %[2]s main\ndeb %[1]s %[2]s-updates main\ndeb %[3]s %[2]s-security main\n", mirror, Suite, security)
+	return fmt.Sprintf("deb %[1]s %[2]s main\ndeb %[1]s %[2]s-updates main\ndeb %[3]s %[2]s-security main\n", mirror, suite, security)
 }
 
 // The apt messages that name a package that cannot be installed.

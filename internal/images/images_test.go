@@ -15,13 +15,23 @@ import (
 	"github.com/hotstack-os/hotstack-os/units"
 )
 
+// defaultRelease is the release a .env without OPENSTACK_RELEASE builds.
+func defaultRelease(t *testing.T) stack.Release {
+	t.Helper()
+	rel, err := stack.ReleaseNamed(stack.DefaultRelease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rel
+}
+
 func testRecipes(t *testing.T) []Recipe {
 	t.Helper()
 	st, err := stack.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Recipes(st)
+	return Recipes(st, defaultRelease(t))
 }
 
 // TestEveryUnitImageHasARecipe: `mage images`, then install, then up works
@@ -32,12 +42,12 @@ func TestEveryUnitImageHasARecipe(t *testing.T) {
 		t.Fatal(err)
 	}
 	built := map[string]bool{}
-	for _, r := range Recipes(st) {
+	for _, r := range Recipes(st, defaultRelease(t)) {
 		built[r.Image] = true
 	}
 	for _, svc := range st.Containers() {
-		if !built[svc.Container.Image] {
-			t.Errorf("%s runs %s, which no recipe builds", svc.Name, svc.Container.Image)
+		if !built[svc.Container.ImageFor(stack.DefaultRelease)] {
+			t.Errorf("%s runs %s, which no recipe builds", svc.Name, svc.Container.ImageFor(stack.DefaultRelease))
 		}
 	}
 }
@@ -50,7 +60,7 @@ func TestEntrypointScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := map[string]map[string]string{}
-	for _, r := range Recipes(st) {
+	for _, r := range Recipes(st, defaultRelease(t)) {
 		files[r.Image] = map[string]string{}
 		for _, f := range r.Files {
 			files[r.Image][f.Path] = f.Content
@@ -61,7 +71,7 @@ func TestEntrypointScripts(t *testing.T) {
 		if c.Entrypoint == "" {
 			continue
 		}
-		got, ok := files[c.Image][c.Entrypoint]
+		got, ok := files[c.ImageFor(stack.DefaultRelease)][c.Entrypoint]
 		if !ok {
 			t.Errorf("%s: %s lacks %s", svc.Name, c.Image, c.Entrypoint)
 			continue
@@ -155,9 +165,9 @@ func TestOnlyMissingKeepsWhatExists(t *testing.T) {
 	for _, r := range rs {
 		labels[r.Image] = "" // no label: not ours
 	}
-	delete(labels, "localhost/hotstack-os_keystone:latest")
-	delete(labels, "localhost/hotstack-os-openstack-common:latest")
-	needed, unknown := For(rs, []string{"localhost/hotstack-os_keystone:latest", "localhost/hotstack-os-nova:latest", "docker.io/library/mariadb:10"})
+	delete(labels, "localhost/hotstack-os_keystone:2025.1")
+	delete(labels, "localhost/hotstack-os-openstack-common:2025.1")
+	needed, unknown := For(rs, []string{"localhost/hotstack-os_keystone:2025.1", "localhost/hotstack-os-nova:2025.1", "docker.io/library/mariadb:10"})
 	var names []string
 	for _, r := range needed {
 		names = append(names, r.Name)

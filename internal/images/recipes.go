@@ -10,6 +10,7 @@ package images
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hotstack-os/hotstack-os/internal/entrypoint"
@@ -18,16 +19,15 @@ import (
 	"github.com/hotstack-os/hotstack-os/units"
 )
 
-// Suite is the Debian release every image is built from.
-const Suite = "bookworm"
-
 // Recipe is how one image is made.
 type Recipe struct {
 	Name  string // short name, e.g. "nova"
 	Image string // the reference it is tagged with
 	// Parent is the recipe this one is built on; "" for the base, which
 	// mmdebstrap makes.
-	Parent   string
+	Parent string
+	// Suite is the Debian suite the base is made from (the release's).
+	Suite    string
 	Packages []string
 	// Stubs are empty packages that only Provide a virtual package, so
 	// apt does not pull its heavy real provider (nova-compute's
@@ -48,23 +48,24 @@ type File struct {
 	Content string
 }
 
-// Recipes returns every recipe in build order (parents first). The
-// entrypoint scripts come from the stack: a service whose unit names an
-// --entrypoint gets that script, and an image that one service alone runs
-// without one gets the helper as its ENTRYPOINT.
-func Recipes(st *stack.Stack) []Recipe {
+// Recipes returns every recipe of a release in build order (parents
+// first), each image tagged with the release's name, from its Debian
+// suite. The entrypoint scripts come from the stack: a service whose unit
+// names an --entrypoint gets that script, and an image that one service
+// alone runs without one gets the helper as its ENTRYPOINT.
+func Recipes(st *stack.Stack, rel stack.Release) []Recipe {
 	rs := []Recipe{
-		{Name: "base", Image: "localhost/hotstack-os-base:latest",
+		{Name: "base", Image: "localhost/hotstack-os-base",
 			Packages: []string{"adduser", "ca-certificates", "curl", "iproute2", "netcat-openbsd", "procps",
 				// Not needed by the base itself, but pulled by mariadb-server,
 				// memcached, keystone, neutron and nova: one copy here.
 				"perl"}},
-		{Name: "dnsmasq", Image: "localhost/hotstack-os_dnsmasq:latest", Parent: "base", Packages: []string{"dnsmasq-base"},
+		{Name: "dnsmasq", Image: "localhost/hotstack-os_dnsmasq", Parent: "base", Packages: []string{"dnsmasq-base"},
 			Config: []string{`CMD ["dnsmasq", "--keep-in-foreground", "--log-facility=-", "--conf-file=/etc/dnsmasq.conf"]`}},
-		{Name: "haproxy", Image: "localhost/hotstack-os_haproxy:latest", Parent: "base", Packages: []string{"haproxy"},
+		{Name: "haproxy", Image: "localhost/hotstack-os_haproxy", Parent: "base", Packages: []string{"haproxy"},
 			Post:   []string{"mkdir -p /usr/local/etc/haproxy /run/haproxy"},
 			Config: []string{"STOPSIGNAL SIGUSR1", `CMD ["haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]`}},
-		{Name: "mariadb", Image: "localhost/hotstack-os-mariadb:latest", Parent: "base", Packages: []string{"mariadb-server", "mariadb-client"},
+		{Name: "mariadb", Image: "localhost/hotstack-os-mariadb", Parent: "base", Packages: []string{"mariadb-server", "mariadb-client"},
 			// The postinst initialises a data directory in the image; the
 			// host's is mounted over it.
 			Post: []string{"rm -rf /var/lib/mysql/*", "chown mysql:mysql /var/lib/mysql"},
@@ -72,18 +73,18 @@ func Recipes(st *stack.Stack) []Recipe {
 				"# The upstream image's health command: healthy once the entrypoint's set-up ran\n" +
 				"# (databases and the openstack user) and the server answers.\n" +
 				"test -f " + ReadyFile + " && exec mariadb-admin --protocol=socket ping >/dev/null\n"}}},
-		{Name: "rabbitmq", Image: "localhost/hotstack-os-rabbitmq:latest", Parent: "base", Packages: []string{"rabbitmq-server"},
+		{Name: "rabbitmq", Image: "localhost/hotstack-os-rabbitmq", Parent: "base", Packages: []string{"rabbitmq-server"},
 			Post: []string{"rm -rf /var/lib/rabbitmq/mnesia /var/log/rabbitmq/*"},
 			Files: []File{{Path: "/usr/local/bin/rabbitmq-diagnostics", Mode: 0o755, Content: "#!/bin/sh\n" +
 				"# Ahead of /usr/sbin on PATH: `ping` is the health command, and the broker is\n" +
 				"# ready only once the entrypoint has created the OpenStack user.\n" +
 				"if [ \"$1\" = ping ] && [ ! -f " + ReadyFile + " ]; then echo \"users not set up yet\"; exit 1; fi\n" +
 				"exec /usr/sbin/rabbitmq-diagnostics \"$@\"\n"}}},
-		{Name: "memcached", Image: "localhost/hotstack-os-memcached:latest", Parent: "base", Packages: []string{"memcached"},
+		{Name: "memcached", Image: "localhost/hotstack-os-memcached", Parent: "base", Packages: []string{"memcached"},
 			// As the upstream image: the unit's arguments are the command.
 			Config: []string{"USER memcache", `CMD ["memcached", "-m", "64"]`}},
-		{Name: "ovn", Image: "localhost/hotstack-os-ovn:latest", Parent: "base", Packages: []string{"ovn-central", "ovn-host"}},
-		{Name: "openstack-common", Image: "localhost/hotstack-os-openstack-common:latest", Parent: "base",
+		{Name: "ovn", Image: "localhost/hotstack-os-ovn", Parent: "base", Packages: []string{"ovn-central", "ovn-host"}},
+		{Name: "openstack-common", Image: "localhost/hotstack-os-openstack-common", Parent: "base",
 			// Libraries shared by two or more services (their dependency
 			// closures), so each service layer adds only its own.
 			Packages: []string{"python3", "python3-pymysql", "python3-oslo.config", "python3-keystonemiddleware", "python3-openstackclient",
@@ -93,12 +94,12 @@ func Recipes(st *stack.Stack) []Recipe {
 				"python3-swiftclient", "python3-boto3", "python3-cursive", "python3-designateclient", "python3-microversion-parse",
 				"python3-mysqldb", "python3-pastescript", "python3-defusedxml", "python3-pyasn1-modules", "python3-pyudev",
 				"python3-ply", "python3-memcache", "q-text-as-data", "dbconfig-common", "sqlite3", "uwsgi-plugin-python3", "qemu-utils", "sudo"}},
-		{Name: "keystone", Image: "localhost/hotstack-os_keystone:latest", Parent: "openstack-common", Packages: []string{"keystone"},
+		{Name: "keystone", Image: "localhost/hotstack-os_keystone", Parent: "openstack-common", Packages: []string{"keystone"},
 			Files: []File{{Path: "/usr/local/bin/keystone-healthcheck.sh", Mode: 0o755,
 				Content: "#!/bin/sh\nexec curl -sf -o /dev/null http://localhost:5000/v3\n"}}},
-		{Name: "glance", Image: "localhost/hotstack-os_glance:latest", Parent: "openstack-common", Packages: []string{"glance-api"}},
-		{Name: "placement", Image: "localhost/hotstack-os_placement:latest", Parent: "openstack-common", Packages: []string{"placement-api"}},
-		{Name: "neutron", Image: "localhost/hotstack-os-neutron:latest", Parent: "openstack-common",
+		{Name: "glance", Image: "localhost/hotstack-os_glance", Parent: "openstack-common", Packages: []string{"glance-api"}},
+		{Name: "placement", Image: "localhost/hotstack-os_placement", Parent: "openstack-common", Packages: []string{"placement-api"}},
+		{Name: "neutron", Image: "localhost/hotstack-os-neutron", Parent: "openstack-common",
 			// neutron-common has the eventlet neutron-server; the metadata
 			// agent runs haproxy per network.
 			// The OVN driver runs ovn-sbctl (ovn-common) and ovsdb-client
@@ -108,7 +109,7 @@ func Recipes(st *stack.Stack) []Recipe {
 			// iptables-save in each network's namespace: without it no
 			// guest gets its metadata.
 			Packages: []string{"neutron-common", "neutron-ovn-metadata-agent", "python3-ovsdbapp", "haproxy", "ovn-common", "openvswitch-common", "iptables"}},
-		{Name: "nova", Image: "localhost/hotstack-os-nova:latest", Parent: "openstack-common",
+		{Name: "nova", Image: "localhost/hotstack-os-nova", Parent: "openstack-common",
 			Packages: []string{"nova-api", "nova-conductor", "nova-scheduler", "nova-compute", "nova-consoleproxy",
 				"python3-libvirt", "libvirt-clients", "qemu-utils",
 				// Config drives are ISO 9660 images; ovmf's firmware
@@ -119,13 +120,13 @@ func Recipes(st *stack.Stack) []Recipe {
 			Files: append(mountNFS(), File{Path: "/usr/local/bin/nova-compute-healthcheck.sh", Mode: 0o755,
 				Content: "#!/bin/sh\n# Healthy once the entrypoint has started nova-compute, and while it runs.\n" +
 					"test -f " + ReadyFile + " && pgrep -f bin/nova-compute >/dev/null\n"})},
-		{Name: "cinder", Image: "localhost/hotstack-os-cinder:latest", Parent: "openstack-common",
+		{Name: "cinder", Image: "localhost/hotstack-os-cinder", Parent: "openstack-common",
 			Packages: []string{"cinder-api", "cinder-scheduler", "cinder-volume", "qemu-utils"}, Files: mountNFS()},
-		{Name: "heat", Image: "localhost/hotstack-os-heat:latest", Parent: "openstack-common", Packages: []string{"heat-api", "heat-engine"}},
+		{Name: "heat", Image: "localhost/hotstack-os-heat", Parent: "openstack-common", Packages: []string{"heat-api", "heat-engine"}},
 		// The test guest's disk (CirrOS's role), made from Debian's kernel,
 		// busybox and dropbear. No unit runs it: `mage images` builds it for
 		// the tests, which copy the disk out (guest.Extract).
-		{Name: "guest", Image: guest.Image, Parent: "base", Packages: guest.Packages(), Stubs: guest.Stubs(),
+		{Name: "guest", Image: "localhost/hotstack-os-guest", Parent: "base", Packages: guest.Packages(), Stubs: guest.Stubs(),
 			Files: []File{{Path: guest.BuildScriptPath, Mode: 0o755, Content: guest.BuildScript()}},
 			Post:  []string{guest.BuildScriptPath}},
 	}
@@ -134,6 +135,9 @@ func Recipes(st *stack.Stack) []Recipe {
 		if e := defaultEntrypoint(st, rs[i].Image); e != "" {
 			rs[i].Config = append(rs[i].Config, e)
 		}
+		rs[i].Image += ":" + rel.Name
+		rs[i].Suite = rel.Suite
+		rs[i].Packages = slices.DeleteFunc(rs[i].Packages, func(p string) bool { return !rel.Has(p) })
 	}
 	return rs
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/hotstack-os/hotstack-os/internal/entrypoint"
+	"github.com/hotstack-os/hotstack-os/stack"
 )
 
 // osloFile is one OpenStack configuration as a service reads it: the
@@ -28,33 +29,34 @@ type osloFile struct {
 	authGroups []string
 }
 
-func osloFiles() []osloFile {
+func osloFiles(release string) []osloFile {
+	image := func(repo string) string { return repo + ":" + release }
 	common := []string{"oslo.log", "oslo.policy", "osprofiler", "keystonemiddleware.auth_token"}
 	return []osloFile{
-		{"localhost/hotstack-os_keystone:latest", []string{"keystone/keystone.conf", "keystone/keystone.secrets.conf"},
+		{image("localhost/hotstack-os_keystone"), []string{"keystone/keystone.conf", "keystone/keystone.secrets.conf"},
 			append([]string{"keystone", "oslo.cache", "oslo.db", "oslo.middleware", "oslo.messaging"}, common...), nil, nil},
-		{"localhost/hotstack-os_glance:latest", []string{"glance/glance-api.conf", "glance/glance-api.secrets.conf"},
+		{image("localhost/hotstack-os_glance"), []string{"glance/glance-api.conf", "glance/glance-api.secrets.conf"},
 			append([]string{"glance.api", "glance.store", "glance.multi_store", "oslo.concurrency", "oslo.messaging", "oslo.db",
 				"oslo.db.concurrency", "oslo.middleware.cors", "oslo.middleware.http_proxy_to_wsgi", "oslo.limit"}, common...), nil, nil},
-		{"localhost/hotstack-os_placement:latest", []string{"placement/placement.conf", "placement/placement.secrets.conf"},
+		{image("localhost/hotstack-os_placement"), []string{"placement/placement.conf", "placement/placement.secrets.conf"},
 			append([]string{"placement.conf", "oslo.middleware.cors"}, common...), nil, nil},
-		{"localhost/hotstack-os-nova:latest", []string{"nova/nova.conf", "nova/nova.secrets.conf"},
+		{image("localhost/hotstack-os-nova"), []string{"nova/nova.conf", "nova/nova.secrets.conf"},
 			append([]string{"nova.conf", "oslo.messaging", "oslo.privsep", "oslo.service.periodic_task", "oslo.service.service",
 				"oslo.db", "oslo.db.concurrency", "oslo.cache", "oslo.middleware", "oslo.concurrency", "oslo.reports",
 				"oslo.versionedobjects", "os_vif", "oslo.limit", "castellan.config"}, common...), nil, nil},
-		{"localhost/hotstack-os-neutron:latest", []string{"neutron/neutron.conf", "neutron/neutron.secrets.conf"},
+		{image("localhost/hotstack-os-neutron"), []string{"neutron/neutron.conf", "neutron/neutron.secrets.conf"},
 			append([]string{"neutron", "neutron.agent", "neutron.db", "neutron.extensions", "nova.auth", "ironic.auth", "oslo.db",
 				"oslo.concurrency", "oslo.messaging", "oslo.middleware.cors", "oslo.middleware.http_proxy_to_wsgi",
 				"oslo.service.sslutils", "oslo.service.wsgi", "oslo.service.service"}, common...), nil, nil},
-		{"localhost/hotstack-os-neutron:latest", []string{"neutron/plugins/ml2/ml2_conf.ini"},
+		{image("localhost/hotstack-os-neutron"), []string{"neutron/plugins/ml2/ml2_conf.ini"},
 			[]string{"neutron.ml2", "neutron.ml2.ovn", "oslo.log"}, nil, nil},
-		{"localhost/hotstack-os-neutron:latest", []string{"neutron/neutron_ovn_metadata_agent.ini", "neutron/neutron_ovn_metadata_agent.secrets.conf"},
+		{image("localhost/hotstack-os-neutron"), []string{"neutron/neutron_ovn_metadata_agent.ini", "neutron/neutron_ovn_metadata_agent.secrets.conf"},
 			[]string{"neutron.ovn.metadata.agent", "neutron.ml2.ovn", "oslo.log"}, nil, nil},
-		{"localhost/hotstack-os-cinder:latest", []string{"cinder/cinder.conf", "cinder/cinder.secrets.conf"},
+		{image("localhost/hotstack-os-cinder"), []string{"cinder/cinder.conf", "cinder/cinder.secrets.conf"},
 			append([]string{"cinder", "castellan.config", "os_brick", "oslo.concurrency", "oslo.db", "oslo.messaging",
 				"oslo.middleware", "oslo.reports", "oslo.service.periodic_task", "oslo.service.service", "oslo.service.sslutils",
 				"oslo.service.wsgi", "oslo.versionedobjects"}, common...), []string{"nfs"}, []string{"nova"}},
-		{"localhost/hotstack-os-heat:latest", []string{"heat/heat.conf", "heat/heat.secrets.conf"},
+		{image("localhost/hotstack-os-heat"), []string{"heat/heat.conf", "heat/heat.secrets.conf"},
 			append([]string{"heat.common.config", "heat.common.context", "heat.common.crypt", "heat.engine.clients.os.keystone.heat_keystoneclient",
 				"heat.common.wsgi", "heat.engine.clients", "heat.engine.notification", "heat.engine.resources", "heat.api.aws.ec2token",
 				"oslo.messaging", "oslo.middleware", "oslo.db", "oslo.service.service", "oslo.service.periodic_task",
@@ -68,6 +70,10 @@ func osloFiles() []osloFile {
 // service's own image, against the option schemas of the Debian packages
 // that run it: an unknown option or section fails. It needs the images
 // (`mage images`); without podman or the images it says so and skips.
+//
+// Every release is checked whose images exist (`mage test` builds them
+// all): each release's files against its own packages, with deprecated
+// options fatal, so a release's file holds only its current option names.
 func TestOpenStackConfigsValidate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
@@ -75,11 +81,17 @@ func TestOpenStackConfigsValidate(t *testing.T) {
 	if _, err := exec.LookPath("podman"); err != nil {
 		t.Skip("podman is not installed")
 	}
-	rendered := renderedConfigs(t)
+	for _, rel := range stack.ReleaseNames() {
+		t.Run(rel, func(t *testing.T) { validateRelease(t, rel) })
+	}
+}
+
+func validateRelease(t *testing.T, release string) {
+	rendered := renderedConfigs(t, release)
 	secret := func(string) (string, bool) { return `p@ss w%rd$HOME"'\;#/:?`, true }
-	for _, f := range osloFiles() {
+	for _, f := range osloFiles(release) {
 		if err := exec.Command("podman", "image", "exists", f.image).Run(); err != nil {
-			t.Skipf("image %s is not built (run mage images)", f.image)
+			t.Skipf("image %s is not built (run mage images with %s=%s)", f.image, stack.ReleaseKey, release)
 		}
 		var merged strings.Builder
 		for _, name := range f.files {
@@ -119,7 +131,7 @@ func TestOpenStackConfigsValidate(t *testing.T) {
 		})
 	}
 	// The check can fail: an option nova does not have is caught, by name.
-	nova := osloFiles()[3]
+	nova := osloFiles(release)[3]
 	bad := rendered["nova/nova.conf"] + "\n[DEFAULT]\ntransport_url_host = 172.31.0.4:5672\n"
 	out, err := validate(t, nova, bad)
 	if err == nil || !strings.Contains(out, "DEFAULT/transport_url_host is not part of the sample config") {
@@ -137,7 +149,7 @@ func validate(t *testing.T, f osloFile, text string) (string, error) {
 	// Explicit limits: podman's defaults exceed the hard limits of hosts
 	// that deny it CAP_SYS_RESOURCE (this CI's machines).
 	args := []string{"run", "--rm", "--network=none", "--entrypoint=", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
-		"--volume", dir + ":/check:ro", f.image, "oslo-config-validator", "--input-file", "/check/service.conf"}
+		"--volume", dir + ":/check:ro", f.image, "oslo-config-validator", "--fatal-warnings", "--input-file", "/check/service.conf"}
 	for _, ns := range f.namespaces {
 		args = append(args, "--namespace", ns)
 	}
@@ -150,10 +162,11 @@ func noise() *regexp.Regexp {
 	return regexp.MustCompile(`(?m)^(INFO|WARNING):.*\n?`)
 }
 
-// renderedConfigs renders templates/configs with the built-in defaults.
-func renderedConfigs(t *testing.T) map[string]string {
+// renderedConfigs renders templates/configs with the built-in defaults
+// for a release.
+func renderedConfigs(t *testing.T, release string) map[string]string {
 	t.Helper()
-	files, err := RenderTemplates(defaults(t), "../../templates/configs")
+	files, err := RenderTemplates(defaultsFor(t, release), "../../templates/configs")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,10 @@ func RenderTemplates(cfg *config.Config, src string) ([]RenderedFile, error) {
 }
 
 func renderTemplate(cfg *config.Config, path, text string) (string, []string) {
-	var problems []string
+	text, problems := ForRelease(path, text, cfg.Get(stack.ReleaseKey))
+	if len(problems) > 0 {
+		return "", problems
+	}
 	lines := strings.SplitAfter(text, "\n")
 	for i, line := range lines {
 		secret := false
@@ -81,6 +84,56 @@ func renderTemplate(cfg *config.Config, path, text string) (string, []string) {
 		lines[i] = expanded
 	}
 	return strings.Join(lines, ""), problems
+}
+
+// The lines that mark what only some releases get: a block from
+// "#@release NAME..." to "#@end" is kept for the releases it names and
+// dropped for the others; the marker lines never reach a rendered file.
+// An option whose name or value changed between releases is written once
+// per release, so each release's file has no deprecated option.
+const (
+	releaseMark = "#@release"
+	endMark     = "#@end"
+)
+
+// ForRelease keeps the lines of text that release gets (see releaseMark).
+// An unknown release name, a nested or unclosed block, or an end without
+// a start is a problem naming path and line.
+func ForRelease(path, text, release string) (string, []string) {
+	var out strings.Builder
+	var problems []string
+	start, keep := 0, true
+	for i, line := range strings.SplitAfter(text, "\n") {
+		mark := strings.TrimSpace(line)
+		switch {
+		case mark == releaseMark || strings.HasPrefix(mark, releaseMark+" "):
+			if start != 0 {
+				problems = append(problems, fmt.Sprintf("%s:%d: %s inside the block that starts on line %d (blocks do not nest)", path, i+1, releaseMark, start))
+				continue
+			}
+			names := strings.Fields(strings.TrimPrefix(mark, releaseMark))
+			if len(names) == 0 {
+				problems = append(problems, fmt.Sprintf("%s:%d: %s names no release (%s)", path, i+1, releaseMark, strings.Join(stack.ReleaseNames(), ", ")))
+			}
+			for _, n := range names {
+				if !slices.Contains(stack.ReleaseNames(), n) {
+					problems = append(problems, fmt.Sprintf("%s:%d: %s %s: no such release (%s)", path, i+1, releaseMark, n, strings.Join(stack.ReleaseNames(), ", ")))
+				}
+			}
+			start, keep = i+1, slices.Contains(names, release)
+		case mark == endMark:
+			if start == 0 {
+				problems = append(problems, fmt.Sprintf("%s:%d: %s without a %s before it", path, i+1, endMark, releaseMark))
+			}
+			start, keep = 0, true
+		case keep:
+			out.WriteString(line)
+		}
+	}
+	if start != 0 {
+		problems = append(problems, fmt.Sprintf("%s:%d: %s is never closed by %s", path, start, releaseMark, endMark))
+	}
+	return out.String(), problems
 }
 
 // Templates are the template trees `mage config` renders.

@@ -10,13 +10,17 @@ import (
 	"github.com/hotstack-os/hotstack-os/stack"
 )
 
-func defaults(t *testing.T) *config.Config {
+func defaults(t *testing.T) *config.Config { t.Helper(); return defaultsFor(t, stack.DefaultRelease) }
+
+// defaultsFor is the built-in defaults with release chosen.
+func defaultsFor(t *testing.T, release string) *config.Config {
 	t.Helper()
 	st, err := stack.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Parse(config.DefaultsName, config.Example(st.Schema()), st.Schema(),
+	example := strings.Replace(string(config.Example(st.Schema())), stack.ReleaseKey+"="+stack.DefaultRelease+"\n", stack.ReleaseKey+"="+release+"\n", 1)
+	cfg, err := config.Parse(config.DefaultsName, []byte(example), st.Schema(),
 		config.Options{Hostname: func() (string, error) { return "test", nil }, Environ: func() []string { return nil }})
 	if err != nil {
 		t.Fatal(err)
@@ -73,6 +77,31 @@ func TestRepositoryTemplatesRender(t *testing.T) {
 	for p, seen := range want {
 		if !seen {
 			t.Errorf("%s not rendered", p)
+		}
+	}
+}
+
+func TestForReleaseKeepsTheReleasesLines(t *testing.T) {
+	text := "[DEFAULT]\na = 1\n#@release zed\nold = 2\n#@end\n#@release 2025.1\nnew = 2\n#@end\nb = 3\n"
+	for release, want := range map[string]string{
+		"zed":    "[DEFAULT]\na = 1\nold = 2\nb = 3\n",
+		"2025.1": "[DEFAULT]\na = 1\nnew = 2\nb = 3\n",
+	} {
+		got, problems := ForRelease("x.conf", text, release)
+		if got != want || len(problems) > 0 {
+			t.Errorf("%s: got %q %v, want %q", release, got, problems, want)
+		}
+	}
+	for text, want := range map[string]string{
+		"#@release zed\na\n":                       "x.conf:1: #@release is never closed by #@end",
+		"a\n#@end\n":                               "x.conf:2: #@end without a #@release before it",
+		"#@release epoxy\na\n#@end\n":              "x.conf:1: #@release epoxy: no such release",
+		"#@release\na\n#@end\n":                    "x.conf:1: #@release names no release",
+		"#@release zed\n#@release 2025.1\n#@end\n": "x.conf:2: #@release inside the block that starts on line 1",
+	} {
+		_, problems := ForRelease("x.conf", text, "zed")
+		if len(problems) == 0 || !strings.Contains(problems[0], want) {
+			t.Errorf("%q: problems %v, want %q", text, problems, want)
 		}
 	}
 }

@@ -5,6 +5,8 @@ package e2e
 import (
 	"strings"
 	"testing"
+
+	"github.com/hotstack-os/hotstack-os/stack"
 )
 
 // The stand-in for "the internet" of the real-cloud box: a network
@@ -26,7 +28,7 @@ const (
 	// internetImage is a 3 MiB file the stand-in serves as an image.
 	internetImage = "ipxe-bios-latest.img"
 	// internetDNSImage is the stack's dnsmasq image (mage images built it).
-	internetDNSImage = "localhost/hotstack-os_dnsmasq:latest"
+	internetDNSImage = "localhost/hotstack-os_dnsmasq:" + stack.DefaultRelease
 )
 
 // makeInternet sets the stand-in up in the box, points the box's

@@ -147,9 +147,9 @@ func layer2Images(t *testing.T) (mariadb string, others []string) {
 	for _, svc := range st.Containers() {
 		switch {
 		case svc.Name == "mariadb":
-			mariadb = svc.Container.Image
+			mariadb = svc.Container.ImageFor(stack.DefaultRelease)
 		case svc.Layer == 2:
-			others = append(others, svc.Container.Image)
+			others = append(others, svc.Container.ImageFor(stack.DefaultRelease))
 		}
 	}
 	return mariadb, others
@@ -167,7 +167,7 @@ func (s *Stack) checkOutage(t *testing.T) {
 		// Not OVN's image either: its container on the podman network
 		// (ovn-northd) is no database client, so the services' shield
 		// (the nftables bridge table) keeps it from MariaDB.
-		if img != mariadbImage && !slices.Contains(independent, img) && img != "localhost/hotstack-os-ovn:latest" {
+		if img != mariadbImage && !slices.Contains(independent, img) && img != "localhost/hotstack-os-ovn:"+stack.DefaultRelease {
 			needy = append(needy, img)
 		}
 	}
