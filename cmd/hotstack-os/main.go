@@ -14,6 +14,7 @@ import (
 
 	"github.com/hotstack-os/hotstack-os/internal/app"
 	"github.com/hotstack-os/hotstack-os/internal/entrypoint"
+	"github.com/hotstack-os/hotstack-os/internal/exitcode"
 )
 
 func main() { os.Exit(run()) }
@@ -25,7 +26,7 @@ func run() int {
 		case "entrypoint":
 			if len(os.Args) < 3 {
 				fmt.Fprintln(os.Stderr, "usage: hotstack-os entrypoint SERVICE [ARGS...]")
-				return app.ExitUsage
+				return exitcode.Usage
 			}
 			// As PID 1 the entrypoint's supervisor alone handles signals: it
 			// hands them on to the service and times the stop. A context
@@ -48,5 +49,5 @@ func run() int {
 	if err != nil {
 		app.PrintError(os.Stderr, a, err, "hotstack-os: ")
 	}
-	return app.ExitCode(err)
+	return exitcode.Code(err)
 }

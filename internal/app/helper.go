@@ -7,6 +7,7 @@ import (
 
 	"github.com/hotstack-os/hotstack-os/config"
 	"github.com/hotstack-os/hotstack-os/health"
+	"github.com/hotstack-os/hotstack-os/internal/exitcode"
 	"github.com/hotstack-os/hotstack-os/stack"
 )
 
@@ -21,12 +22,12 @@ const helperUsage = `usage: hotstack-os COMMAND
 // Helper runs the helper binary's command line (the units call it).
 func (a *App) Helper(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return &usageError{helperUsage}
+		return exitcode.UsageError(helperUsage)
 	}
 	switch args[0] {
 	case "health-gate":
 		if len(args) != 2 && len(args) != 3 {
-			return &usageError{helperUsage}
+			return exitcode.UsageError(helperUsage)
 		}
 		gate := ""
 		if len(args) == 3 {
@@ -35,11 +36,11 @@ func (a *App) Helper(ctx context.Context, args []string) error {
 		return a.HealthGate(ctx, args[1], gate)
 	case "infra":
 		if len(args) != 2 {
-			return &usageError{helperUsage}
+			return exitcode.UsageError(helperUsage)
 		}
 		return a.infraCommand(ctx, args[1])
 	default:
-		return &usageError{fmt.Sprintf("unknown command %q\n%s", args[0], helperUsage)}
+		return exitcode.UsageError(fmt.Sprintf("unknown command %q\n%s", args[0], helperUsage))
 	}
 }
 
@@ -82,7 +83,7 @@ func (a *App) infraCommand(ctx context.Context, verb string) error {
 	case "cleanup":
 		_, err = h.Cleanup(ctx)
 	default:
-		return &usageError{fmt.Sprintf("unknown infra command %q\n%s", verb, helperUsage)}
+		return exitcode.UsageError(fmt.Sprintf("unknown infra command %q\n%s", verb, helperUsage))
 	}
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hotstack-os/hotstack-os/internal/exitcode"
 	"github.com/hotstack-os/hotstack-os/internal/systemd"
 	"github.com/hotstack-os/hotstack-os/stack"
 )
@@ -42,7 +43,7 @@ func LogsTarget(service *string) Target {
 		if err != nil {
 			PrintError(a.o.Stderr, a, err, "Error: ")
 		}
-		a.o.Exit(ExitCode(err))
+		a.o.Exit(exitcode.Code(err))
 		return err // when Exit returns (tests)
 	}
 }
