@@ -7,6 +7,7 @@ import (
 
 	"github.com/hotstack-os/hotstack-os/internal/exitcode"
 	"github.com/hotstack-os/hotstack-os/internal/systemd"
+	"github.com/hotstack-os/hotstack-os/internal/ui"
 	"github.com/hotstack-os/hotstack-os/stack"
 )
 
@@ -41,7 +42,7 @@ func LogsTarget(service *string) Target {
 		}
 		err := a.Logs(ctx, arg)
 		if err != nil {
-			PrintError(a.o.Stderr, a, err, "Error: ")
+			ui.PrintError(a.o.Stderr, jsonErrors(a, err), err, "Error: ")
 		}
 		a.o.Exit(exitcode.Code(err))
 		return err // when Exit returns (tests)

@@ -142,9 +142,9 @@ type Target func(a *App, ctx context.Context) error
 // Run runs target on the app build returns (mage shares one app between
 // the targets of a run), with a context that Ctrl-C or SIGTERM cancels:
 // mage forwards neither to targets. The error carries the exit status
-// mage exits with (see exitcode.Error). In the JSON modes the error is written
-// as one JSON object on stderr and the process ends there, so mage does
-// not print it again as text.
+// mage exits with (see exitcode.Error). In the JSON modes the error is
+// written as one JSON object on stderr and the process ends there, so
+// mage does not print it again as text.
 func Run(build func() (*App, error), target Target) error {
 	return run(build, target, os.Stderr, os.Exit)
 }
@@ -161,7 +161,7 @@ func run(build func() (*App, error), target Target, stderr io.Writer, exitFn fun
 	}
 	if jsonErrors(a, err) {
 		if !errors.Is(err, exitcode.ErrChangesPending) { // plan's exit 2 is a result, not an error
-			WriteErrorJSON(stderr, err)
+			ui.WriteErrorJSON(stderr, err)
 		}
 		exitFn(exitcode.Code(err))
 	}
@@ -172,7 +172,7 @@ func run(build func() (*App, error), target Target, stderr io.Writer, exitFn fun
 // or HOTSTACK_OUTPUT), also when the switches themselves were wrong.
 func jsonErrors(a *App, err error) bool {
 	if a != nil {
-		return a.o.JSONLogs || a.o.JSONOutput
+		return a.o.JSON()
 	}
 	var se *settings.Error
 	return errors.As(err, &se) && se.JSON

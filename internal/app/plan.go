@@ -41,7 +41,7 @@ func (a *App) plan(ctx context.Context) (*step.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if files, err = install.Files(a.o.Root, files, a.o.Paths.ManifestFile(), install.RecordFile(a.o.Paths)); err != nil {
+	if files, err = install.Files(a.o.Root, files, a.o.Paths.ManifestFile(), a.o.Paths.RecordFile()); err != nil {
 		return nil, err
 	}
 	changes, err := step.Changes(ctx, install.Steps(a.o.Root, files))
