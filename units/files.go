@@ -48,3 +48,8 @@ func (p Paths) KeyFile() string { return p.ConfigDir + "/fingerprint.key" }
 
 // ManifestFile lists every path install wrote, for uninstall.
 func (p Paths) ManifestFile() string { return p.ConfigDir + "/manifest" }
+
+// RecordFile is the record of what hotstack-os created on the host besides
+// the manifest's files (internal/record): install and infra setup add to
+// it, uninstall and purge remove what it lists.
+func (p Paths) RecordFile() string { return p.ConfigDir + "/created" }

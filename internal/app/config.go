@@ -45,7 +45,7 @@ func (a *App) configFiles(cfg *config.Config) ([]units.File, error) {
 
 // write installs files with the manifest and the record, all or nothing.
 func (a *App) write(ctx context.Context, files []units.File) (step.Summary, error) {
-	return install.Install(ctx, a.o.Root, files, a.o.Paths.ManifestFile(), install.RecordFile(a.o.Paths), a.logWritten)
+	return install.Install(ctx, a.o.Root, files, a.o.Paths.ManifestFile(), a.o.Paths.RecordFile(), a.logWritten)
 }
 
 // summary logs what a write did.

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/hotstack-os/hotstack-os/internal/execx"
+	"github.com/hotstack-os/hotstack-os/internal/exitcode"
 )
 
 // doctorHost is what the doctor reads: the host's files under Root, its
@@ -205,7 +206,7 @@ func runDoctor(ctx context.Context, out io.Writer, h doctorHost, checks []doctor
 		}
 	}
 	if len(missing) > 0 {
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("doctor: %d prerequisite(s) missing: %s", len(missing), strings.Join(missing, ", "))}
+		return &exitcode.Error{Code: exitcode.Failure, Err: fmt.Errorf("doctor: %d prerequisite(s) missing: %s", len(missing), strings.Join(missing, ", "))}
 	}
 	fmt.Fprintln(out, "doctor: every prerequisite is present; go run mage.go up")
 	return nil

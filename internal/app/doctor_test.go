@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/hotstack-os/hotstack-os/internal/execx"
+	"github.com/hotstack-os/hotstack-os/internal/exitcode"
 )
 
 // fakeDoctorHost is a host under a temporary root whose commands answer
@@ -77,8 +78,8 @@ func TestDoctor(t *testing.T) {
 	h.EUID = 1000
 	out.Reset()
 	err := runDoctor(ctx, &out, h, doctorChecks("/var/lib/hotstack-os"))
-	var exit *ExitError
-	if !errors.As(err, &exit) || exit.Code != ExitFailure {
+	var exit *exitcode.Error
+	if !errors.As(err, &exit) || exit.Code != exitcode.Failure {
 		t.Fatalf("doctor on a bare host: %v", err)
 	}
 	for _, want := range []string{

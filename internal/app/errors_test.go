@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/hotstack-os/hotstack-os/config"
+	"github.com/hotstack-os/hotstack-os/internal/exitcode"
 	"github.com/hotstack-os/hotstack-os/internal/install"
 	"github.com/hotstack-os/hotstack-os/internal/settings"
 )
@@ -39,7 +40,7 @@ func TestErrorsAreJSONInJSONModes(t *testing.T) {
 			var stderr bytes.Buffer
 			var code []int
 			err := run(func() (*App, error) { return h.app, nil }, (*App).Check, &stderr, func(c int) { code = append(code, c) })
-			if err == nil || len(code) != 1 || code[0] != ExitFailure {
+			if err == nil || len(code) != 1 || code[0] != exitcode.Failure {
 				t.Fatalf("err %v, exit %v", err, code)
 			}
 			objs := jsonLines(t, stderr.String())
@@ -62,7 +63,7 @@ func TestSwitchErrorsAreJSONInJSONModes(t *testing.T) {
 	var stderr bytes.Buffer
 	var code []int
 	err := run(func() (*App, error) { return nil, serr }, (*App).Check, &stderr, func(c int) { code = append(code, c) })
-	if err == nil || len(code) != 1 || code[0] != ExitFailure {
+	if err == nil || len(code) != 1 || code[0] != exitcode.Failure {
 		t.Fatalf("err %v, exit %v", err, code)
 	}
 	objs := jsonLines(t, stderr.String())
@@ -129,5 +130,12 @@ func TestMissingEnvGeneratesSecrets(t *testing.T) {
 	}
 	if _, err := os.Stat(h.o.EnvFile); err == nil {
 		t.Fatal("the harness should have no .env")
+	}
+}
+
+func TestRunReportsABrokenSetup(t *testing.T) {
+	err := Run(func() (*App, error) { return nil, errors.New("HOTSTACK_LOGS_LINES: bad") }, (*App).Graph)
+	if exitcode.Code(err) != exitcode.Failure {
+		t.Fatalf("got %v", err)
 	}
 }

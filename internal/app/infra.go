@@ -5,7 +5,6 @@ import (
 
 	"github.com/hotstack-os/hotstack-os/config"
 	"github.com/hotstack-os/hotstack-os/internal/host"
-	"github.com/hotstack-os/hotstack-os/internal/install"
 )
 
 // InfraSetup sets up the host infrastructure (mage infra:setup).
@@ -31,5 +30,5 @@ func (a *App) InfraCleanup(ctx context.Context) error {
 
 // host is this machine (or the staging root), configured by cfg.
 func (a *App) host(cfg *config.Config) *host.Host {
-	return &host.Host{Config: cfg, Runner: a.o.Runner, Log: a.o.Log, Root: a.o.Root, Purge: a.o.Purge, Record: install.RecordFile(a.o.Paths)}
+	return &host.Host{Config: cfg, Runner: a.o.Runner, Log: a.o.Log, Root: a.o.Root, Purge: a.o.Purge, Record: a.o.Paths.RecordFile()}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotstack-os/hotstack-os/internal/exitcode"
 	"github.com/hotstack-os/hotstack-os/internal/step"
 )
 
@@ -143,7 +144,7 @@ func TestMissingImagesStopInstall(t *testing.T) {
 	delete(h.images, "localhost/hotstack-os_keystone:2025.1")
 	h.rebuild()
 	err := h.app.Install(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "localhost/hotstack-os_keystone:2025.1 (used by keystone)") || ExitCode(err) != 1 {
+	if err == nil || !strings.Contains(err.Error(), "localhost/hotstack-os_keystone:2025.1 (used by keystone)") || exitcode.Code(err) != 1 {
 		t.Fatalf("error %v does not list the missing image", err)
 	}
 	if entries, _ := os.ReadDir(h.o.Root); len(entries) != 0 {

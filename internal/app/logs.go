@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hotstack-os/hotstack-os/internal/exitcode"
 	"github.com/hotstack-os/hotstack-os/internal/systemd"
+	"github.com/hotstack-os/hotstack-os/internal/ui"
 	"github.com/hotstack-os/hotstack-os/stack"
 )
 
@@ -40,9 +42,9 @@ func LogsTarget(service *string) Target {
 		}
 		err := a.Logs(ctx, arg)
 		if err != nil {
-			PrintError(a.o.Stderr, a, err, "Error: ")
+			ui.PrintError(a.o.Stderr, jsonErrors(a, err), err, "Error: ")
 		}
-		a.o.Exit(ExitCode(err))
+		a.o.Exit(exitcode.Code(err))
 		return err // when Exit returns (tests)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/hotstack-os/hotstack-os/internal/exitcode"
 )
 
 func TestPositionalArg(t *testing.T) {
@@ -33,7 +35,7 @@ func TestLogsPositionalServiceEndsTheProcess(t *testing.T) {
 	h.o.Args = []string{"mage", "logs", "nova"}
 	h.rebuild()
 	err := LogsTarget(nil)(h.app, context.Background())
-	if len(h.exits) != 1 || h.exits[0] != ExitFailure {
+	if len(h.exits) != 1 || h.exits[0] != exitcode.Failure {
 		t.Fatalf("exits %v", h.exits)
 	}
 	if err == nil || !strings.Contains(err.Error(), `unknown service "nova"; services: infra-setup, dnsmasq,`) ||

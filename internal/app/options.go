@@ -22,6 +22,7 @@ import (
 
 	"github.com/hotstack-os/hotstack-os/config"
 	"github.com/hotstack-os/hotstack-os/internal/execx"
+	"github.com/hotstack-os/hotstack-os/internal/exitcode"
 	"github.com/hotstack-os/hotstack-os/internal/install"
 	"github.com/hotstack-os/hotstack-os/internal/settings"
 	"github.com/hotstack-os/hotstack-os/internal/systemd"
@@ -141,9 +142,9 @@ type Target func(a *App, ctx context.Context) error
 // Run runs target on the app build returns (mage shares one app between
 // the targets of a run), with a context that Ctrl-C or SIGTERM cancels:
 // mage forwards neither to targets. The error carries the exit status
-// mage exits with (see ExitError). In the JSON modes the error is written
-// as one JSON object on stderr and the process ends there, so mage does
-// not print it again as text.
+// mage exits with (see exitcode.Error). In the JSON modes the error is
+// written as one JSON object on stderr and the process ends there, so
+// mage does not print it again as text.
 func Run(build func() (*App, error), target Target) error {
 	return run(build, target, os.Stderr, os.Exit)
 }
@@ -159,19 +160,19 @@ func run(build func() (*App, error), target Target, stderr io.Writer, exitFn fun
 		return nil
 	}
 	if jsonErrors(a, err) {
-		if !errors.Is(err, ErrChangesPending) { // plan's exit 2 is a result, not an error
-			WriteErrorJSON(stderr, err)
+		if !errors.Is(err, exitcode.ErrChangesPending) { // plan's exit 2 is a result, not an error
+			ui.WriteErrorJSON(stderr, err)
 		}
-		exitFn(ExitCode(err))
+		exitFn(exitcode.Code(err))
 	}
-	return exit(err)
+	return exitcode.Wrap(err)
 }
 
 // jsonErrors reports whether the run asked for JSON (HOTSTACK_LOG_FORMAT
 // or HOTSTACK_OUTPUT), also when the switches themselves were wrong.
 func jsonErrors(a *App, err error) bool {
 	if a != nil {
-		return a.o.JSONLogs || a.o.JSONOutput
+		return a.o.JSON()
 	}
 	var se *settings.Error
 	return errors.As(err, &se) && se.JSON

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hotstack-os/hotstack-os/internal/exitcode"
 	"github.com/hotstack-os/hotstack-os/internal/install"
 	"github.com/hotstack-os/hotstack-os/internal/step"
 	"github.com/hotstack-os/hotstack-os/stack"
@@ -12,7 +13,7 @@ import (
 
 // Plan shows what install (and config), infra:setup and up would change,
 // and changes nothing. Exit status: 0 nothing to do, 2 changes pending
-// (ErrChangesPending), 1 error. Secret values never show.
+// (exitcode.ErrChangesPending), 1 error. Secret values never show.
 func (a *App) Plan(ctx context.Context) error {
 	p, err := a.plan(ctx)
 	if err != nil {
@@ -20,7 +21,7 @@ func (a *App) Plan(ctx context.Context) error {
 	}
 	p.Print(a.o.Stdout)
 	if !p.Empty() {
-		return ErrChangesPending
+		return exitcode.ErrChangesPending
 	}
 	return nil
 }
@@ -40,7 +41,7 @@ func (a *App) plan(ctx context.Context) (*step.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if files, err = install.Files(a.o.Root, files, a.o.Paths.ManifestFile(), install.RecordFile(a.o.Paths)); err != nil {
+	if files, err = install.Files(a.o.Root, files, a.o.Paths.ManifestFile(), a.o.Paths.RecordFile()); err != nil {
 		return nil, err
 	}
 	changes, err := step.Changes(ctx, install.Steps(a.o.Root, files))

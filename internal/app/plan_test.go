@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/hotstack-os/hotstack-os/internal/exitcode"
 )
 
 func TestPlanOnAStagingRoot(t *testing.T) {
@@ -14,7 +16,7 @@ func TestPlanOnAStagingRoot(t *testing.T) {
 
 	// Nothing installed: everything is to create, exit 2.
 	err := h.app.Plan(ctx)
-	if !errors.Is(err, ErrChangesPending) || ExitCode(exit(err)) != ExitChangesPending {
+	if !errors.Is(err, exitcode.ErrChangesPending) || exitcode.Code(exitcode.Wrap(err)) != exitcode.ChangesPending {
 		t.Fatalf("plan before install: %v", err)
 	}
 	for _, want := range []string{"Files (install, config):", "+ create " + h.o.Root + "/etc/systemd/system/hotstack-os-keystone.service",
@@ -44,7 +46,7 @@ func TestPlanOnAStagingRoot(t *testing.T) {
 	}
 	h.rebuild()
 	h.out.Reset()
-	if err := h.app.Plan(ctx); !errors.Is(err, ErrChangesPending) {
+	if err := h.app.Plan(ctx); !errors.Is(err, exitcode.ErrChangesPending) {
 		t.Fatalf("plan after a .env change: %v", err)
 	}
 	out := h.out.String()

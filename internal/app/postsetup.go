@@ -17,6 +17,7 @@ import (
 
 	"github.com/hotstack-os/hotstack-os/config"
 	"github.com/hotstack-os/hotstack-os/internal/atomicfile"
+	"github.com/hotstack-os/hotstack-os/internal/cloudnames"
 	"github.com/hotstack-os/hotstack-os/internal/download"
 	"github.com/hotstack-os/hotstack-os/internal/guest"
 	"github.com/hotstack-os/hotstack-os/internal/install"
@@ -64,7 +65,7 @@ func (a *App) postSetup(ctx context.Context) error {
 		return err
 	}
 	out := a.o.Stdout
-	fmt.Fprintf(out, "post-setup: %s as %s, region %s\n", PublicAuthURL, openstack.AdminUser, cfg.Get("REGION_NAME"))
+	fmt.Fprintf(out, "post-setup: %s as %s, region %s\n", PublicAuthURL, cloudnames.AdminUser, cfg.Get("REGION_NAME"))
 
 	var local []openstack.Change
 	password := cfg.Get("HOTSTACK_USER_PASSWORD")
@@ -85,8 +86,8 @@ func (a *App) postSetup(ctx context.Context) error {
 	defer done()
 
 	rep, err := openstack.PostSetup(ctx, openstack.PostSetupOptions{
-		Admin: openstack.Credentials{AuthURL: PublicAuthURL, Username: openstack.AdminUser,
-			Password: cfg.Get("KEYSTONE_ADMIN_PASSWORD"), Project: openstack.AdminProject},
+		Admin: openstack.Credentials{AuthURL: PublicAuthURL, Username: cloudnames.AdminUser,
+			Password: cfg.Get("KEYSTONE_ADMIN_PASSWORD"), Project: cloudnames.AdminProject},
 		Region:          cfg.Get("REGION_NAME"),
 		UserPassword:    password,
 		ProviderCIDR:    cfg.Get("PROVIDER_NETWORK"),

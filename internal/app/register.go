@@ -11,6 +11,7 @@ import (
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/hotstack-os/hotstack-os/config"
+	"github.com/hotstack-os/hotstack-os/internal/cloudnames"
 	"github.com/hotstack-os/hotstack-os/internal/openstack"
 	"github.com/hotstack-os/hotstack-os/internal/systemd"
 )
@@ -108,8 +109,8 @@ func (r *registrar) identity(ctx context.Context) (*openstack.Identity, error) {
 	if r.id != nil {
 		return r.id, nil
 	}
-	id, err := openstack.Login(ctx, openstack.Credentials{AuthURL: PublicAuthURL, Username: openstack.AdminUser,
-		Password: r.cfg.Get("KEYSTONE_ADMIN_PASSWORD"), Project: openstack.AdminProject})
+	id, err := openstack.Login(ctx, openstack.Credentials{AuthURL: PublicAuthURL, Username: cloudnames.AdminUser,
+		Password: r.cfg.Get("KEYSTONE_ADMIN_PASSWORD"), Project: cloudnames.AdminProject})
 	if err != nil {
 		return nil, err
 	}

@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hotstack-os/hotstack-os/internal/cloudnames"
 	"github.com/hotstack-os/hotstack-os/internal/openstack"
 )
 
 // PublicAuthURL is Keystone as a cloud user reaches it: the name resolves
 // to BREX_IP (the /etc/hosts entries infra setup keeps), where haproxy
 // publishes the APIs.
-const PublicAuthURL = "http://keystone.hotstack-os.local:5000/v3"
+const PublicAuthURL = "http://keystone." + cloudnames.PublicDomain + ":5000/v3"
 
 // What the data-plane smoke boots: post-setup's test guest and tiny flavor.
 const (
@@ -28,10 +29,10 @@ func (a *App) Smoke(ctx context.Context) error {
 		return err
 	}
 	start := time.Now()
-	fmt.Fprintf(a.o.Stdout, "smoke: %s as %s, region %s\n", PublicAuthURL, openstack.AdminUser, cfg.Get("REGION_NAME"))
+	fmt.Fprintf(a.o.Stdout, "smoke: %s as %s, region %s\n", PublicAuthURL, cloudnames.AdminUser, cfg.Get("REGION_NAME"))
 	rep, err := openstack.Smoke(ctx, openstack.SmokeOptions{
-		Credentials: openstack.Credentials{AuthURL: PublicAuthURL, Username: openstack.AdminUser,
-			Password: cfg.Get("KEYSTONE_ADMIN_PASSWORD"), Project: openstack.AdminProject},
+		Credentials: openstack.Credentials{AuthURL: PublicAuthURL, Username: cloudnames.AdminUser,
+			Password: cfg.Get("KEYSTONE_ADMIN_PASSWORD"), Project: cloudnames.AdminProject},
 		Region:        cfg.Get("REGION_NAME"),
 		Out:           a.o.Stdout,
 		GuestImage:    SmokeGuestImage,

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hotstack-os/hotstack-os/internal/exitcode"
 )
 
 // tree is every entry below root: path -> "dir", "file <mode> <content>"
@@ -284,8 +286,8 @@ func TestUninstallSaysWhatItKept(t *testing.T) {
 		}
 	}
 	err := h.app.Status(ctx)
-	var exit *ExitError
-	if !errors.As(err, &exit) || exit.Code != ExitFailure || !strings.Contains(err.Error(), "not installed") || !strings.Contains(err.Error(), "mage up") {
+	var exit *exitcode.Error
+	if !errors.As(err, &exit) || exit.Code != exitcode.Failure || !strings.Contains(err.Error(), "not installed") || !strings.Contains(err.Error(), "mage up") {
 		t.Fatalf("status after uninstall: %v", err)
 	}
 }

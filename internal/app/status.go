@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/hotstack-os/hotstack-os/internal/exitcode"
 	"github.com/hotstack-os/hotstack-os/internal/images"
 	"github.com/hotstack-os/hotstack-os/internal/install"
 	"github.com/hotstack-os/hotstack-os/internal/systemd"
@@ -48,7 +49,7 @@ func (a *App) Status(ctx context.Context) error {
 	// Nothing installed is its own answer, not 23 dead rows.
 	manifest := a.o.Paths.ManifestFile()
 	if paths, err := install.ReadManifest(a.o.Root, manifest); err == nil && len(paths) == 0 {
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("status: hotstack-os is not installed (%s lists nothing); `mage up` installs and starts it", manifest)}
+		return &exitcode.Error{Code: exitcode.Failure, Err: fmt.Errorf("status: hotstack-os is not installed (%s lists nothing); `mage up` installs and starts it", manifest)}
 	}
 	b, closeBus, err := a.backend(ctx)
 	if err != nil {
@@ -76,7 +77,7 @@ func (a *App) Status(ctx context.Context) error {
 		}
 	}
 	if bad > 0 {
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("status: %d of %d services not active and healthy", bad, len(rows))}
+		return &exitcode.Error{Code: exitcode.Failure, Err: fmt.Errorf("status: %d of %d services not active and healthy", bad, len(rows))}
 	}
 	return nil
 }

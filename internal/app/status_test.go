@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotstack-os/hotstack-os/internal/exitcode"
 	"github.com/hotstack-os/hotstack-os/internal/images"
 	"github.com/hotstack-os/hotstack-os/internal/systemd"
 	"github.com/hotstack-os/hotstack-os/stack"
@@ -34,7 +35,7 @@ func TestStatusJSONAndExitCode(t *testing.T) {
 	h.mgr.Set(stack.UnitName("mariadb"), "loaded", "failed", "failed")
 	h.unhealthy[stack.ContainerName("keystone")] = true
 	err := h.app.Status(context.Background())
-	if ExitCode(err) != ExitFailure || err.Error() != "status: 2 of 23 services not active and healthy" {
+	if exitcode.Code(err) != exitcode.Failure || err.Error() != "status: 2 of 23 services not active and healthy" {
 		t.Fatalf("status: %v", err)
 	}
 	var rows []ServiceStatus
@@ -70,7 +71,7 @@ func TestStatusShowsARetryingService(t *testing.T) {
 	h.mgr.Units[unit] = systemd.UnitState{Name: unit, Load: "loaded", Active: "activating", Sub: "auto-restart",
 		Restarts: 7, Result: "exit-code", LastExit: "exited 1", MainPID: 4242}
 	h.mgr.Units[stack.UnitName("nova-api")] = systemd.UnitState{Load: "loaded", Active: "inactive", Sub: "dead", Restarts: 2, Job: "restart"}
-	if err := h.app.Status(context.Background()); ExitCode(err) != ExitFailure {
+	if err := h.app.Status(context.Background()); exitcode.Code(err) != exitcode.Failure {
 		t.Fatalf("status: %v", err)
 	}
 	out := h.out.String()

@@ -31,7 +31,7 @@ func (a *App) Uninstall(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	recordPath := install.RecordFile(o.Paths)
+	recordPath := o.Paths.RecordFile()
 	if _, statErr := os.Stat(install.Rooted(o.Root, recordPath)); len(paths) == 0 && !o.Purge && statErr != nil {
 		o.Log.Info().Msg("uninstall: nothing installed (no manifest); nothing to do")
 		return nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hotstack-os/hotstack-os/internal/converge"
+	"github.com/hotstack-os/hotstack-os/internal/exitcode"
 	"github.com/hotstack-os/hotstack-os/internal/host"
 	"github.com/hotstack-os/hotstack-os/internal/install"
 	"github.com/hotstack-os/hotstack-os/internal/lockfile"
@@ -277,5 +278,5 @@ func (a *App) report(b tasks.Diagnoser, err error) error {
 	if tail, jerr := b.Diagnose(ctx, f.Node, journalLines); jerr == nil && tail != "" {
 		fmt.Fprintf(&msg, "\n--- last %d journal lines of %s ---\n%s", journalLines, stack.UnitName(f.Node), tail)
 	}
-	return &ExitError{Code: ExitFailure, Err: errors.New(msg.String())}
+	return &exitcode.Error{Code: exitcode.Failure, Err: errors.New(msg.String())}
 }

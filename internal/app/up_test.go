@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hotstack-os/hotstack-os/internal/exitcode"
 	"github.com/hotstack-os/hotstack-os/internal/install"
 	"github.com/hotstack-os/hotstack-os/internal/systemd"
 	"github.com/hotstack-os/hotstack-os/stack"
@@ -68,7 +69,7 @@ func TestUpReportsAFailingServiceWithItsJournal(t *testing.T) {
 	unit := stack.UnitName("keystone")
 	h.mgr.StartErr[unit] = &systemd.JobError{Unit: unit, Op: "start", Result: "failed"}
 	err := h.app.Up(context.Background())
-	if err == nil || ExitCode(err) != ExitFailure {
+	if err == nil || exitcode.Code(err) != exitcode.Failure {
 		t.Fatalf("up with a failing keystone: %v", err)
 	}
 	for _, want := range []string{

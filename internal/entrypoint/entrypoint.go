@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hotstack-os/hotstack-os/internal/exitcode"
 	"github.com/hotstack-os/hotstack-os/stack"
 	"github.com/hotstack-os/hotstack-os/units"
 )
@@ -78,7 +79,7 @@ func (c *Container) Env(name string) string {
 	return v
 }
 
-// Recipe starts one service; an *ExitError carries the main process's
+// Recipe starts one service; an *exitcode.Error carries the main process's
 // exit status.
 type Recipe func(ctx context.Context, c *Container) error
 
@@ -88,7 +89,7 @@ func Run(ctx context.Context, service string, args []string) int {
 	recipe, ok := Recipes()[service]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "hotstack-os entrypoint: unknown service %q; known: %s\n", service, strings.Join(Names(), ", "))
-		return 2
+		return exitcode.Usage
 	}
 	c := &Container{Service: service, Args: args, env: os.LookupEnv, conf: Ini{}}
 	c.sup = NewSupervisor(stopTimeout(service), c.Logf)
@@ -99,10 +100,10 @@ func Run(ctx context.Context, service string, args []string) int {
 		cancel()
 	}()
 	err := recipe(ctx, c)
-	var exit *ExitError
+	var exit *exitcode.Error
 	switch {
 	case err == nil:
-		return 0
+		return exitcode.OK
 	case errors.As(err, &exit):
 		return exit.Code
 	case errors.Is(err, ErrStopping) || ctx.Err() != nil:
@@ -110,7 +111,7 @@ func Run(ctx context.Context, service string, args []string) int {
 		return 143
 	}
 	c.Logf("failed: %v", err)
-	return 1
+	return exitcode.Failure
 }
 
 // Names lists the services that have a recipe.
@@ -122,11 +123,6 @@ func Names() []string {
 	slices.Sort(out)
 	return out
 }
-
-// ExitError carries the exit code of the service's main process.
-type ExitError struct{ Code int }
-
-func (e *ExitError) Error() string { return "main process exited with code " + strconv.Itoa(e.Code) }
 
 // Secrets renders every template in SecretsDir: oslo.config ones into
 // /etc/PROJECT/PROJECT.conf.d/, option files (*.cnf) into /etc/PROJECT/,
@@ -364,7 +360,7 @@ func exitStatus(code int) error {
 	if code == 0 {
 		return nil
 	}
-	return &ExitError{Code: code}
+	return &exitcode.Error{Code: code, Err: fmt.Errorf("main process exited with code %d", code)}
 }
 
 // markReady writes the ready file.

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hotstack-os/hotstack-os/internal/exitcode"
 )
 
 func lookup(m map[string]string) func(string) (string, bool) {
@@ -146,7 +148,7 @@ func TestServeEndsWithTheMainProcess(t *testing.T) {
 	c := &Container{Service: "test", sup: sup, env: os.LookupEnv, conf: Ini{}}
 	ready := t.TempDir() + "/ready"
 	err := c.serve(context.Background(), nil, ready, Proc{Argv: []string{"sh", "-c", "exit 7"}})
-	var exit *ExitError
+	var exit *exitcode.Error
 	if !errors.As(err, &exit) || exit.Code != 7 {
 		t.Fatalf("serve = %v, want exit 7", err)
 	}

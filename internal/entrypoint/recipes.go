@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hotstack-os/hotstack-os/internal/openstack"
+	"github.com/hotstack-os/hotstack-os/internal/cloudnames"
 )
 
 // oslo is the command line every OpenStack daemon and manage command gets.
@@ -204,7 +204,7 @@ func keystone(ctx context.Context, c *Container) error {
 	keystoneArgs := oslo("keystone", "/etc/keystone/keystone.conf")
 	// As every service's entry (api.registration): the public name on all
 	// three interfaces.
-	internal := "http://keystone." + openstack.PublicDomain + ":5000/v3"
+	internal := "http://keystone." + cloudnames.PublicDomain + ":5000/v3"
 	admin, ok := c.env("KEYSTONE_ADMIN_PASSWORD")
 	if !ok {
 		return errors.New("KEYSTONE_ADMIN_PASSWORD is not in the container environment")
@@ -224,8 +224,8 @@ func keystone(ctx context.Context, c *Container) error {
 		// roles, region and identity endpoints, and resets the admin password
 		// when it no longer matches.
 		return c.Run(ctx, Proc{Argv: append(append([]string{"keystone-manage"}, keystoneArgs...), "bootstrap",
-			"--bootstrap-username", openstack.AdminUser, "--bootstrap-project-name", openstack.AdminProject,
-			"--bootstrap-role-name", openstack.AdminRole, "--bootstrap-service-name", "keystone",
+			"--bootstrap-username", cloudnames.AdminUser, "--bootstrap-project-name", cloudnames.AdminProject,
+			"--bootstrap-role-name", cloudnames.AdminRole, "--bootstrap-service-name", "keystone",
 			"--bootstrap-region-id", c.Env("REGION_NAME"),
 			"--bootstrap-admin-url", internal, "--bootstrap-internal-url", internal,
 			"--bootstrap-public-url", internal),
@@ -239,10 +239,10 @@ func keystone(ctx context.Context, c *Container) error {
 				return fmt.Errorf("%s holds no keys", d)
 			}
 		}
-		return passwordCurrent(ctx, db, openstack.AdminUser, admin)
+		return passwordCurrent(ctx, db, cloudnames.AdminUser, admin)
 	}
 	if err := c.SchemaOnce(ctx, Schema{Section: "database", Name: "keystone", Still: still, Steps: steps,
-		Inputs: []string{openstack.AdminUser, openstack.AdminProject, openstack.AdminRole, c.Env("REGION_NAME"), internal}}); err != nil {
+		Inputs: []string{cloudnames.AdminUser, cloudnames.AdminProject, cloudnames.AdminRole, c.Env("REGION_NAME"), internal}}); err != nil {
 		return err
 	}
 	return c.Serve(ctx, nil, uwsgi("keystone", "/usr/bin/keystone-wsgi-public", 5000))

@@ -28,9 +28,6 @@ import (
 	"github.com/hotstack-os/hotstack-os/units"
 )
 
-// RecordFile is where the record of what hotstack-os created lives.
-func RecordFile(p units.Paths) string { return p.ConfigDir + "/created" }
-
 // WithManifest returns files plus the manifest that lists them, itself and
 // whatever an earlier install recorded (so uninstall removes that too,
 // should the set of files shrink between versions).

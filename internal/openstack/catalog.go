@@ -6,10 +6,9 @@ import (
 	"strings"
 
 	"github.com/gophercloud/gophercloud/v2"
-)
 
-// PublicDomain is where the public API names live (haproxy on BREX_IP).
-const PublicDomain = "hotstack-os.local"
+	"github.com/hotstack-os/hotstack-os/internal/cloudnames"
+)
 
 // API is an API service's Keystone entry: its catalog service and the
 // service user it runs as.
@@ -17,7 +16,7 @@ type API struct {
 	Service, Type, Description string
 	Port                       int
 	Path                       string // appended to the endpoint URL, e.g. /v2.1
-	Public                     string // public host name (before PublicDomain)
+	Public                     string // public host name (before cloudnames.PublicDomain)
 	// User is the service user (keystone_authtoken's username), which
 	// the others' configurations name too.
 	User string
@@ -45,7 +44,7 @@ func (a API) PasswordKey() string { return strings.ToUpper(a.User) + "_SERVICE_P
 // it (the hosts entries, dnsmasq). HotStack's playbooks and the tools in
 // its guests use the internal interface.
 func (a API) Registration(region, password string) Registration {
-	url := fmt.Sprintf("http://%s.%s:%d%s", a.Public, PublicDomain, a.Port, a.Path)
+	url := fmt.Sprintf("http://%s.%s:%d%s", a.Public, cloudnames.PublicDomain, a.Port, a.Path)
 	return Registration{Service: a.Service, Type: a.Type, Description: a.Description, Region: region,
 		Endpoints: map[gophercloud.Availability]string{
 			gophercloud.AvailabilityPublic: url, gophercloud.AvailabilityInternal: url, gophercloud.AvailabilityAdmin: url},
@@ -65,7 +64,7 @@ func (id *Identity) HeatDomain(ctx context.Context, password string) error {
 			return err
 		}
 	}
-	admin, err := id.EnsureRole(ctx, AdminRole)
+	admin, err := id.EnsureRole(ctx, cloudnames.AdminRole)
 	if err != nil {
 		return err
 	}

@@ -17,16 +17,15 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/services"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/users"
+
+	"github.com/hotstack-os/hotstack-os/internal/cloudnames"
 )
 
 // The names every registration shares.
 const (
 	DefaultDomain  = "default"
 	ServiceProject = "service"
-	AdminRole      = "admin"
 	ServiceRole    = "service"
-	AdminUser      = "admin"
-	AdminProject   = "admin"
 )
 
 // Credentials log in to Keystone.
@@ -99,7 +98,7 @@ func (id *Identity) Register(ctx context.Context, r Registration) error {
 		// the fix for CVE-2023-2088; without it, detaching a volume and
 		// deleting a server booted from one fail with
 		// ConflictNovaUsingAttachment).
-		for _, name := range []string{AdminRole, ServiceRole} {
+		for _, name := range []string{cloudnames.AdminRole, ServiceRole} {
 			role, err := id.EnsureRole(ctx, name)
 			if err != nil {
 				return err

@@ -14,6 +14,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
+
+	"github.com/hotstack-os/hotstack-os/internal/cloudnames"
 )
 
 // The names of what post-setup makes, as HotStack (the original
@@ -69,10 +71,10 @@ type PostSetupOptions struct {
 
 func (o PostSetupOptions) withDefaults() PostSetupOptions {
 	if o.Admin.Username == "" {
-		o.Admin.Username = AdminUser
+		o.Admin.Username = cloudnames.AdminUser
 	}
 	if o.Admin.Project == "" {
-		o.Admin.Project = AdminProject
+		o.Admin.Project = cloudnames.AdminProject
 	}
 	if o.Admin.Domain == "" {
 		o.Admin.Domain = "Default"

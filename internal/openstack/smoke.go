@@ -13,6 +13,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
+
+	"github.com/hotstack-os/hotstack-os/internal/cloudnames"
 )
 
 // SmokeOptions say which cloud to smoke-test and how.
@@ -55,10 +57,10 @@ const DefaultSmokePrefix = "hotstack-smoke"
 
 func (o SmokeOptions) withDefaults() SmokeOptions {
 	if o.Username == "" {
-		o.Username = AdminUser
+		o.Username = cloudnames.AdminUser
 	}
 	if o.Project == "" {
-		o.Project = AdminProject
+		o.Project = cloudnames.AdminProject
 	}
 	if o.Domain == "" {
 		o.Domain = "Default"

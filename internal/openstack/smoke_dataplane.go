@@ -27,6 +27,8 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
+
+	"github.com/hotstack-os/hotstack-os/internal/cloudnames"
 )
 
 // dataPlaneTemplate is the stack the data-plane checks log in to: see its
@@ -425,7 +427,7 @@ ping -c 3 -W 3 -I $vif %[2]s`, sp.vlan, sp.serverB)
 }
 
 func (s *smoke) dnsResolves(ctx context.Context) (string, error) {
-	name := "keystone." + publicDomain
+	name := "keystone." + cloudnames.PublicDomain
 	out, err := s.guestRun(ctx, s.dp.fipA, "nslookup "+name)
 	if err != nil {
 		return "", fmt.Errorf("nslookup %s: %v %.300s", name, err, out)
@@ -450,9 +452,6 @@ func (s *smoke) egress(ctx context.Context) (string, error) {
 	}
 	return "fetched " + s.o.EgressURL, nil
 }
-
-// publicDomain is where the API names live (haproxy on BREX_IP).
-const publicDomain = "hotstack-os.local"
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 

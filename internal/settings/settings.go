@@ -174,10 +174,14 @@ func ParseWith(getenv func(string) string, stat func(string) (fs.FileInfo, error
 		check("HOTSTACK_SCRIPTS_DIR", true)
 	}
 	if len(problems) > 0 {
-		return s, &Error{Problems: problems, JSON: s.JSONLogs || s.JSONOutput}
+		return s, &Error{Problems: problems, JSON: s.JSON()}
 	}
 	return s, nil
 }
+
+// JSON reports whether the run asked for JSON (HOTSTACK_LOG_FORMAT or
+// HOTSTACK_OUTPUT): its errors are then printed as JSON too.
+func (s Settings) JSON() bool { return s.JSONLogs || s.JSONOutput }
 
 // Live reports whether writes go to the running system (root "/").
 func (s Settings) Live() bool { return s.Root == "" || s.Root == "/" }

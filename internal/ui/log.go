@@ -1,6 +1,7 @@
 // Package ui is how hotstack-os talks to its operator: a zerolog logger
 // whose shape follows where the output goes (terminal, pipe/CI, JSON, the
-// journal), and the live progress view of `mage up`.
+// journal), the live progress view of `mage up`, and errors as the JSON
+// modes print them.
 package ui
 
 import (

@@ -1,4 +1,4 @@
-package app
+package ui
 
 import (
 	"encoding/json"
@@ -9,7 +9,6 @@ import (
 
 	"github.com/hotstack-os/hotstack-os/config"
 	"github.com/hotstack-os/hotstack-os/internal/settings"
-	"github.com/hotstack-os/hotstack-os/internal/ui"
 )
 
 // errorJSON is an error as the JSON modes print it: one object, with where
@@ -36,7 +35,7 @@ type problemJSON struct {
 
 // WriteErrorJSON writes err as one JSON line to w.
 func WriteErrorJSON(w io.Writer, err error) {
-	o := errorJSON{Level: "error", Time: time.Now().Format(ui.TimeFormat), Error: err.Error()}
+	o := errorJSON{Level: "error", Time: time.Now().Format(TimeFormat), Error: err.Error()}
 	var ve config.ValidationError
 	var ce *config.Error
 	var se *settings.Error
@@ -62,10 +61,10 @@ func WriteErrorJSON(w io.Writer, err error) {
 }
 
 // PrintError writes err to w for a process that prints its own errors (the
-// helper binary, `mage logs SERVICE`): one JSON object in the JSON modes,
-// else prefix and the message. a may be nil (the switches were wrong).
-func PrintError(w io.Writer, a *App, err error, prefix string) {
-	if jsonErrors(a, err) {
+// helper binary, `mage logs SERVICE`): one JSON object when asJSON (the run
+// asked for JSON), else prefix and the message.
+func PrintError(w io.Writer, asJSON bool, err error, prefix string) {
+	if asJSON {
 		WriteErrorJSON(w, err)
 		return
 	}
