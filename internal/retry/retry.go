@@ -84,13 +84,32 @@ func (g *GaveUp) Unwrap() []error { return []error{g.Last, g.Cause} }
 // whose work must not be cut there may use the caller's context instead.
 func Do(ctx context.Context, p Policy, op func(context.Context) error) error {
 	loopCtx, cancel := ctx, context.CancelFunc(func() {})
+	var end time.Time
 	if p.Deadline > 0 {
-		loopCtx, cancel = context.WithTimeoutCause(ctx, p.Deadline, ErrDeadline)
+		end = time.Now().Add(p.Deadline)
+		loopCtx, cancel = context.WithDeadlineCause(ctx, end, ErrDeadline)
 	}
 	defer cancel()
+	// over is why the loop is over, nil while it is not. The deadline
+	// counts from its very moment, when the context's timer may not have
+	// fired yet: a wait that ends then must not start an attempt doomed
+	// to say only "deadline exceeded" where the last one said what was
+	// wrong.
+	over := func() error {
+		if !end.IsZero() && !time.Now().Before(end) {
+			return ErrDeadline
+		}
+		if loopCtx.Err() != nil {
+			return context.Cause(loopCtx)
+		}
+		return nil
+	}
 	b := newBackOff(p)
 	var last error
 	attempt := func() error {
+		if last != nil && over() != nil {
+			return backoff.Permanent(errOver)
+		}
 		start := time.Now()
 		last = op(loopCtx)
 		b.lastCost = time.Since(start)
@@ -101,11 +120,18 @@ func Do(ctx context.Context, p Policy, op func(context.Context) error) error {
 		return nil
 	}
 	var permanent *backoff.PermanentError
-	if errors.As(last, &permanent) {
+	if err != errOver && errors.As(last, &permanent) {
 		return err // the error inside, which backoff has unwrapped
 	}
-	return &GaveUp{Last: last, Cause: context.Cause(loopCtx)}
+	cause := over()
+	if cause == nil {
+		cause = context.Cause(loopCtx)
+	}
+	return &GaveUp{Last: last, Cause: cause}
 }
+
+// errOver stops backoff's loop before an attempt when the loop is over.
+var errOver = errors.New("retry loop over")
 
 // policyBackOff is cenkalti/backoff's exponential backoff with the
 // ceiling Policy.CeilingPerCost sets from the last attempt's cost.

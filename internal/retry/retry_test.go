@@ -3,6 +3,7 @@ package retry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -80,6 +81,27 @@ func TestDeadline(t *testing.T) {
 		// The caller's words around it read as around the last error.
 		if err.Error() != errNotYet.Error() {
 			t.Errorf("message %q, want the last attempt's", err)
+		}
+	})
+}
+
+func TestNoAttemptWhenTheWaitEndsAtTheDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		calls := 0
+		start := time.Now()
+		err := Do(context.Background(), Every(250*time.Millisecond, time.Second), func(ctx context.Context) error {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			calls++
+			return fmt.Errorf("attempt %d refused", calls)
+		})
+		if took := time.Since(start); took != time.Second {
+			t.Errorf("gave up after %s, want at the deadline", took)
+		}
+		// The fifth would fall on the deadline itself.
+		if err == nil || err.Error() != "attempt 4 refused" || !errors.Is(err, ErrDeadline) {
+			t.Errorf("Do = %v, want the fourth attempt's error and ErrDeadline", err)
 		}
 	})
 }
