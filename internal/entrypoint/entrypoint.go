@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hotstack-os/hotstack-os/internal/retry"
 	"github.com/hotstack-os/hotstack-os/stack"
 	"github.com/hotstack-os/hotstack-os/units"
 )
@@ -379,32 +380,30 @@ func markReady(path string) error {
 // what it waits for.
 func (c *Container) WaitTCP(ctx context.Context, what, addr string) error {
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, dependencyTimeout)
-	defer cancel()
 	next := start.Add(10 * time.Second)
-	for {
+	err := retry.Do(ctx, retry.Every(250*time.Millisecond, dependencyTimeout), func(ctx context.Context) error {
 		d := net.Dialer{Timeout: 2 * time.Second}
 		conn, err := d.DialContext(ctx, "tcp", addr)
-		if err == nil {
-			conn.Close()
-			if waited := time.Since(start); waited > time.Second {
-				c.Logf("%s at %s answers (after %s)", what, addr, waited.Round(100*time.Millisecond))
+		if err != nil {
+			if time.Now().After(next) {
+				c.Logf("waiting for %s at %s: %v", what, addr, err)
+				next = time.Now().Add(10 * time.Second)
 			}
-			return nil
+			return err
 		}
-		if time.Now().After(next) {
-			c.Logf("waiting for %s at %s: %v", what, addr, err)
-			next = time.Now().Add(10 * time.Second)
+		conn.Close()
+		return nil
+	})
+	switch {
+	case err == nil:
+		if waited := time.Since(start); waited > time.Second {
+			c.Logf("%s at %s answers (after %s)", what, addr, waited.Round(100*time.Millisecond))
 		}
-		select {
-		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("%s at %s did not answer within %s: %w", what, addr, dependencyTimeout, err)
-			}
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
+		return nil
+	case errors.Is(err, retry.ErrDeadline):
+		return fmt.Errorf("%s at %s did not answer within %s: %w", what, addr, dependencyTimeout, err)
 	}
+	return ctx.Err()
 }
 
 // URLHost returns host:port of a URL-style option value (a database
