@@ -411,24 +411,18 @@ func (c *Container) WaitTCP(ctx context.Context, what, addr string) error {
 // has none.
 func URLHost(raw, defaultPort string) (string, error) {
 	u, err := url.Parse(raw)
-	if err != nil || u.Hostname() == "" {
-		return "", fmt.Errorf("cannot find a host in %q", redact(raw))
+	if err != nil {
+		// url.Parse's error quotes the value, password and all.
+		return "", errors.New("cannot find a host: the value is not a URL (not quoted here, as it may hold a password)")
+	}
+	if u.Hostname() == "" {
+		return "", fmt.Errorf("cannot find a host in %q", u.Redacted())
 	}
 	port := u.Port()
 	if port == "" {
 		port = defaultPort
 	}
 	return net.JoinHostPort(u.Hostname(), port), nil
-}
-
-// redact drops a URL's user info for messages.
-func redact(raw string) string {
-	if i := strings.Index(raw, "@"); i >= 0 {
-		if j := strings.Index(raw, "://"); j >= 0 && j < i {
-			return raw[:j+3] + "***" + raw[i:]
-		}
-	}
-	return raw
 }
 
 // WaitDatabase waits for the database named in section's connection.
@@ -439,7 +433,7 @@ func (c *Container) WaitDatabase(ctx context.Context, section string) error {
 	}
 	addr, err := URLHost(conn, "3306")
 	if err != nil {
-		return err
+		return fmt.Errorf("[%s] connection: %w", section, err)
 	}
 	return c.WaitTCP(ctx, "MariaDB", addr)
 }
@@ -448,7 +442,7 @@ func (c *Container) WaitDatabase(ctx context.Context, section string) error {
 func (c *Container) WaitRabbit(ctx context.Context) error {
 	addr, err := URLHost(c.Conf("DEFAULT", "transport_url"), "5672")
 	if err != nil {
-		return err
+		return fmt.Errorf("[DEFAULT] transport_url: %w", err)
 	}
 	return c.WaitTCP(ctx, "RabbitMQ", addr)
 }

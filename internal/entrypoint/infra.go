@@ -126,8 +126,9 @@ func rabbitmq(ctx context.Context, c *Container) error {
 	}
 	return c.Serve(ctx, func(ctx context.Context) error {
 		// await_startup fails at once while the node is not up at all.
-		// One under way runs to its own --timeout, past the deadline if
-		// need be: it gets ctx, not the loop's context.
+		// One under way when the deadline passes runs to its own
+		// --timeout (it gets ctx, not the loop's context): it may be the
+		// one that sees the node up.
 		err := retry.Do(ctx, retry.Every(time.Second, dependencyTimeout), func(context.Context) error {
 			return c.sup.Run(ctx, Proc{Argv: []string{"rabbitmqctl", "--quiet", "await_startup", "--timeout", "60"},
 				User: "rabbitmq", Env: []string{"HOME=/var/lib/rabbitmq"}})
