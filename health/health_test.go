@@ -90,27 +90,6 @@ func TestInterrupt(t *testing.T) {
 	})
 }
 
-func TestCapFollowsProbeCost(t *testing.T) {
-	a := newAdaptive(DefaultPolicy(time.Minute, time.Second))
-	a.lastCost = time.Millisecond
-	if c := a.cap(); c != 100*time.Millisecond {
-		t.Errorf("cheap probe cap %v", c)
-	}
-	a.lastCost = 200 * time.Millisecond
-	if c := a.cap(); c != time.Second {
-		t.Errorf("200ms probe cap %v", c)
-	}
-	a.lastCost = 3 * time.Second
-	if c := a.cap(); c != 2*time.Second {
-		t.Errorf("slow probe cap %v", c)
-	}
-	for i := 0; i < 50; i++ {
-		if d := a.NextBackOff(); d > 2400*time.Millisecond {
-			t.Fatalf("interval %v above cap+jitter", d)
-		}
-	}
-}
-
 func TestHedgedAnswersDespiteOneStall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var calls atomic.Int32

@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
-	"github.com/cenkalti/backoff/v4"
+	"github.com/hotstack-os/hotstack-os/internal/retry"
 )
 
 // Policy is how Wait polls.
@@ -57,39 +56,10 @@ func (p Policy) Scaled(f float64) Policy {
 	return p
 }
 
-// adaptive is cenkalti/backoff's ExponentialBackOff with a cap that follows
-// the probe's cost.
-type adaptive struct {
-	*backoff.ExponentialBackOff
-	p        Policy
-	lastCost time.Duration
-}
-
-func newAdaptive(p Policy) *adaptive {
-	b := backoff.NewExponentialBackOff()
-	b.InitialInterval = p.Initial
-	b.Multiplier = p.Multiplier
-	b.RandomizationFactor = p.Jitter
-	b.MaxInterval = p.MaxCap
-	b.MaxElapsedTime = 0 // the context deadline bounds the wait
-	b.Reset()
-	return &adaptive{ExponentialBackOff: b, p: p}
-}
-
-func (a *adaptive) cap() time.Duration {
-	c := time.Duration(float64(a.lastCost) * a.p.CostFactor)
-	return max(a.p.MinCap, min(c, a.p.MaxCap))
-}
-
-func (a *adaptive) NextBackOff() time.Duration {
-	c := a.cap()
-	a.MaxInterval = c
-	d := a.ExponentialBackOff.NextBackOff()
-	if d > c {
-		// Re-jitter around the (possibly lowered) cap.
-		d = time.Duration(float64(c) * (1 + a.p.Jitter*(2*rand.Float64()-1)))
-	}
-	return d
+// retryPolicy is p as the retry loop takes it.
+func (p Policy) retryPolicy() retry.Policy {
+	return retry.Policy{Interval: p.Initial, Growth: p.Multiplier, Jitter: p.Jitter,
+		Ceiling: p.MaxCap, MinCeiling: p.MinCap, CeilingPerCost: p.CostFactor, Deadline: p.Deadline}
 }
 
 // Wait probes until the service is healthy, the probe reports a permanent
@@ -99,16 +69,11 @@ func (a *adaptive) NextBackOff() time.Duration {
 // the context's error.
 func Wait(ctx context.Context, prober Prober, p Policy, onProbe func(Result)) error {
 	start := time.Now()
-	waitCtx, cancel := context.WithTimeout(ctx, p.Deadline)
-	defer cancel()
-	b := newAdaptive(p)
 	var last Result
 	probes := 0
-	op := func() error {
+	err := retry.Do(ctx, p.retryPolicy(), func(waitCtx context.Context) error {
 		probeCtx, cancelProbe := context.WithTimeout(waitCtx, p.ProbeTimeout)
-		t0 := time.Now()
 		last = prober.Probe(probeCtx)
-		b.lastCost = time.Since(t0)
 		cancelProbe()
 		probes++
 		if onProbe != nil {
@@ -118,11 +83,10 @@ func Wait(ctx context.Context, prober Prober, p Policy, onProbe func(Result)) er
 		case last.Healthy:
 			return nil
 		case last.Permanent:
-			return backoff.Permanent(errors.New("permanent"))
+			return retry.Permanent(errors.New("permanent"))
 		}
 		return errors.New("not yet healthy")
-	}
-	err := backoff.Retry(op, backoff.WithContext(b, waitCtx))
+	})
 	if err == nil {
 		return nil
 	}

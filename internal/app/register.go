@@ -8,11 +8,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cenkalti/backoff/v4"
-
 	"github.com/hotstack-os/hotstack-os/config"
 	"github.com/hotstack-os/hotstack-os/internal/cloudnames"
 	"github.com/hotstack-os/hotstack-os/internal/openstack"
+	"github.com/hotstack-os/hotstack-os/internal/retry"
 	"github.com/hotstack-os/hotstack-os/internal/systemd"
 )
 
@@ -79,9 +78,9 @@ func (r *registrar) register(ctx context.Context, node string) error {
 		return nil
 	}
 	start := time.Now()
-	b := backoff.NewExponentialBackOff()
-	b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = 500*time.Millisecond, 5*time.Second, r.wait
-	err := backoff.Retry(func() error {
+	// A registration under way when the deadline passes is let finish (it
+	// gets ctx, not the loop's context): it may be the one that succeeds.
+	err := retry.Do(ctx, retry.Growing(500*time.Millisecond, 5*time.Second, r.wait), func(context.Context) error {
 		id, err := r.identity(ctx)
 		if err != nil {
 			return err
@@ -94,7 +93,7 @@ func (r *registrar) register(ctx context.Context, node string) error {
 			return id.HeatDomain(ctx, r.cfg.Get(api.PasswordKey()))
 		}
 		return nil
-	}, backoff.WithContext(b, ctx))
+	})
 	if err != nil {
 		return fmt.Errorf("register %s in Keystone (as the admin, for %s): %w", api.Service, time.Since(start).Round(100*time.Millisecond), err)
 	}

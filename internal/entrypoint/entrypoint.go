@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/hotstack-os/hotstack-os/internal/exitcode"
+	"github.com/hotstack-os/hotstack-os/internal/retry"
 	"github.com/hotstack-os/hotstack-os/stack"
 	"github.com/hotstack-os/hotstack-os/units"
 )
@@ -375,32 +376,30 @@ func markReady(path string) error {
 // what it waits for.
 func (c *Container) WaitTCP(ctx context.Context, what, addr string) error {
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, dependencyTimeout)
-	defer cancel()
 	next := start.Add(10 * time.Second)
-	for {
+	err := retry.Do(ctx, retry.Every(250*time.Millisecond, dependencyTimeout), func(ctx context.Context) error {
 		d := net.Dialer{Timeout: 2 * time.Second}
 		conn, err := d.DialContext(ctx, "tcp", addr)
-		if err == nil {
-			conn.Close()
-			if waited := time.Since(start); waited > time.Second {
-				c.Logf("%s at %s answers (after %s)", what, addr, waited.Round(100*time.Millisecond))
+		if err != nil {
+			if time.Now().After(next) {
+				c.Logf("waiting for %s at %s: %v", what, addr, err)
+				next = time.Now().Add(10 * time.Second)
 			}
-			return nil
+			return err
 		}
-		if time.Now().After(next) {
-			c.Logf("waiting for %s at %s: %v", what, addr, err)
-			next = time.Now().Add(10 * time.Second)
+		conn.Close()
+		return nil
+	})
+	switch {
+	case err == nil:
+		if waited := time.Since(start); waited > time.Second {
+			c.Logf("%s at %s answers (after %s)", what, addr, waited.Round(100*time.Millisecond))
 		}
-		select {
-		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("%s at %s did not answer within %s: %w", what, addr, dependencyTimeout, err)
-			}
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
+		return nil
+	case errors.Is(err, retry.ErrDeadline):
+		return fmt.Errorf("%s at %s did not answer within %s: %w", what, addr, dependencyTimeout, err)
 	}
+	return ctx.Err()
 }
 
 // URLHost returns host:port of a URL-style option value (a database
@@ -408,24 +407,18 @@ func (c *Container) WaitTCP(ctx context.Context, what, addr string) error {
 // has none.
 func URLHost(raw, defaultPort string) (string, error) {
 	u, err := url.Parse(raw)
-	if err != nil || u.Hostname() == "" {
-		return "", fmt.Errorf("cannot find a host in %q", redact(raw))
+	if err != nil {
+		// url.Parse's error quotes the value, password and all.
+		return "", errors.New("cannot find a host: the value is not a URL (not quoted here, as it may hold a password)")
+	}
+	if u.Hostname() == "" {
+		return "", fmt.Errorf("cannot find a host in %q", u.Redacted())
 	}
 	port := u.Port()
 	if port == "" {
 		port = defaultPort
 	}
 	return net.JoinHostPort(u.Hostname(), port), nil
-}
-
-// redact drops a URL's user info for messages.
-func redact(raw string) string {
-	if i := strings.Index(raw, "@"); i >= 0 {
-		if j := strings.Index(raw, "://"); j >= 0 && j < i {
-			return raw[:j+3] + "***" + raw[i:]
-		}
-	}
-	return raw
 }
 
 // WaitDatabase waits for the database named in section's connection.
@@ -436,7 +429,7 @@ func (c *Container) WaitDatabase(ctx context.Context, section string) error {
 	}
 	addr, err := URLHost(conn, "3306")
 	if err != nil {
-		return err
+		return fmt.Errorf("[%s] connection: %w", section, err)
 	}
 	return c.WaitTCP(ctx, "MariaDB", addr)
 }
@@ -445,7 +438,7 @@ func (c *Container) WaitDatabase(ctx context.Context, section string) error {
 func (c *Container) WaitRabbit(ctx context.Context) error {
 	addr, err := URLHost(c.Conf("DEFAULT", "transport_url"), "5672")
 	if err != nil {
-		return err
+		return fmt.Errorf("[DEFAULT] transport_url: %w", err)
 	}
 	return c.WaitTCP(ctx, "RabbitMQ", addr)
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/hotstack-os/hotstack-os/internal/retry"
 )
 
 // Databases every OpenStack service of the stack uses; the services share
@@ -74,27 +76,9 @@ func listenAddresses(c *Container, extra ...string) string {
 	return strings.Join(append(extra, ip), ",")
 }
 
-// waitUntil calls probe until it succeeds, every interval, for at most
-// dependencyTimeout; past that it returns probe's last error.
-func waitUntil(ctx context.Context, interval time.Duration, probe func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, dependencyTimeout)
-	defer cancel()
-	for {
-		err := probe(ctx)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(interval):
-		}
-	}
-}
-
 // waitSocket waits for a unix socket to accept connections.
 func waitSocket(ctx context.Context, c *Container, path string) error {
-	err := waitUntil(ctx, 200*time.Millisecond, func(context.Context) error {
+	err := retry.Do(ctx, retry.Every(200*time.Millisecond, dependencyTimeout), func(context.Context) error {
 		conn, err := net.Dial("unix", path)
 		if err == nil {
 			conn.Close()
@@ -113,7 +97,7 @@ func waitSocket(ctx context.Context, c *Container, path string) error {
 // database before northd has filled it in, a race a fast machine's first
 // start loses.
 func waitSBGlobal(ctx context.Context, c *Container, sb string) error {
-	err := waitUntil(ctx, 250*time.Millisecond, func(ctx context.Context) error {
+	err := retry.Do(ctx, retry.Every(250*time.Millisecond, dependencyTimeout), func(ctx context.Context) error {
 		_, err := c.sup.Output(ctx, Proc{Argv: []string{"ovn-sbctl", "--db=unix:" + sb, "--timeout=5", "get", "SB_Global", ".", "nb_cfg"}})
 		return err
 	})
@@ -142,17 +126,15 @@ func rabbitmq(ctx context.Context, c *Container) error {
 	}
 	return c.Serve(ctx, func(ctx context.Context) error {
 		// await_startup fails at once while the node is not up at all.
-		deadline := time.Now().Add(dependencyTimeout)
-		for {
-			err := c.sup.Run(ctx, Proc{Argv: []string{"rabbitmqctl", "--quiet", "await_startup", "--timeout", "60"},
+		// One under way when the deadline passes runs to its own
+		// --timeout (it gets ctx, not the loop's context): it may be the
+		// one that sees the node up.
+		err := retry.Do(ctx, retry.Every(time.Second, dependencyTimeout), func(context.Context) error {
+			return c.sup.Run(ctx, Proc{Argv: []string{"rabbitmqctl", "--quiet", "await_startup", "--timeout", "60"},
 				User: "rabbitmq", Env: []string{"HOME=/var/lib/rabbitmq"}})
-			if err == nil {
-				break
-			}
-			if time.Now().After(deadline) || ctx.Err() != nil {
-				return fmt.Errorf("RabbitMQ did not start: %w", err)
-			}
-			time.Sleep(time.Second)
+		})
+		if err != nil {
+			return fmt.Errorf("RabbitMQ did not start: %w", err)
 		}
 		users, err := c.sup.Output(ctx, Proc{Argv: []string{"rabbitmqctl", "--quiet", "list_users"},
 			User: "rabbitmq", Env: []string{"HOME=/var/lib/rabbitmq"}})

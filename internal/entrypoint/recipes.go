@@ -275,7 +275,7 @@ func ptr[T any](v T) *T { return &v }
 func waitOVNNorthbound(ctx context.Context, c *Container) error {
 	addr, err := URLHost(strings.Replace(c.Conf("ovn", "ovn_nb_connection"), "tcp:", "tcp://", 1), "6641")
 	if err != nil {
-		return err
+		return fmt.Errorf("[ovn] ovn_nb_connection: %w", err)
 	}
 	return c.WaitTCP(ctx, "OVN northbound database", addr)
 }
@@ -411,7 +411,7 @@ func neutronMetadata(ctx context.Context, c *Container) error {
 	}
 	addr, err := URLHost(strings.Replace(c.Conf("ovn", "ovn_sb_connection"), "tcp:", "tcp://", 1), "6642")
 	if err != nil {
-		return err
+		return fmt.Errorf("[ovn] ovn_sb_connection: %w", err)
 	}
 	if err := c.WaitTCP(ctx, "OVN southbound database", addr); err != nil {
 		return err
@@ -442,12 +442,21 @@ func cinderVolume(ctx context.Context, c *Container) error {
 }
 
 // novaInputs are what nova-api's schema steps store beyond the schema:
-// cell1's transport template and the cell databases' addresses (without
-// credentials), so a changed RabbitMQ or MariaDB address updates cell1.
+// cell1's transport template and the cell databases' URLs (their passwords
+// masked), so a changed RabbitMQ or MariaDB address updates cell1.
 func novaInputs(c *Container) ([]string, error) {
 	transport, err := cellTransport(c.Conf("DEFAULT", "transport_url"))
 	if err != nil {
 		return nil, err
 	}
-	return []string{transport, redact(c.Conf("database", "connection")), redact(c.Conf("api_database", "connection"))}, nil
+	inputs := []string{transport}
+	for _, section := range []string{"database", "api_database"} {
+		u, err := url.Parse(c.Conf(section, "connection"))
+		if err != nil {
+			// url.Parse's error quotes the value, password and all.
+			return nil, fmt.Errorf("nova's [%s] connection is not a URL", section)
+		}
+		inputs = append(inputs, u.Redacted())
+	}
+	return inputs, nil
 }

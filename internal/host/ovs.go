@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cenkalti/backoff/v4"
 	"github.com/digitalocean/go-openvswitch/ovs"
 
 	"github.com/hotstack-os/hotstack-os/internal/execx"
+	"github.com/hotstack-os/hotstack-os/internal/retry"
 )
 
 // Bridges the stack uses.
@@ -72,17 +72,15 @@ func (h *Host) ovsAnswers(ctx context.Context) error {
 		return ping()
 	}
 	start := time.Now()
-	b := backoff.NewExponentialBackOff()
-	b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = 250*time.Millisecond, 5*time.Second, h.WaitOVS
 	attempts := 0
-	err := backoff.Retry(func() error {
+	err := retry.Do(ctx, retry.Growing(250*time.Millisecond, 5*time.Second, h.WaitOVS), func(context.Context) error {
 		attempts++
 		err := ping()
 		if err != nil && attempts == 1 {
 			h.Log.Info().Msgf("Open vSwitch does not answer yet; waiting up to %s for it", h.WaitOVS)
 		}
 		return err
-	}, backoff.WithContext(b, ctx))
+	})
 	if err != nil {
 		return fmt.Errorf("waited %s (%d attempts): %w", time.Since(start).Round(100*time.Millisecond), attempts, err)
 	}

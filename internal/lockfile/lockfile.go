@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hotstack-os/hotstack-os/internal/retry"
 )
 
 // Lock is an exclusive flock. Infra runs use it so that the boot-time oneshot and an operator's
@@ -30,26 +32,27 @@ func Acquire(ctx context.Context, path string, notify func(holder string)) (*Loc
 		return nil, fmt.Errorf("open lock %s: %w", path, err)
 	}
 	told := false
-	for {
+	err = retry.Do(ctx, retry.Every(100*time.Millisecond, 0), func(context.Context) error {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
-			break
+			return nil
 		}
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", path, err)
+			return retry.Permanent(fmt.Errorf("lock %s: %w", path, err))
 		}
 		if !told && notify != nil {
 			holder, _ := os.ReadFile(path)
 			notify(strings.TrimSpace(string(holder)))
 			told = true
 		}
-		select {
-		case <-ctx.Done():
-			f.Close()
+		return err
+	})
+	if err != nil {
+		f.Close()
+		if gaveUp := (*retry.GaveUp)(nil); errors.As(err, &gaveUp) {
 			return nil, fmt.Errorf("waiting for lock %s: %w", path, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
 		}
+		return nil, err
 	}
 	_ = f.Truncate(0)
 	_, _ = f.WriteAt([]byte("pid "+strconv.Itoa(os.Getpid())+"\n"), 0)

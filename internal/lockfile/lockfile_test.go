@@ -2,6 +2,7 @@ package lockfile
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,6 +44,27 @@ func TestLockSerializesRuns(t *testing.T) {
 		first.Release()
 		if err := <-done; err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+func TestLockWaitEndsWithTheContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "lock")
+		first, err := Acquire(context.Background(), path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer first.Release()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		start := time.Now()
+		_, err = Acquire(ctx, path, nil)
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.HasPrefix(err.Error(), "waiting for lock "+path) {
+			t.Errorf("Acquire = %v", err)
+		}
+		if took := time.Since(start); took != time.Minute {
+			t.Errorf("gave up after %s, want when the context ended", took)
 		}
 	})
 }

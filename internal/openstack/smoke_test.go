@@ -9,50 +9,64 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
 func TestPoll(t *testing.T) {
-	ctx := t.Context()
-	n := 0
-	err := poll(ctx, time.Second, time.Millisecond, func(context.Context) (string, bool, error) {
-		n++
-		return "counting", n == 3, nil
-	})
-	if err != nil || n != 3 {
-		t.Errorf("poll = %v after %d probes, want nil after 3", err, n)
-	}
+	// On synctest's clock: the timeouts below pass exactly, however busy
+	// the machine.
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		n := 0
+		err := poll(ctx, time.Second, time.Millisecond, func(context.Context) (string, bool, error) {
+			n++
+			return "counting", n == 3, nil
+		})
+		if err != nil || n != 3 {
+			t.Errorf("poll = %v after %d probes, want nil after 3", err, n)
+		}
 
-	err = poll(ctx, 30*time.Millisecond, 5*time.Millisecond, func(context.Context) (string, bool, error) {
-		return "status creating", false, nil
-	})
-	if err == nil || err.Error() != "timed out after 30ms: status creating" {
-		t.Errorf("timeout: %v", err)
-	}
+		start := time.Now()
+		err = poll(ctx, 30*time.Millisecond, 5*time.Millisecond, func(context.Context) (string, bool, error) {
+			return "status creating", false, nil
+		})
+		if err == nil || err.Error() != "timed out after 30ms: status creating" || time.Since(start) != 30*time.Millisecond {
+			t.Errorf("timeout: %v after %s", err, time.Since(start))
+		}
 
-	boom := errors.New("status ERROR")
-	if err := poll(ctx, time.Second, time.Millisecond, func(context.Context) (string, bool, error) { return "", false, boom }); err != boom {
-		t.Errorf("a failing probe: %v", err)
-	}
+		boom := errors.New("status ERROR")
+		if err := poll(ctx, time.Second, time.Millisecond, func(context.Context) (string, bool, error) { return "", false, boom }); err != boom {
+			t.Errorf("a failing probe: %v", err)
+		}
 
-	// A request cut by the wait's deadline reports the last state seen.
-	err = poll(ctx, 30*time.Millisecond, time.Millisecond, func(ctx context.Context) (string, bool, error) {
-		select {
-		case <-ctx.Done():
-			return "", false, ctx.Err()
-		case <-time.After(5 * time.Millisecond):
-			return "status building", false, nil
+		// A request cut by the wait's deadline reports the last state seen.
+		err = poll(ctx, 30*time.Millisecond, time.Millisecond, func(ctx context.Context) (string, bool, error) {
+			select {
+			case <-ctx.Done():
+				return "", false, ctx.Err()
+			case <-time.After(5 * time.Millisecond):
+				return "status building", false, nil
+			}
+		})
+		if err == nil || err.Error() != "timed out after 30ms: status building" {
+			t.Errorf("a probe cut by the deadline: %v", err)
+		}
+
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		if err := poll(cancelled, time.Second, time.Millisecond, func(context.Context) (string, bool, error) { return "", false, nil }); !errors.Is(err, context.Canceled) {
+			t.Errorf("a cancelled wait: %v", err)
+		}
+
+		// A stop during the wait ends it with the context's error, not a
+		// timeout.
+		stopped, stop := context.WithCancel(ctx)
+		time.AfterFunc(10*time.Millisecond, stop)
+		if err := poll(stopped, time.Second, 3*time.Millisecond, func(context.Context) (string, bool, error) { return "status creating", false, nil }); err != context.Canceled {
+			t.Errorf("a wait stopped: %v", err)
 		}
 	})
-	if err == nil || err.Error() != "timed out after 30ms: status building" {
-		t.Errorf("a probe cut by the deadline: %v", err)
-	}
-
-	cancelled, cancel := context.WithCancel(ctx)
-	cancel()
-	if err := poll(cancelled, time.Second, time.Millisecond, func(context.Context) (string, bool, error) { return "", false, nil }); !errors.Is(err, context.Canceled) {
-		t.Errorf("a cancelled wait: %v", err)
-	}
 }
 
 func TestRolesUp(t *testing.T) {

@@ -4,6 +4,8 @@
 package testns
 
 import (
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hotstack-os/hotstack-os/internal/retry"
 )
 
 const envMarker = "HOTSTACK_TESTNS"
@@ -98,6 +102,8 @@ func StartOVS(t *testing.T) {
 	t.Cleanup(func() { killPidfile(filepath.Join(dir, "ovs-vswitchd.pid")) })
 }
 
+// killPidfile ends the daemon whose pid path holds: SIGTERM, and SIGKILL
+// if it is still there a second later.
 func killPidfile(path string) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -108,13 +114,15 @@ func killPidfile(path string) {
 		return
 	}
 	_ = syscall.Kill(pid, syscall.SIGTERM)
-	for i := 0; i < 50; i++ {
+	exited := func(context.Context) error {
 		if syscall.Kill(pid, 0) != nil {
-			return
+			return nil
 		}
-		time.Sleep(20 * time.Millisecond)
+		return errors.New("still running")
 	}
-	_ = syscall.Kill(pid, syscall.SIGKILL)
+	if retry.Do(context.Background(), retry.Every(20*time.Millisecond, time.Second), exited) != nil {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
 }
 
 func mustRun(t *testing.T, name string, args ...string) string {
