@@ -98,7 +98,7 @@ func Smoke() error { return app.Run(hotstack, (*app.App).Smoke) }
 // PostSetup makes the running cloud ready for HotStack: project, user, quotas, flavors, networks, keypair, credentials.
 func PostSetup() error { return app.Run(hotstack, (*app.App).PostSetup) }
 
-// Images builds every image the units name from Debian 12's packages: changed recipes, and images with package updates
+// Images builds every image the units name from the release's Debian packages (OPENSTACK_RELEASE: 2025.1 from Debian 13, zed from Debian 12): changed recipes, and images with package updates
 // in the archive and those built on them (HOTSTACK_IMAGE_UPDATES=0: no check); the rest are kept.
 func Images() error { return app.Run(hotstack, (*app.App).Images) }
 
