@@ -2,11 +2,17 @@ package entrypoint
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -147,16 +153,12 @@ func rabbitmq(ctx context.Context, c *Container) error {
 				existing[f[0]] = true
 			}
 		}
-		// RabbitMQ creates RABBITMQ_DEFAULT_USER itself on its first start;
-		// later starts make sure the password is today's.
-		verb := "add_user"
-		if existing[user] {
-			verb = "change_password"
-		}
-		if err := ctl(ctx, pass+"\n", verb, user); err != nil {
-			return err
-		}
-		if err := ctl(ctx, "", "set_permissions", "-p", "/", user, ".*", ".*", ".*"); err != nil {
+		// The user, today's password and its permissions, on every start.
+		// Through definitions, which carry the password's hash only: no
+		// command line holds a password, and RabbitMQ 4's rabbitmqctl no
+		// longer reads one from its standard input (add_user and
+		// change_password wait for ever there).
+		if err := importUser(ctx, ctl, user, pass); err != nil {
 			return err
 		}
 		if existing["guest"] && user != "guest" {
@@ -164,6 +166,69 @@ func rabbitmq(ctx context.Context, c *Container) error {
 		}
 		return nil
 	}, Proc{Argv: []string{"rabbitmq-server"}})
+}
+
+// importUser makes RabbitMQ's user with password and every permission on
+// the default virtual host, from a definitions file that holds the
+// password's hash (readable by the broker's user alone, removed after).
+func importUser(ctx context.Context, ctl func(ctx context.Context, stdin string, args ...string) error, user, password string) error {
+	defs, err := userDefinitions(user, password, rand.Reader)
+	if err != nil {
+		return err
+	}
+	cred, err := credential("rabbitmq")
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp("", "rabbitmq-definitions-*.json") // 0600
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	err = f.Chown(int(cred.Uid), int(cred.Gid))
+	if err == nil {
+		_, err = f.Write(defs)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("RabbitMQ's definitions: %w", err)
+	}
+	return ctl(ctx, "", "import_definitions", f.Name())
+}
+
+// userDefinitions are RabbitMQ definitions of one user with password and
+// full permissions on "/". The hash is RabbitMQ's
+// rabbit_password_hashing_sha256: base64(salt ++ sha256(salt ++
+// password)), with a 4-byte random salt.
+func userDefinitions(user, password string, random io.Reader) ([]byte, error) {
+	salt := make([]byte, 4)
+	if _, err := io.ReadFull(random, salt); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(append(slices.Clone(salt), password...))
+	type userDef struct {
+		Name             string `json:"name"`
+		PasswordHash     string `json:"password_hash"`
+		HashingAlgorithm string `json:"hashing_algorithm"`
+		Tags             string `json:"tags"`
+	}
+	type permission struct {
+		User      string `json:"user"`
+		Vhost     string `json:"vhost"`
+		Configure string `json:"configure"`
+		Write     string `json:"write"`
+		Read      string `json:"read"`
+	}
+	return json.Marshal(struct {
+		Users       []userDef    `json:"users"`
+		Permissions []permission `json:"permissions"`
+	}{
+		Users: []userDef{{Name: user, PasswordHash: base64.StdEncoding.EncodeToString(append(salt, sum[:]...)),
+			HashingAlgorithm: "rabbit_password_hashing_sha256"}},
+		Permissions: []permission{{User: user, Vhost: "/", Configure: ".*", Write: ".*", Read: ".*"}},
+	})
 }
 
 // OVN's files, shared by the northd and controller containers through the
