@@ -7,7 +7,6 @@ require (
 	github.com/coreos/go-systemd/v22 v22.7.0
 	github.com/digitalocean/go-openvswitch v0.0.0-20251118231545-85aec29b8ee6
 	github.com/distribution/reference v0.6.0
-	github.com/go-sql-driver/mysql v1.10.2
 	github.com/gophercloud/gophercloud/v2 v2.15.0
 	github.com/magefile/mage v1.17.2
 	github.com/pmezard/go-difflib v1.0.0
@@ -21,7 +20,6 @@ require (
 )
 
 require (
-	filippo.io/edwards25519 v1.2.0 // indirect
 	github.com/godbus/dbus/v5 v5.2.4 // indirect
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/mattn/go-isatty v0.0.20 // indirect

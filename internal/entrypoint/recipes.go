@@ -2,7 +2,6 @@ package entrypoint
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
@@ -233,7 +232,7 @@ func keystone(ctx context.Context, c *Container) error {
 	}
 	// Skipped on a warm start, unless a key set is missing (the key
 	// directories are volumes of their own) or the admin password changed.
-	still := func(ctx context.Context, db *sql.DB) error {
+	still := func(ctx context.Context, db database) error {
 		for _, d := range []string{"/etc/keystone/fernet-keys", "/etc/keystone/credential-keys"} {
 			if entries, err := os.ReadDir(d); err != nil || len(entries) == 0 {
 				return fmt.Errorf("%s holds no keys", d)

@@ -4,17 +4,15 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -58,7 +56,7 @@ type Schema struct {
 	Inputs []string
 	// Still, when set, must also pass for the steps to be skipped: what a
 	// stamp cannot hold (a password, files outside the database).
-	Still func(context.Context, *sql.DB) error
+	Still func(context.Context, database) error
 	Steps func(context.Context) error
 }
 
@@ -67,18 +65,22 @@ type Schema struct {
 // records the stamp. Recording is best effort: a start that cannot read
 // or write the stamp runs the steps, as every start did before.
 func (c *Container) SchemaOnce(ctx context.Context, s Schema) error {
-	steps := s.Steps
 	stamp, err := schemaStamp(dpkgStatus, s.Inputs...)
 	if err != nil {
 		c.Logf("%v; running the schema steps", err)
-		return steps(ctx)
+		return s.Steps(ctx)
 	}
 	db, err := c.openDatabase(s.Section)
 	if err != nil {
 		c.Logf("schema stamp: %v; running the schema steps", err)
-		return steps(ctx)
+		return s.Steps(ctx)
 	}
-	defer db.Close()
+	return c.stampedSteps(ctx, s, db, stamp)
+}
+
+// stampedSteps is SchemaOnce once it has this start's stamp and the
+// database.
+func (c *Container) stampedSteps(ctx context.Context, s Schema, db database, stamp string) error {
 	name := s.Name
 	have, err := readStamp(ctx, db, name)
 	var still error
@@ -98,7 +100,7 @@ func (c *Container) SchemaOnce(ctx context.Context, s Schema) error {
 	default:
 		c.Logf("schema steps: the image or its settings changed (stamp %s, was %s)", stamp[:12], have[:min(12, len(have))])
 	}
-	if err := steps(ctx); err != nil {
+	if err := s.Steps(ctx); err != nil {
 		return err
 	}
 	if err := writeStamp(ctx, db, name, stamp); err != nil {
@@ -109,77 +111,67 @@ func (c *Container) SchemaOnce(ctx context.Context, s Schema) error {
 
 // readStamp returns name's stamp, "" when there is none (no row, or no
 // table yet in a fresh database).
-func readStamp(ctx context.Context, db *sql.DB, name string) (string, error) {
+func readStamp(ctx context.Context, db database, name string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	var stamp string
-	err := db.QueryRowContext(ctx, "SELECT stamp FROM "+stampTable+" WHERE name = ?", name).Scan(&stamp)
-	var my *mysql.MySQLError
+	row, err := db.QueryRow(ctx, "SELECT stamp FROM "+stampTable+" WHERE name = %s", name)
+	var my *sqlError
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return "", nil
-	case errors.As(err, &my) && my.Number == 1146: // ER_NO_SUCH_TABLE
+	case errors.As(err, &my) && my.Number == erNoSuchTable:
 		return "", nil
 	case err != nil:
 		return "", err
+	case len(row) == 0:
+		return "", nil
 	}
-	return stamp, nil
+	return row[0], nil
 }
 
-func writeStamp(ctx context.Context, db *sql.DB, name, stamp string) error {
+func writeStamp(ctx context.Context, db database, name, stamp string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+stampTable+
+	if err := db.Exec(ctx, "CREATE TABLE IF NOT EXISTS "+stampTable+
 		" (name VARCHAR(64) NOT NULL PRIMARY KEY, stamp CHAR(64) NOT NULL) ENGINE=InnoDB"); err != nil {
 		return err
 	}
-	_, err := db.ExecContext(ctx, "REPLACE INTO "+stampTable+" (name, stamp) VALUES (?, ?)", name, stamp)
-	return err
+	return db.Exec(ctx, "REPLACE INTO "+stampTable+" (name, stamp) VALUES (%s, %s)", name, stamp)
 }
 
-// openDatabase connects to the database of section's oslo.db connection
-// URL, with the password from the URL or from the option file its
+// openDatabase is the database of section's oslo.db connection URL, as
+// its user, with the password from the URL or from the option file its
 // read_default_file names (as PyMySQL reads it).
-func (c *Container) openDatabase(section string) (*sql.DB, error) {
-	cfg, err := mysqlConfig(c.Conf(section, "connection"))
+func (c *Container) openDatabase(section string) (database, error) {
+	params, err := connParams(c.Conf(section, "connection"))
 	if err != nil {
 		return nil, fmt.Errorf("[%s] connection: %w", section, err)
 	}
-	conn, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return sql.OpenDB(conn), nil
+	return pymysqlDB{params: params, output: c.sup.Output}, nil
 }
 
-// mysqlConfig is the driver's configuration for an oslo.db URL
+// connParams are the connection parameters of an oslo.db URL
 // (mysql+pymysql://user[:password]@host[:port]/db?read_default_file=F).
 // Errors never quote the URL: it may hold the password.
-func mysqlConfig(raw string) (*mysql.Config, error) {
+func connParams(raw string) (dbParams, error) {
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || !strings.HasPrefix(u.Scheme, "mysql") {
-		return nil, errors.New("not a mysql:// URL with a host")
+	if err != nil || u.Hostname() == "" || !strings.HasPrefix(u.Scheme, "mysql") {
+		return dbParams{}, errors.New("not a mysql:// URL with a host")
 	}
-	cfg := mysql.NewConfig()
-	cfg.Net = "tcp"
-	cfg.Addr = u.Host
-	if u.Port() == "" {
-		cfg.Addr = net.JoinHostPort(u.Hostname(), "3306")
+	p := dbParams{Host: u.Hostname(), Port: 3306, Database: strings.TrimPrefix(u.Path, "/")}
+	if port := u.Port(); port != "" {
+		if p.Port, err = strconv.Atoi(port); err != nil {
+			return dbParams{}, errors.New("the mysql:// URL's port is not a number")
+		}
 	}
-	cfg.DBName = strings.TrimPrefix(u.Path, "/")
-	cfg.Timeout = 10 * time.Second
 	if u.User != nil {
-		cfg.User = u.User.Username()
-		if p, ok := u.User.Password(); ok {
-			cfg.Passwd = p
+		p.User = u.User.Username()
+		p.Password, _ = u.User.Password()
+	}
+	if file := u.Query().Get("read_default_file"); file != "" && p.Password == "" {
+		if p.Password, err = optionFilePassword(file); err != nil {
+			return dbParams{}, err
 		}
 	}
-	if file := u.Query().Get("read_default_file"); file != "" && cfg.Passwd == "" {
-		if cfg.Passwd, err = optionFilePassword(file); err != nil {
-			return nil, err
-		}
-	}
-	return cfg, nil
+	return p, nil
 }
 
 // optionFilePassword is the [client] password of a MySQL option file as
@@ -222,16 +214,18 @@ func optionFilePassword(path string) (string, error) {
 // for user (in the Default domain), so keystone's bootstrap, which resets
 // a changed admin password, runs only when the password did change. The
 // hash is bcrypt, Keystone's default; any other says "changed".
-func passwordCurrent(ctx context.Context, db *sql.DB, user, password string) error {
+func passwordCurrent(ctx context.Context, db database, user, password string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	var hash string
-	err := db.QueryRowContext(ctx, "SELECT p.password_hash FROM password p JOIN local_user l ON p.local_user_id = l.id "+
-		"WHERE l.name = ? AND l.domain_id = 'default' ORDER BY p.created_at_int DESC LIMIT 1", user).Scan(&hash)
-	if err != nil {
+	row, err := db.QueryRow(ctx, "SELECT p.password_hash FROM password p JOIN local_user l ON p.local_user_id = l.id "+
+		"WHERE l.name = %s AND l.domain_id = 'default' ORDER BY p.created_at_int DESC LIMIT 1", user)
+	switch {
+	case err != nil:
 		return fmt.Errorf("%s's password hash: %w", user, err)
+	case len(row) == 0:
+		return fmt.Errorf("%s's password hash: none in the Default domain", user)
 	}
-	if err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)); err != nil {
+	if err := bcrypt.CompareHashAndPassword([]byte(row[0]), []byte(password)); err != nil {
 		return fmt.Errorf("%s's password is not the one in the environment", user)
 	}
 	return nil
