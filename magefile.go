@@ -451,10 +451,11 @@ func Plan() error { return app.Run(hotstack, (*app.App).Plan) }
 //	mage graph | dot -Tsvg > stack.svg
 func Graph() error { return app.Run(hotstack, (*app.App).Graph) }
 
-// Logs follows the journal of every unit, or of one service: mage logs keystone.
+// Logs follows the journal of every hotstack-os unit, or of one service's.
 //
-// The units' lines are interleaved by time, each prefixed with its service. Ctrl-C ends the follow
-// (exit 0). Without a journal on the host it says so.
+// One service: mage logs keystone or mage logs -service=keystone. The units' lines are interleaved
+// by time, each prefixed with its service. Ctrl-C ends the follow (exit 0). Without a journal on
+// the host it says so.
 //
 // Switches:
 //

@@ -344,9 +344,10 @@ var All = []Target{
 	{
 		Func:    "Logs",
 		Arg:     "[SERVICE]",
-		Summary: "follows the journal of every unit, or of one service: `mage logs keystone`.",
+		Summary: "follows the journal of every hotstack-os unit, or of one service's.",
 		About: []string{
-			"The units' lines are interleaved by time, each prefixed with its service. Ctrl-C " +
+			"One service: `mage logs keystone` or `mage logs -service=keystone`. The units' " +
+				"lines are interleaved by time, each prefixed with its service. Ctrl-C " +
 				"ends the follow (exit 0). Without a journal on the host it says so.",
 		},
 		Switches: []Use{
