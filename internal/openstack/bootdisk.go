@@ -11,7 +11,18 @@ const (
 	sectorSize        = 512
 	bootMessageOffset = 0x17 // right after bootCode
 	bootLoadAddress   = 0x7C00
+	mbrPartitionTable = 446 // four 16-byte entries before the signature
 )
+
+// firstPartition is the MBR's first partition entry: active, type 0x83
+// (Linux), from sector 1 to the end of the disk, in LBA (CHS left zero,
+// as for any disk past the CHS era).
+func firstPartition() []byte {
+	sectors := uint32(bootDiskSize/sectorSize - 1)
+	return []byte{0x80, 0, 0, 0, 0x83, 0, 0, 0,
+		1, 0, 0, 0, // first LBA
+		byte(sectors), byte(sectors >> 8), byte(sectors >> 16), byte(sectors >> 24)}
+}
 
 // bootCode is an x86 real-mode program the BIOS loads at 0000:7C00. It
 // boots no OS: it copies the NUL-terminated message at bootMessageOffset
@@ -41,11 +52,16 @@ func bootCode() []byte {
 }
 
 // BootDisk returns the smoke image: a 1 MiB raw disk, zero but for its
-// boot sector, which prints BootMarker on the serial console.
+// boot sector, which prints BootMarker on the serial console. The sector
+// is a proper MBR with one partition over the rest of the disk: Nova
+// (2025.1, the fix for CVE-2024-32498) inspects a raw image that carries
+// the boot signature as a partitioned disk and refuses one whose table is
+// empty ("Image does not pass safety check").
 func BootDisk() []byte {
 	disk := make([]byte, bootDiskSize)
 	copy(disk, bootCode())
 	copy(disk[bootMessageOffset:], BootMarker+"\r\n\x00")
+	copy(disk[mbrPartitionTable:], firstPartition())
 	disk[sectorSize-2], disk[sectorSize-1] = 0x55, 0xAA // the BIOS boots only a signed sector
 	return disk
 }

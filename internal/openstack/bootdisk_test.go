@@ -32,10 +32,20 @@ func TestBootDiskLayout(t *testing.T) {
 	if got := string(disk[bootMessageOffset : bootMessageOffset+len(msg)]); got != msg {
 		t.Errorf("message at %#x is %q, want %q", bootMessageOffset, got, msg)
 	}
-	for i, b := range disk[bootMessageOffset+len(msg) : 510] {
+	for i, b := range disk[bootMessageOffset+len(msg) : mbrPartitionTable] {
 		if b != 0 {
 			t.Fatalf("padding byte at %#x is %#x, want 0", bootMessageOffset+len(msg)+i, b)
 		}
+	}
+	// One partition, active Linux from sector 1 to the disk's end (what
+	// Nova's image safety check wants of a disk with a boot signature),
+	// and three empty entries.
+	p := disk[mbrPartitionTable:]
+	if p[0] != 0x80 || p[4] != 0x83 || binary.LittleEndian.Uint32(p[8:]) != 1 || binary.LittleEndian.Uint32(p[12:]) != 2047 {
+		t.Errorf("first partition entry is % X, want active, type 83, LBA 1, 2047 sectors", p[:16])
+	}
+	if n := bytes.Count(p[16:64], []byte{0}); n != 48 {
+		t.Errorf("the other three partition entries are not empty: % X", p[16:64])
 	}
 	if n := bytes.Count(disk[512:], []byte{0}); n != len(disk)-512 {
 		t.Errorf("%d bytes after the boot sector are not zero", len(disk)-512-n)
