@@ -29,15 +29,19 @@ func (a *App) Images(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.buildImages(ctx, rel, a.o.ImageUpdates)
+	return a.buildImages(ctx, rel, a.o.ImageUpdates, nil)
 }
 
-// buildImages builds a release's images.
-func (a *App) buildImages(ctx context.Context, rel stack.Release, checkUpdates bool) error {
+// buildImages builds a release's images: every one, or those of only
+// (references) and the images they are built on.
+func (a *App) buildImages(ctx context.Context, rel stack.Release, checkUpdates bool, only []string) error {
 	a.crunCgroups(ctx)
 	start := time.Now()
 	a.o.Log.Info().Msgf("images: OpenStack %s", rel)
 	recipes := images.Recipes(a.o.Stack, rel)
+	if only != nil {
+		recipes, _ = images.For(recipes, only)
+	}
 	b := images.Builder{Runner: a.o.Runner, Cache: a.o.ImageCache, Mirror: a.o.DebianMirror, Force: a.o.ForceImages, Progress: a.o.Stderr}
 	var check *images.UpdateRecord
 	// Forced, every image is rebuilt anyway.

@@ -91,7 +91,7 @@ func TestImagesWithoutTheCheck(t *testing.T) {
 	for _, build := range []func(*App) error{
 		func(a *App) error { return a.Images(context.Background()) }, // HOTSTACK_IMAGE_UPDATES=0
 		func(a *App) error {
-			return a.buildImages(context.Background(), stack.MustRelease(stack.DefaultRelease), false)
+			return a.buildImages(context.Background(), stack.MustRelease(stack.DefaultRelease), false, nil)
 		}, // mage test
 	} {
 		fake := imageStore(h, nil, nil)

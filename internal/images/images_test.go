@@ -265,3 +265,18 @@ func TestBuildNamesThePackageAptCannotFetch(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenStackImagesAreTheServicesWithConfiguration: what `mage test`
+// builds of a release other than the default, to validate its files.
+func TestOpenStackImagesAreTheServicesWithConfiguration(t *testing.T) {
+	got := OpenStackImages(testRecipes(t))
+	want := []string{"keystone", "glance", "placement", "neutron", "nova", "cinder", "heat"}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want the images of %v", got, want)
+	}
+	for i, name := range want {
+		if !strings.Contains(got[i], name) || !strings.HasSuffix(got[i], ":"+stack.DefaultRelease) {
+			t.Errorf("image %d is %s, want %s's of %s", i, got[i], name, stack.DefaultRelease)
+		}
+	}
+}

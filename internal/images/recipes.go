@@ -186,6 +186,19 @@ func defaultEntrypoint(st *stack.Stack, image string) string {
 	return fmt.Sprintf(`ENTRYPOINT [%q, "entrypoint", %q]`, units.ContainerHelper, users[0].Name)
 }
 
+// OpenStackImages are the images of the recipes built on
+// openstack-common: the OpenStack services, whose configuration
+// oslo-config-validator checks inside them.
+func OpenStackImages(rs []Recipe) []string {
+	var out []string
+	for _, r := range rs {
+		if r.Parent == "openstack-common" {
+			out = append(out, r.Image)
+		}
+	}
+	return out
+}
+
 // byName indexes recipes.
 // For returns the recipes that build images, each with the parents it is
 // built on, in build order, and the images no recipe builds.
