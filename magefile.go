@@ -1,7 +1,8 @@
 //go:build mage
 
 // hotstack-os brings up a single-host OpenStack as systemd-managed podman
-// containers. Each target is one call into internal/app; see README.md.
+// containers. Each target is one call into internal/app (test hands it
+// internal/testrun's runner); see README.md.
 package main
 
 import (
@@ -10,6 +11,7 @@ import (
 	"github.com/magefile/mage/mg"
 
 	"github.com/hotstack-os/hotstack-os/internal/app"
+	"github.com/hotstack-os/hotstack-os/internal/testrun"
 )
 
 // Each target's doc comment is its help, which mage -h prints whole, line
@@ -220,7 +222,7 @@ func Restore(dir string) error { return app.Run(hotstack, app.RestoreTarget(dir)
 // Example:
 //
 //	HOTSTACK_E2E=0 mage test   # hygiene, unit and integration tests only
-func Test() error { return app.Run(hotstack, (*app.App).Test) }
+func Test() error { return app.Run(hotstack, app.TestTarget(testrun.Run)) }
 
 // Infra groups the host-infrastructure targets.
 type Infra mg.Namespace

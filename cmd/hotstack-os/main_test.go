@@ -9,10 +9,10 @@ import (
 )
 
 // The helper is mounted into every container as PID 1, so it must not
-// link the application: internal/app (the mage targets and the test
-// runner), the image builder, install, the OpenStack clients (gophercloud,
-// the smoke test's SSH), mage, nor package testing, which any test runner
-// or test helper brings. Nor a MySQL client (with database/sql, and TLS
+// link the application: internal/app (the mage targets), internal/testrun
+// (`mage test`'s runner), the image builder, install, the OpenStack
+// clients (gophercloud, the smoke test's SSH), mage, nor package testing,
+// which any test runner or test helper brings. Nor a MySQL client (with database/sql, and TLS
 // and x509 behind it, a third of the binary): the schema stamps go through
 // the images' own python3 and PyMySQL (internal/entrypoint/pymysql.go).
 func TestHelperLinksOnlyWhatItsCommandsNeed(t *testing.T) {
@@ -23,6 +23,7 @@ func TestHelperLinksOnlyWhatItsCommandsNeed(t *testing.T) {
 	const module = "github.com/hotstack-os/hotstack-os/"
 	forbidden := []string{
 		module + "internal/app",
+		module + "internal/testrun",
 		module + "internal/images",
 		module + "internal/install",
 		module + "internal/openstack",

@@ -1,7 +1,9 @@
 // Package settings reads the HOTSTACK_* switches of the process
-// environment. It is the only place that does: the application is built
-// from one Settings, parsed once per run. (The .env is not a switch: the
-// config package reads it.)
+// environment. It is the only place that does for the production targets:
+// the application is built from one Settings, parsed once per run. (The
+// .env is not a switch: the config package reads it. The test tiers'
+// switches, HOTSTACK_E2E*, are internal/testrun's, so that no production
+// run parses them.)
 package settings
 
 import (
@@ -28,12 +30,9 @@ type Settings struct {
 	ScriptsDir     string // HOTSTACK_SCRIPTS_DIR (default templates/scripts)
 	LogsLines      int    // HOTSTACK_LOGS_LINES (default 50)
 	LogsFollow     bool   // HOTSTACK_LOGS_FOLLOW (default on; 0 turns it off)
-	E2E            bool   // HOTSTACK_E2E (default on; 0 skips the e2e tier of `mage test`)
-	E2EFocus       []string
 	// EnvFileExplicit: HOTSTACK_ENV was set, so the file must exist (the
 	// built-in defaults stand in only for a missing ./.env).
 	EnvFileExplicit bool
-	E2ECloud        bool   // HOTSTACK_E2E_CLOUD (default on; 0 skips the real-cloud tier)
 	ForceImages     bool   // HOTSTACK_FORCE_IMAGES=1: rebuild images whose recipe did not change
 	ImageUpdates    bool   // HOTSTACK_IMAGE_UPDATES (default on; 0: `mage images` does not check for package updates)
 	DebianMirror    string // HOTSTACK_DEBIAN_MIRROR (default http://deb.debian.org/debian)
@@ -111,8 +110,6 @@ func ParseWith(getenv func(string) string, stat func(string) (fs.FileInfo, error
 		ConfigsDir:        or("HOTSTACK_CONFIGS_DIR", "templates/configs"),
 		ScriptsDir:        or("HOTSTACK_SCRIPTS_DIR", "templates/scripts"),
 		LogsFollow:        oneOf("HOTSTACK_LOGS_FOLLOW", "0", "1") != "0",
-		E2E:               oneOf("HOTSTACK_E2E", "0", "1") != "0",
-		E2ECloud:          oneOf("HOTSTACK_E2E_CLOUD", "0", "1") != "0",
 		ForceImages:       oneOf("HOTSTACK_FORCE_IMAGES", "0", "1") == "1",
 		ImageUpdates:      oneOf("HOTSTACK_IMAGE_UPDATES", "0", "1") != "0",
 		DebianMirror:      or("HOTSTACK_DEBIAN_MIRROR", "http://deb.debian.org/debian"),
@@ -122,9 +119,6 @@ func ParseWith(getenv func(string) string, stat func(string) (fs.FileInfo, error
 		SmokeEgressURL:    getenv("HOTSTACK_SMOKE_EGRESS_URL"),
 		SmokeEgressExpect: getenv("HOTSTACK_SMOKE_EGRESS_EXPECT"),
 		SmokeLifecycle:    oneOf("HOTSTACK_SMOKE_LIFECYCLE", "0", "1") != "0",
-	}
-	if f := getenv("HOTSTACK_E2E_FOCUS"); f != "" {
-		s.E2EFocus = strings.Split(f, ",")
 	}
 	if v := getenv("HOTSTACK_LOGS_LINES"); v != "" {
 		n, err := strconv.Atoi(v)

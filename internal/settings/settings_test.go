@@ -16,7 +16,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Settings{EnvFile: ".env", Root: "/", ConfigsDir: "templates/configs", ScriptsDir: "templates/scripts",
-		LogsLines: 50, LogsFollow: true, E2E: true, E2ECloud: true, PostSetup: true, SmokeLifecycle: true, ImageUpdates: true,
+		LogsLines: 50, LogsFollow: true, PostSetup: true, SmokeLifecycle: true, ImageUpdates: true,
 		DebianMirror: "http://deb.debian.org/debian", ImageCache: "/var/cache/hotstack-os/apt", BackupDir: "/var/backups/hotstack-os"}
 	if !equal(s, want) || !s.Live() {
 		t.Fatalf("got %+v", s)
@@ -28,8 +28,8 @@ func TestSwitches(t *testing.T) {
 		"HOTSTACK_ENV": "/x.env", "HOTSTACK_ROOT": "/stage", "HOTSTACK_SKIP_IMAGE_CHECK": "1", "HOTSTACK_PURGE": "1",
 		"HOTSTACK_PURGE_CONFIRM": "yes", "HOTSTACK_BACKUP_DIR": "/srv/backups/",
 		"HOTSTACK_STRICT_LAYERS": "1", "HOTSTACK_LOG_FORMAT": "json", "HOTSTACK_OUTPUT": "json",
-		"HOTSTACK_LOGS_LINES": "7", "HOTSTACK_LOGS_FOLLOW": "0", "HOTSTACK_E2E": "0", "HOTSTACK_E2E_FOCUS": "secrets,logs",
-		"HOTSTACK_E2E_CLOUD": "0", "HOTSTACK_FORCE_IMAGES": "1", "HOTSTACK_IMAGE_UPDATES": "0", "HOTSTACK_DEBIAN_MIRROR": "http://mirror.example/debian",
+		"HOTSTACK_LOGS_LINES": "7", "HOTSTACK_LOGS_FOLLOW": "0",
+		"HOTSTACK_FORCE_IMAGES": "1", "HOTSTACK_IMAGE_UPDATES": "0", "HOTSTACK_DEBIAN_MIRROR": "http://mirror.example/debian",
 		"HOTSTACK_IMAGE_CACHE": "/srv/cache", "HOTSTACK_POST_SETUP": "0",
 		"HOTSTACK_SMOKE_EGRESS_URL": "http://www.example.test/", "HOTSTACK_SMOKE_EGRESS_EXPECT": "hello",
 		"HOTSTACK_SMOKE_LIFECYCLE": "0",
@@ -38,7 +38,7 @@ func TestSwitches(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Settings{EnvFile: "/x.env", Root: "/stage", SkipImageCheck: true, Purge: true, PurgeConfirmed: true, BackupDir: "/srv/backups", StrictLayers: true, JSONLogs: true,
-		JSONOutput: true, ConfigsDir: "templates/configs", ScriptsDir: "templates/scripts", LogsLines: 7, E2EFocus: []string{"secrets", "logs"},
+		JSONOutput: true, ConfigsDir: "templates/configs", ScriptsDir: "templates/scripts", LogsLines: 7,
 		EnvFileExplicit: true, ForceImages: true, DebianMirror: "http://mirror.example/debian", ImageCache: "/srv/cache",
 		SmokeEgressURL: "http://www.example.test/", SmokeEgressExpect: "hello"}
 	if !equal(s, want) || s.Live() {
@@ -79,7 +79,7 @@ func (f fakeInfo) Sys() any           { return nil }
 func TestUnknownValuesAreErrorsNamingTheVariable(t *testing.T) {
 	for name, val := range map[string]string{
 		"HOTSTACK_LOG_FORMAT": "xml", "HOTSTACK_OUTPUT": "yaml", "HOTSTACK_PURGE": "yes", "HOTSTACK_SKIP_IMAGE_CHECK": "true",
-		"HOTSTACK_STRICT_LAYERS": "2", "HOTSTACK_LOGS_FOLLOW": "no", "HOTSTACK_E2E": "maybe", "HOTSTACK_LOGS_LINES": "-5",
+		"HOTSTACK_STRICT_LAYERS": "2", "HOTSTACK_LOGS_FOLLOW": "no", "HOTSTACK_LOGS_LINES": "-5",
 		// The confirmation of a purge is the word, not a flag set by habit.
 		"HOTSTACK_PURGE_CONFIRM": "1", "HOTSTACK_BACKUP_DIR": "backups",
 	} {
@@ -135,5 +135,14 @@ func TestJSONModesSurviveOtherErrors(t *testing.T) {
 	s, err := ParseWith(env(map[string]string{"HOTSTACK_LOG_FORMAT": "json", "HOTSTACK_PURGE": "yes"}), fakeFS(nil))
 	if err == nil || !s.JSONLogs {
 		t.Fatalf("the error of a JSON run must know it is one: %+v %v", s, err)
+	}
+}
+
+// TestTestSwitchesAreNotSettings: the test tiers' switches are
+// internal/testrun's, so that a production run does not parse them (nor
+// fail on them).
+func TestTestSwitchesAreNotSettings(t *testing.T) {
+	if _, err := Parse(env(map[string]string{"HOTSTACK_E2E": "maybe", "HOTSTACK_E2E_CLOUD": "no", "HOTSTACK_E2E_FOCUS": "logs"})); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/hotstack-os/hotstack-os/internal/settings"
+	"github.com/hotstack-os/hotstack-os/internal/testrun"
 	"github.com/hotstack-os/hotstack-os/stack"
 )
 
@@ -26,15 +27,22 @@ var notSwitches = map[string]string{
 var switchName = regexp.MustCompile(`^HOTSTACK_[A-Z0-9_]+$`)
 
 // switchesRead are the HOTSTACK_* variables the code reads: those
-// settings asks for, and every string literal of the non-test Go files
-// that is such a name, but for the .env's keys (which the configuration
-// table documents) and notSwitches. A switch read anywhere else, however
-// it is read, is named by such a literal.
+// settings and the test runner (internal/testrun) ask for, and every
+// string literal of the non-test Go files that is such a name, but for
+// the .env's keys (which the configuration table documents) and
+// notSwitches. A switch read anywhere else, however it is read, is named
+// by such a literal.
 func switchesRead(t *testing.T) map[string]string {
 	t.Helper()
 	read := map[string]string{}
 	if _, err := settings.Parse(func(key string) string {
 		read[key] = "internal/settings"
+		return ""
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := testrun.ParseSwitches(func(key string) string {
+		read[key] = "internal/testrun"
 		return ""
 	}); err != nil {
 		t.Fatal(err)

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hotstack-os/hotstack-os/internal/settings"
+	"github.com/hotstack-os/hotstack-os/internal/testrun"
 )
 
 // TestRealCloud is the real-stack tier: the images `mage images` builds
@@ -25,7 +25,7 @@ import (
 // the README reports: image build, both bring-ups with their critical
 // path, smoke, and the containers' memory at rest.
 func TestRealCloud(t *testing.T) {
-	s, err := settings.FromEnv()
+	s, err := testrun.SwitchesFromEnv()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hotstack-os/hotstack-os/internal/settings"
+	"github.com/hotstack-os/hotstack-os/internal/testrun"
 	"github.com/hotstack-os/hotstack-os/stack"
 )
 
@@ -309,7 +309,7 @@ func (s *safeBuffer) String() string {
 // (after the first, which every step needs) when iterating on one scenario.
 func step(t *testing.T, name string, f func(t *testing.T)) {
 	t.Helper()
-	s, err := settings.FromEnv()
+	s, err := testrun.SwitchesFromEnv()
 	if err != nil {
 		t.Fatal(err)
 	}
