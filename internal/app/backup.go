@@ -166,7 +166,7 @@ func mariadbCommand(stdin io.Reader, client string, args ...string) execx.Comman
 // keyFiles are the files a backup copies that exist now, as host paths.
 func (a *App) keyFiles(cfg *config.Config) ([]string, error) {
 	var out []string
-	for _, f := range []string{a.o.Paths.SecretsFile(), a.o.Paths.GeneratedSecretsFile(), a.o.Paths.KeyFile(), a.o.Paths.ConfigFile()} {
+	for _, f := range a.backedUpSingleFiles(cfg) {
 		if _, err := os.Lstat(install.Rooted(a.o.Root, f)); err == nil {
 			out = append(out, f)
 		}
@@ -186,6 +186,17 @@ func (a *App) keyFiles(cfg *config.Config) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// backedUpSingleFiles are the files a backup holds besides keystone's
+// keys: install's secrets, key and config, and the compute host's
+// identity. nova-compute (since 2023.1) keeps its compute node's UUID in
+// state_path/compute_id and refuses to serve a database whose node for
+// this host has another: a restore that brought back the databases
+// without it would leave the hypervisor down.
+func (a *App) backedUpSingleFiles(cfg *config.Config) []string {
+	return []string{a.o.Paths.SecretsFile(), a.o.Paths.GeneratedSecretsFile(), a.o.Paths.KeyFile(), a.o.Paths.ConfigFile(),
+		filepath.Join(cfg.Get("HOTSTACK_DATA_DIR"), "nova", "compute_id")}
 }
 
 // keystoneKeyDirs hold keystone's fernet (tokens) and credential keys.
@@ -301,7 +312,7 @@ func (a *App) Restore(ctx context.Context, dir string) error {
 // on the host (`mage up` makes them, with their owners).
 func (a *App) backedUpFiles(cfg *config.Config, filesDir string) ([]string, error) {
 	allowedDirs := keystoneKeyDirs(cfg)
-	allowedFiles := []string{a.o.Paths.SecretsFile(), a.o.Paths.GeneratedSecretsFile(), a.o.Paths.KeyFile(), a.o.Paths.ConfigFile()}
+	allowedFiles := a.backedUpSingleFiles(cfg)
 	var out []string
 	err := filepath.WalkDir(filesDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

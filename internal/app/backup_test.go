@@ -63,8 +63,9 @@ func (m *fakeMariaDB) handler(h *harness) func(context.Context, execx.Command) (
 // withKeys gives the installed stack keystone keys.
 func withKeys(t *testing.T, h *harness) {
 	t.Helper()
-	for name, content := range map[string]string{"fernet-keys/0": "fernet zero", "fernet-keys/1": "fernet one", "credential-keys/0": "credential zero"} {
-		p := filepath.Join(h.o.Root, "var/lib/hotstack-os/keystone", name)
+	for name, content := range map[string]string{"keystone/fernet-keys/0": "fernet zero", "keystone/fernet-keys/1": "fernet one",
+		"keystone/credential-keys/0": "credential zero", "nova/compute_id": "0f3c1a4e-compute-node"} {
+		p := filepath.Join(h.o.Root, "var/lib/hotstack-os", name)
 		writeFile(t, p, content)
 		if err := os.Chmod(p, 0o600); err != nil {
 			t.Fatal(err)
@@ -111,7 +112,8 @@ func TestBackupDumpsAndCopiesTheKeysIntoARootOnlyDirectory(t *testing.T) {
 		t.Errorf("dump mode: %v %v", fi.Mode(), err)
 	}
 	for _, f := range []string{"etc/hotstack-os/secrets.env", "etc/hotstack-os/fingerprint.key", "etc/hotstack-os/hotstack-os.env",
-		"var/lib/hotstack-os/keystone/fernet-keys/0", "var/lib/hotstack-os/keystone/fernet-keys/1", "var/lib/hotstack-os/keystone/credential-keys/0"} {
+		"var/lib/hotstack-os/keystone/fernet-keys/0", "var/lib/hotstack-os/keystone/fernet-keys/1", "var/lib/hotstack-os/keystone/credential-keys/0",
+		"var/lib/hotstack-os/nova/compute_id"} {
 		orig, copied := filepath.Join(h.o.Root, f), filepath.Join(dir, "files", f)
 		if readString(t, copied) != readString(t, orig) {
 			t.Errorf("%s: the copy differs", f)
@@ -185,6 +187,7 @@ func TestRestorePutsTheKeysBackAndLoadsTheDump(t *testing.T) {
 	}
 	keys := filepath.Join(h.o.Root, "var/lib/hotstack-os/keystone")
 	writeFile(t, filepath.Join(keys, "fernet-keys/0"), "rotated since")
+	writeFile(t, filepath.Join(h.o.Root, "var/lib/hotstack-os/nova/compute_id"), "a new host's node")
 	// A link keystone's container could plant: replaced, never followed.
 	victim := filepath.Join(t.TempDir(), "shadow")
 	writeFile(t, victim, "root:x:0:0")
@@ -200,6 +203,10 @@ func TestRestorePutsTheKeysBackAndLoadsTheDump(t *testing.T) {
 	}
 	if got := readString(t, filepath.Join(keys, "fernet-keys/0")); got != "fernet zero" {
 		t.Errorf("fernet key 0: %q", got)
+	}
+	// The compute host's identity, which the restored databases name.
+	if got := readString(t, filepath.Join(h.o.Root, "var/lib/hotstack-os/nova/compute_id")); got != "0f3c1a4e-compute-node" {
+		t.Errorf("nova's compute_id: %q", got)
 	}
 	if fi, err := os.Lstat(filepath.Join(keys, "credential-keys/0")); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
 		t.Errorf("credential key 0: %v %v", fi.Mode(), err)

@@ -452,8 +452,9 @@ var All = []Target{
 		About: []string{
 			"Every database (`mariadb-dump --all-databases --single-transaction` in the running " +
 				"MariaDB container) and OVN's northbound database; `secrets.env`, " +
-				"`generated-secrets.env`, `fingerprint.key`, `hotstack-os.env` and keystone's fernet and " +
-				"credential keys; Glance's images and Cinder's volumes. The directory, 0700, is " +
+				"`generated-secrets.env`, `fingerprint.key`, `hotstack-os.env`, keystone's fernet and " +
+				"credential keys and nova-compute's `compute_id` (the node the databases name); " +
+				"Glance's images and Cinder's volumes. The directory, 0700, is " +
 				"named by the time (UTC) under `/var/backups/hotstack-os`, and no purge deletes it. " +
 				"The stack must be up; `mage restore DIR` brings it back.",
 		},

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hotstack-os/hotstack-os/internal/testrun"
+	"github.com/hotstack-os/hotstack-os/stack"
 )
 
 // TestRealCloud is the real-stack tier: the images `mage images` builds
@@ -121,6 +122,42 @@ func TestRealCloud(t *testing.T) {
 	step(t, "plan after up is clean", func(t *testing.T) {
 		if out, _, err := c.Mage(nil, "plan"); err != nil {
 			t.Errorf("mage plan after up: %v\n%s", err, tail(out, 20))
+		}
+	})
+	// The cloud's data is 2025.1's: a .env that names another release is
+	// refused by up and plan before they change anything (no installed
+	// file, unit or container), naming the way forward.
+	step(t, "another release is refused and changes nothing", func(t *testing.T) {
+		current := c.MustExec(t, "cat", c.EnvFile)
+		want := "OPENSTACK_RELEASE=" + stack.DefaultRelease + "\n"
+		if !strings.Contains(current, want) {
+			t.Fatalf("the .env does not say %q", want)
+		}
+		c.WriteFile(t, c.EnvFile, strings.Replace(current, want, "OPENSTACK_RELEASE=zed\n", 1), 0o600)
+		defer c.WriteFile(t, c.EnvFile, current, 0o600)
+		c.MustExec(t, "sh", "-c", "sleep 1.1; touch /run/hotstack-os-e2e-release-mark")
+		for _, target := range []string{"up", "plan"} {
+			out, _, err := c.Mage(nil, target)
+			if err == nil {
+				t.Fatalf("mage %s accepted zed on a 2025.1 cloud:\n%s", target, tail(out, 20))
+			}
+			for _, says := range []string{"this cloud's data", "is OpenStack " + stack.DefaultRelease, "nothing was changed",
+				"set OPENSTACK_RELEASE=" + stack.DefaultRelease, "mage backup", "HOTSTACK_PURGE=1 mage uninstall"} {
+				if !strings.Contains(out, says) {
+					t.Errorf("mage %s did not say %q:\n%s", target, says, tail(out, 10))
+				}
+			}
+		}
+		if changed := c.MustExec(t, "sh", "-c", "find /etc/hotstack-os /etc/systemd/system /var/lib/hotstack-os/runtime "+
+			"/var/lib/hotstack-os/mysql/.hotstack-os-release -newer /run/hotstack-os-e2e-release-mark"); strings.TrimSpace(changed) != "" {
+			t.Errorf("the refused release changed files:\n%s", changed)
+		}
+		if rec := c.MustExec(t, "cat", "/var/lib/hotstack-os/mysql/.hotstack-os-release"); !strings.HasSuffix(rec, "\n"+stack.DefaultRelease+"\n") {
+			t.Errorf("the release record says %q, want %s", rec, stack.DefaultRelease)
+		}
+		c.WriteFile(t, c.EnvFile, current, 0o600)
+		if out, _, err := c.Mage(nil, "plan"); err != nil {
+			t.Errorf("mage plan with the cloud's own release again: %v\n%s", err, tail(out, 20))
 		}
 	})
 	// up ran post-setup: a second one finds everything in place.
