@@ -18,7 +18,11 @@ type Service struct {
 	DependsOn []string
 	// Oneshot marks the host-infrastructure step, which runs our own
 	// binary rather than a container.
-	Oneshot   bool
+	Oneshot bool
+	// Build is the image this service alone runs (its container runs it);
+	// nil for a service that runs a shared image (sharedImages), which its
+	// Container.Image names.
+	Build     *Image
 	Container Container
 	Health    Health
 	// StopTimeout is the graceful stop window given to `podman stop -t`.
@@ -28,7 +32,10 @@ type Service struct {
 // Container is how a service's container is run. String fields may hold
 // __KEY__ placeholders for .env values.
 type Container struct {
-	Image        string // default image repository, tagged with the release; <NAME>_IMAGE in .env overrides it
+	// Image is the default image repository, tagged with the release;
+	// <NAME>_IMAGE in .env overrides it. Set from Build for a service's own
+	// image.
+	Image        string
 	Hostname     string
 	Network      string // "hotstack-os" or "host"
 	IPKey        string // .env key holding the static IP, if any
