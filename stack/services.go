@@ -90,6 +90,7 @@ func Services() []Service {
 				Volumes: []string{"__HOTSTACK_DATA_DIR__/mysql:/var/lib/mysql:z",
 					"__HOTSTACK_DATA_DIR__/runtime/scripts/init-db.sh:/docker-entrypoint-initdb.d/init-db.sh:ro,z"},
 				Args: []string{"--innodb-buffer-pool-size=32M", "--max-connections=250"}},
+			Start:  own("mariadb"),
 			Health: health(10*s, 5*s, 5, 0, "healthcheck.sh", "--connect", "--innodb_initialized").withBootstrap(60 * s).gatedBy(3306)},
 		{Name: "rabbitmq", Layer: 2, Description: "HotStack-OS RabbitMQ Service", DependsOn: []string{InfraName},
 			Build: &Image{Repository: "localhost/hotstack-os-rabbitmq", Parent: "base", Packages: []string{"rabbitmq-server"},
@@ -104,6 +105,7 @@ func Services() []Service {
 				Env: env(EnvVar{"RABBITMQ_DEFAULT_USER", "__RABBITMQ_DEFAULT_USER__"}, EnvVar{"RABBITMQ_DEFAULT_PASS", "__RABBITMQ_DEFAULT_PASS__"}),
 				Volumes: []string{"__HOTSTACK_DATA_DIR__/rabbitmq:/var/lib/rabbitmq:z",
 					cfg("rabbitmq/rabbitmq.conf") + ":/etc/rabbitmq/rabbitmq.conf:ro,z"}},
+			Start:  own("rabbitmq"),
 			Health: health(10*s, 5*s, 5, 0, "rabbitmq-diagnostics", "ping").withBootstrap(60 * s).gatedBy(5672)},
 		{Name: "memcached", Layer: 2, Description: "HotStack-OS Memcached Service", DependsOn: []string{InfraName},
 			Build: &Image{Repository: "localhost/hotstack-os-memcached", Parent: "base", Packages: []string{"memcached"},
@@ -127,6 +129,7 @@ func Services() []Service {
 					"__HOTSTACK_DATA_DIR__/keystone/fernet-keys:/etc/keystone/fernet-keys:z",
 					"__HOTSTACK_DATA_DIR__/keystone/credential-keys:/etc/keystone/credential-keys:z"},
 				Secrets: []string{"keystone/keystone.secrets.conf", "keystone/db.cnf"}},
+			Start:  own("keystone"),
 			Health: health(5*s, 5*s, 5, 15*s, "/usr/local/bin/keystone-healthcheck.sh").withBootstrap(120 * s).gatedBy(5000)},
 
 		// Layer 4: core services.
@@ -138,6 +141,7 @@ func Services() []Service {
 				Volumes: []string{cfg("glance/glance-api.conf") + ":/etc/glance/glance-api.conf:ro,z",
 					"__HOTSTACK_DATA_DIR__/glance/images:/var/lib/glance/images:z"},
 				Secrets: []string{"glance/glance-api.secrets.conf", "glance/db.cnf"}},
+			Start:  api("glance", "glance", []string{"/etc/glance/glance-api.conf"}, "glance-api", "database", false, "glance-manage", "db_sync"),
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9292/").withBootstrap(90 * s).gatedBy(9292)},
 		{Name: "placement", Layer: 4, Description: "HotStack-OS Placement Resource Tracking Service", DependsOn: []string{"mariadb", "keystone", "dnsmasq", "haproxy"},
 			Build: &Image{Repository: "localhost/hotstack-os_placement", Parent: OpenStackCommon, Packages: []string{"placement-api"},
@@ -146,6 +150,7 @@ func Services() []Service {
 				Env:     apiEnv("PLACEMENT", false),
 				Volumes: []string{cfg("placement/placement.conf") + ":/etc/placement/placement.conf:ro,z"},
 				Secrets: []string{"placement/placement.secrets.conf", "placement/db.cnf"}},
+			Start:  api("placement", "placement", []string{"/etc/placement/placement.conf"}, "placement-api", "placement_database", false, "placement-manage", "db", "sync"),
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8778/").withBootstrap(90 * s).gatedBy(8778)},
 
 		// Layer 5: networking.
@@ -154,12 +159,14 @@ func Services() []Service {
 				// No privileges: two database servers and northd.
 				Entrypoint: "/usr/local/bin/ovn-northd-entrypoint.sh", Env: env(EnvVar{"LISTEN_IP", "__OVN_NORTHD_IP__"}),
 				Volumes: []string{"__HOTSTACK_DATA_DIR__/ovn:/var/lib/ovn:z", "__HOTSTACK_DATA_DIR__/ovn-run:/run/ovn:z"}},
+			Start:  own("ovn-northd"),
 			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "test -f /run/ovn/ovn-northd.pid && kill -0 $(cat /run/ovn/ovn-northd.pid) && ss -tln | grep -q :6641 && ss -tln | grep -q :6642").gatedBy(6642)},
 		{Name: "ovn-controller", Layer: 5, Description: "HotStack-OS OVN Controller Service", DependsOn: []string{"ovn-northd"},
 			Container: Container{Image: ovnImage.Repository, Hostname: "ovn-controller", Network: hostNetwork, User: "root",
 				Entrypoint: "/usr/local/bin/ovn-controller-entrypoint.sh", Privileged: true, SecurityOpts: []string{"label=disable"},
 				Env:     env(EnvVar{"OVN_ENCAP_IP", "__BREX_IP__"}, EnvVar{"CHASSIS_HOSTNAME", "__CHASSIS_HOSTNAME__"}),
 				Volumes: []string{"/run/openvswitch:/run/openvswitch", "__HOTSTACK_DATA_DIR__/ovn-run:/run/ovn:z"}},
+			Start:  own("ovn-controller"),
 			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "test -f /run/ovn/ovn-controller.pid && kill -0 $(cat /run/ovn/ovn-controller.pid)")},
 		{Name: "neutron-server", Layer: 5, Description: "HotStack-OS Neutron Server Service",
 			DependsOn: []string{"mariadb", "rabbitmq", "keystone", "ovn-northd", "dnsmasq", "haproxy"},
@@ -169,6 +176,7 @@ func Services() []Service {
 				Volumes: []string{cfg("neutron/neutron.conf") + ":/etc/neutron/neutron.conf:ro,z",
 					cfg("neutron/plugins/ml2/ml2_conf.ini") + ":/etc/neutron/plugins/ml2/ml2_conf.ini:ro,z"},
 				Secrets: []string{"neutron/neutron.secrets.conf", "neutron/db.cnf"}},
+			Start:  api("neutron", "neutron", neutronConfigs, "neutron-server", "database", false, "neutron-db-manage", "upgrade", "heads"),
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9696/").withBootstrap(180 * s).gatedBy(9696)},
 		{Name: "neutron-metadata", Layer: 5, Description: "HotStack-OS Neutron Metadata Agent Service", DependsOn: []string{"neutron-server", "ovn-controller"},
 			Container: Container{Image: neutronImage.Repository, Hostname: "neutron-metadata", Network: hostNetwork, User: "root",
@@ -181,6 +189,7 @@ func Services() []Service {
 					cfg("neutron/neutron_ovn_metadata_agent.ini") + ":/etc/neutron/neutron_ovn_metadata_agent.ini:ro,z",
 					"/run/openvswitch:/run/openvswitch"},
 				Secrets: []string{"neutron/neutron.secrets.conf", "neutron/neutron_ovn_metadata_agent.secrets.conf"}},
+			Start:  own("neutron-metadata"),
 			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
 
 		// Layer 6: compute.
@@ -190,6 +199,7 @@ func Services() []Service {
 				Entrypoint: "/usr/local/bin/nova-api-entrypoint.sh",
 				Env:        append(apiEnv("NOVA", true), EnvVar{"METADATA_SECRET", "__METADATA_SECRET__"}),
 				Volumes:    []string{novaConf}, Secrets: []string{novaSecrets, novaDB}},
+			Start:  api("nova", "nova", novaConfigs, "nova-api", "database", true),
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8774/").withBootstrap(180 * s).gatedBy(8774)},
 		novaWorker("nova-conductor", "NOVA_CONDUCTOR_IP", "HotStack-OS Nova Conductor Service"),
 		novaWorker("nova-scheduler", "NOVA_SCHEDULER_IP", "HotStack-OS Nova Scheduler Service"),
@@ -210,10 +220,12 @@ func Services() []Service {
 				// console log.
 				ExtraVolumes: []string{nfsExport, "/dev/pts:/dev/pts"},
 				AddHosts:     backendHosts()},
+			Start:  own("nova-compute"),
 			Health: health(10*s, 5*s, 5, 30*s, "/usr/local/bin/nova-compute-healthcheck.sh")},
 		{Name: "nova-novncproxy", Layer: 6, Description: "HotStack-OS Nova NoVNC Proxy Service", DependsOn: []string{"nova-api"},
 			Container: Container{Image: novaImage.Repository, Hostname: "nova-novncproxy", Network: defaultNetwork, IPKey: "NOVA_NOVNCPROXY_IP",
 				Entrypoint: "/usr/local/bin/nova-novncproxy-entrypoint.sh", Env: novaWorkerEnv(false), Volumes: []string{novaConf}, Secrets: []string{novaSecrets, novaDB}},
+			Start:  daemon("nova", novaConfigs, "", false, "nova-novncproxy", "--web", "/usr/share/novnc"),
 			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "test -f /proc/1/exe && ss -tln | grep -q :6080").gatedBy(6080)},
 
 		// Layer 7: block storage.
@@ -221,11 +233,13 @@ func Services() []Service {
 			Container: Container{Image: cinderImage.Repository, Hostname: "cinder", Network: defaultNetwork, IPKey: "CINDER_API_IP",
 				Entrypoint: "/usr/local/bin/cinder-api-entrypoint.sh", Env: apiEnv("CINDER", true), Volumes: []string{cinderConf},
 				Secrets: []string{cinderSecrets, cinderDB}},
+			Start:  api("cinder", "cinderv3", cinderConfigs, "cinder-api", "database", true, "cinder-manage", "db", "sync"),
 			Health: health(10*s, 5*s, 5, 5*s, "sh", "-c", "curl -s http://localhost:8776/ >/dev/null 2>&1").withBootstrap(120 * s).gatedBy(8776)},
 		{Name: "cinder-scheduler", Layer: 7, Description: "HotStack-OS Cinder Scheduler Service", DependsOn: []string{"cinder-api"},
 			Container: Container{Image: cinderImage.Repository, Hostname: "cinder-scheduler", Network: defaultNetwork, IPKey: "CINDER_SCHEDULER_IP",
 				Entrypoint: "/usr/local/bin/cinder-scheduler-entrypoint.sh", Env: workerEnv("CINDER"), Volumes: []string{cinderConf},
 				Secrets: []string{cinderSecrets, cinderDB}},
+			Start:  daemon("cinder", cinderConfigs, "database", true, "cinder-scheduler"),
 			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
 		{Name: "cinder-volume", Layer: 7, Description: "HotStack-OS Cinder Volume Service", DependsOn: []string{"cinder-api", "cinder-scheduler"},
 			Container: Container{Image: cinderImage.Repository, Hostname: "cinder-volume", Network: hostNetwork, User: "root",
@@ -237,6 +251,7 @@ func Services() []Service {
 			// that outlasts the probe timeout on a busy host. Like the other
 			// daemons: the entrypoint (PID 1) lives exactly as long as the
 			// daemon it supervises.
+			Start:  own("cinder-volume"),
 			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
 
 		// Layer 8: orchestration.
@@ -244,11 +259,13 @@ func Services() []Service {
 			Container: Container{Image: heatImage.Repository, Hostname: "heat", Network: defaultNetwork, IPKey: "HEAT_API_IP",
 				Entrypoint: "/usr/local/bin/heat-api-entrypoint.sh", Env: apiEnv("HEAT", true), Volumes: []string{heatConf},
 				Secrets: []string{heatSecrets, heatDB}},
+			Start:  api("heat", "heat", heatConfigs, "heat-api", "database", true, "heat-manage", "db_sync"),
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8004/").withBootstrap(120 * s).gatedBy(8004)},
 		{Name: "heat-engine", Layer: 8, Description: "HotStack-OS Heat Engine Service", DependsOn: []string{"heat-api"},
 			Container: Container{Image: heatImage.Repository, Hostname: "heat-engine", Network: defaultNetwork, IPKey: "HEAT_ENGINE_IP",
 				Entrypoint: "/usr/local/bin/heat-engine-entrypoint.sh", Env: workerEnv("HEAT"), Volumes: []string{heatConf},
 				Secrets: []string{heatSecrets, heatDB}},
+			Start:  daemon("heat", heatConfigs, "database", true, "heat-engine"),
 			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
 	})
 }
@@ -332,5 +349,34 @@ func novaWorker(name, ipKey, desc string) Service {
 		Container: Container{Image: novaImage.Repository, Hostname: name, Network: defaultNetwork, IPKey: ipKey,
 			Entrypoint: "/usr/local/bin/" + name + "-entrypoint.sh", Env: novaWorkerEnv(true), Volumes: []string{novaConf},
 			Secrets: []string{novaSecrets, novaDB}},
+		Start:  daemon("nova", novaConfigs, "database", true, name),
 		Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")}
+}
+
+// The public configuration files of the projects whose daemons share them,
+// in the order they read them.
+var (
+	novaConfigs    = []string{"/etc/nova/nova.conf"}
+	neutronConfigs = []string{"/etc/neutron/neutron.conf", "/etc/neutron/plugins/ml2/ml2_conf.ini"}
+	cinderConfigs  = []string{"/etc/cinder/cinder.conf"}
+	heatConfigs    = []string{"/etc/heat/heat.conf"}
+)
+
+// own is a service's start-up code of its own, named after it.
+func own(service string) *Start { return &Start{Recipe: service} }
+
+// daemon is an OpenStack daemon of project: it reads configs and, unless
+// database is "", waits for that section's database (rpc: and the message
+// bus) before running command.
+func daemon(project string, configs []string, database string, rpc bool, command ...string) *Start {
+	return &Start{Recipe: StartDaemon, Project: project, Configs: configs, Command: command, Database: database, RPC: rpc}
+}
+
+// api is an OpenStack API daemon: a daemon that first creates or upgrades
+// its database with the manage command schema (its catalog name names the
+// schema's stamp).
+func api(project, catalog string, configs []string, command, database string, rpc bool, schema ...string) *Start {
+	st := daemon(project, configs, database, rpc, command)
+	st.Recipe, st.Catalog, st.Schema = StartAPI, catalog, schema
+	return st
 }

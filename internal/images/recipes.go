@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hotstack-os/hotstack-os/internal/entrypoint"
 	"github.com/hotstack-os/hotstack-os/internal/guest"
 	"github.com/hotstack-os/hotstack-os/stack"
 )
@@ -100,7 +99,7 @@ func defaultEntrypoint(st *stack.Stack, image string) string {
 	if len(users) != 1 || users[0].Container.Entrypoint != "" {
 		return ""
 	}
-	if _, ok := entrypoint.Recipes()[users[0].Name]; !ok {
+	if users[0].Start == nil {
 		return "" // memcached, dnsmasq and haproxy run their daemon directly
 	}
 	return fmt.Sprintf(`ENTRYPOINT [%q, "entrypoint", %q]`, stack.ContainerHelper, users[0].Name)
