@@ -18,9 +18,16 @@ type Service struct {
 	DependsOn []string
 	// Oneshot marks the host-infrastructure step, which runs our own
 	// binary rather than a container.
-	Oneshot   bool
+	Oneshot bool
+	// Build is the image this service alone runs (its container runs it);
+	// nil for a service that runs a shared image (sharedImages), which its
+	// Container.Image names.
+	Build     *Image
 	Container Container
-	Health    Health
+	// Start is how the container's entrypoint starts the service; nil
+	// for a container that runs its image's own command.
+	Start  *Start
+	Health Health
 	// StopTimeout is the graceful stop window given to `podman stop -t`.
 	StopTimeout time.Duration
 }
@@ -28,7 +35,10 @@ type Service struct {
 // Container is how a service's container is run. String fields may hold
 // __KEY__ placeholders for .env values.
 type Container struct {
-	Image        string // default image repository, tagged with the release; <NAME>_IMAGE in .env overrides it
+	// Image is the default image repository, tagged with the release;
+	// <NAME>_IMAGE in .env overrides it. Set from Build for a service's own
+	// image.
+	Image        string
 	Hostname     string
 	Network      string // "hotstack-os" or "host"
 	IPKey        string // .env key holding the static IP, if any
@@ -50,6 +60,46 @@ type Container struct {
 	// ExtraVolumes are mounts the original deployment did not have.
 	ExtraVolumes []string
 }
+
+// Start is how the helper's entrypoint (internal/entrypoint, PID 1 of the
+// container) starts a service: which of its start-up recipes, and the data
+// that recipe reads. The recipes are Go code there; everything that
+// differs between the services they start is here.
+type Start struct {
+	// Recipe names the start-up code: StartDaemon, StartAPI, or the
+	// service's own (internal/entrypoint has one for the services whose
+	// start is unlike any other's, named after the service).
+	Recipe string
+	// Project is the OpenStack project: the daemon's user, its secrets and
+	// its /etc/PROJECT/PROJECT.conf.d.
+	Project string
+	// Configs are the public configuration files, in the order the daemon
+	// reads them; the container mounts each.
+	Configs []string
+	// Command is the daemon's command line, before its configuration.
+	Command []string
+	// Database is the configuration section of the database connection to
+	// wait for; "" for none.
+	Database string
+	// RPC waits for the message bus too.
+	RPC bool
+	// Catalog is an API's Keystone catalog name, which names its schema
+	// stamp.
+	Catalog string
+	// Schema is an API's manage command that creates or upgrades its
+	// database (run with the daemon's configuration, as its user).
+	Schema []string
+}
+
+// The generic start-up recipes (Start.Recipe).
+const (
+	// StartDaemon completes the secrets, waits for the database and
+	// message bus, and runs Command.
+	StartDaemon = "daemon"
+	// StartAPI is StartDaemon that first creates or upgrades its schema,
+	// once per image and inputs.
+	StartAPI = "api"
+)
 
 // EnvVar is one container environment variable. A value that is exactly a
 // secret's placeholder (e.g. "__DB_PASSWORD__") is passed by name only.

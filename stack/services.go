@@ -51,91 +51,135 @@ func join(blocks ...[]EnvVar) []EnvVar {
 // Services is the HotStack-OS stack in layer order, as the original
 // deployment runs it (images, addresses, volumes, probes and timings).
 func Services() []Service {
-	return []Service{
+	return ownImages([]Service{
 		{Name: InfraName, Layer: 1, Oneshot: true, Description: "HotStack-OS Infrastructure Setup"},
 
 		// Layer 2: infrastructure.
 		{Name: "dnsmasq", Layer: 2, Description: "HotStack-OS DNSmasq Service", DependsOn: []string{InfraName},
-			Container: Container{Image: "localhost/hotstack-os_dnsmasq", Hostname: "dnsmasq", Network: hostNetwork,
+			Build: &Image{Repository: "localhost/hotstack-os_dnsmasq", Parent: "base", Packages: []string{"dnsmasq-base"},
+				Config: []string{`CMD ["dnsmasq", "--keep-in-foreground", "--log-facility=-", "--conf-file=/etc/dnsmasq.conf"]`},
+				Users:  []ImageUser{{"dnsmasq", 42500, "/var/lib/misc"}}},
+			Container: Container{Hostname: "dnsmasq", Network: hostNetwork,
 				Volumes: []string{cfg("dnsmasq/dnsmasq.conf") + ":/etc/dnsmasq.conf:ro,z",
 					// A directory, so dnsmasq sees the file infra setup
 					// replaces (rename) when the host's resolvers change.
 					"__HOTSTACK_DATA_DIR__/dns:/etc/dnsmasq-upstream:ro,z"}},
 			Health: health(10*s, 5*s, 3, 0, "nc", "-z", "127.0.0.1", "53")},
 		{Name: "haproxy", Layer: 2, Description: "HotStack-OS HAProxy Service", DependsOn: []string{InfraName},
-			Container: Container{Image: "localhost/hotstack-os_haproxy", Hostname: "haproxy", Network: defaultNetwork,
+			Build: &Image{Repository: "localhost/hotstack-os_haproxy", Parent: "base", Packages: []string{"haproxy"},
+				Post:   []string{"mkdir -p /usr/local/etc/haproxy /run/haproxy"},
+				Config: []string{"STOPSIGNAL SIGUSR1", `CMD ["haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]`},
+				Users:  []ImageUser{{"haproxy", 42454, "/var/lib/haproxy"}}},
+			Container: Container{Hostname: "haproxy", Network: defaultNetwork,
 				Volumes: []string{cfg("haproxy/haproxy.cfg") + ":/usr/local/etc/haproxy/haproxy.cfg:ro,z"},
 				Ports: []string{"__BREX_IP__:5000:5000", "__BREX_IP__:9292:9292", "__BREX_IP__:8778:8778", "__BREX_IP__:8774:8774",
 					"__BREX_IP__:9696:9696", "__BREX_IP__:8776:8776", "__BREX_IP__:8004:8004", "__BREX_IP__:6080:6080"}},
 			Health: health(10*s, 5*s, 3, 0, "nc", "-z", "127.0.0.1", "8404")},
 		{Name: "mariadb", Layer: 2, Description: "HotStack-OS MariaDB Service", DependsOn: []string{InfraName},
-			Container: Container{Image: "localhost/hotstack-os-mariadb", Network: defaultNetwork, IPKey: "MARIADB_IP", NetworkAlias: "mariadb",
+			Build: &Image{Repository: "localhost/hotstack-os-mariadb", Parent: "base", Packages: []string{"mariadb-server", "mariadb-client"},
+				// The postinst initialises a data directory in the image; the
+				// host's is mounted over it.
+				Post: []string{"rm -rf /var/lib/mysql/*", "chown mysql:mysql /var/lib/mysql"},
+				Files: []File{{Path: "/usr/local/bin/healthcheck.sh", Mode: 0o755, Content: "#!/bin/sh\n" +
+					"# The upstream image's health command: healthy once the entrypoint's set-up ran\n" +
+					"# (databases and the openstack user) and the server answers.\n" +
+					"test -f " + ReadyFile + " && exec mariadb-admin --protocol=socket ping >/dev/null\n"}},
+				Users: []ImageUser{{"mysql", 42434, "/nonexistent"}}},
+			Container: Container{Network: defaultNetwork, IPKey: "MARIADB_IP", NetworkAlias: "mariadb",
 				Env: append(mariadbEnv(), EnvVar{"LISTEN_IP", "__MARIADB_IP__"}),
 				Volumes: []string{"__HOTSTACK_DATA_DIR__/mysql:/var/lib/mysql:z",
 					"__HOTSTACK_DATA_DIR__/runtime/scripts/init-db.sh:/docker-entrypoint-initdb.d/init-db.sh:ro,z"},
 				Args: []string{"--innodb-buffer-pool-size=32M", "--max-connections=250"}},
+			Start:  own("mariadb"),
 			Health: health(10*s, 5*s, 5, 0, "healthcheck.sh", "--connect", "--innodb_initialized").withBootstrap(60 * s).gatedBy(3306)},
 		{Name: "rabbitmq", Layer: 2, Description: "HotStack-OS RabbitMQ Service", DependsOn: []string{InfraName},
-			Container: Container{Image: "localhost/hotstack-os-rabbitmq", Hostname: "rabbitmq", Network: defaultNetwork, IPKey: "RABBITMQ_IP",
+			Build: &Image{Repository: "localhost/hotstack-os-rabbitmq", Parent: "base", Packages: []string{"rabbitmq-server"},
+				Post: []string{"rm -rf /var/lib/rabbitmq/mnesia /var/log/rabbitmq/*"},
+				Files: []File{{Path: "/usr/local/bin/rabbitmq-diagnostics", Mode: 0o755, Content: "#!/bin/sh\n" +
+					"# Ahead of /usr/sbin on PATH: `ping` is the health command, and the broker is\n" +
+					"# ready only once the entrypoint has created the OpenStack user.\n" +
+					"if [ \"$1\" = ping ] && [ ! -f " + ReadyFile + " ]; then echo \"users not set up yet\"; exit 1; fi\n" +
+					"exec /usr/sbin/rabbitmq-diagnostics \"$@\"\n"}},
+				Users: []ImageUser{{"rabbitmq", 42439, "/var/lib/rabbitmq"}}},
+			Container: Container{Hostname: "rabbitmq", Network: defaultNetwork, IPKey: "RABBITMQ_IP",
 				Env: env(EnvVar{"RABBITMQ_DEFAULT_USER", "__RABBITMQ_DEFAULT_USER__"}, EnvVar{"RABBITMQ_DEFAULT_PASS", "__RABBITMQ_DEFAULT_PASS__"}),
 				Volumes: []string{"__HOTSTACK_DATA_DIR__/rabbitmq:/var/lib/rabbitmq:z",
 					cfg("rabbitmq/rabbitmq.conf") + ":/etc/rabbitmq/rabbitmq.conf:ro,z"}},
+			Start:  own("rabbitmq"),
 			Health: health(10*s, 5*s, 5, 0, "rabbitmq-diagnostics", "ping").withBootstrap(60 * s).gatedBy(5672)},
 		{Name: "memcached", Layer: 2, Description: "HotStack-OS Memcached Service", DependsOn: []string{InfraName},
-			Container: Container{Image: "localhost/hotstack-os-memcached", Network: defaultNetwork, IPKey: "MEMCACHED_IP",
+			Build: &Image{Repository: "localhost/hotstack-os-memcached", Parent: "base", Packages: []string{"memcached"},
+				// As the upstream image: the unit's arguments are the command.
+				Config: []string{"USER memcache", `CMD ["memcached", "-m", "64"]`},
+				Users:  []ImageUser{{"memcache", 42457, "/nonexistent"}}},
+			Container: Container{Network: defaultNetwork, IPKey: "MEMCACHED_IP",
 				Args: []string{"memcached", "-m", "64"}},
 			Health: health(10*s, 5*s, 3, 0, "nc", "-z", "localhost", "11211").gatedBy(11211)},
 
 		// Layer 3: identity.
 		{Name: "keystone", Layer: 3, Description: "HotStack-OS Keystone Identity Service", DependsOn: []string{"mariadb", "memcached", "dnsmasq", "haproxy"},
-			Container: Container{Image: "localhost/hotstack-os_keystone", Hostname: "keystone", Network: defaultNetwork, IPKey: "KEYSTONE_IP",
+			Build: &Image{Repository: "localhost/hotstack-os_keystone", Parent: OpenStackCommon, Packages: []string{"keystone"},
+				Files: []File{{Path: "/usr/local/bin/keystone-healthcheck.sh", Mode: 0o755,
+					Content: "#!/bin/sh\nexec curl -sf -o /dev/null http://localhost:5000/v3\n"}},
+				Users: []ImageUser{{"keystone", 42425, "/var/lib/keystone"}}},
+			Container: Container{Hostname: "keystone", Network: defaultNetwork, IPKey: "KEYSTONE_IP",
 				Env: env(EnvVar{"OSLO_LOCKUTILS_ENABLED", "false"}, dbPassword("KEYSTONE"),
 					EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"}, EnvVar{"REGION_NAME", "__REGION_NAME__"}),
 				Volumes: []string{cfg("keystone/keystone.conf") + ":/etc/keystone/keystone.conf:ro,z",
 					"__HOTSTACK_DATA_DIR__/keystone/fernet-keys:/etc/keystone/fernet-keys:z",
 					"__HOTSTACK_DATA_DIR__/keystone/credential-keys:/etc/keystone/credential-keys:z"},
 				Secrets: []string{"keystone/keystone.secrets.conf", "keystone/db.cnf"}},
+			Start:  own("keystone"),
 			Health: health(5*s, 5*s, 5, 15*s, "/usr/local/bin/keystone-healthcheck.sh").withBootstrap(120 * s).gatedBy(5000)},
 
 		// Layer 4: core services.
 		{Name: "glance", Layer: 4, Description: "HotStack-OS Glance Image Service", DependsOn: []string{"mariadb", "keystone", "dnsmasq", "haproxy"},
-			Container: Container{Image: "localhost/hotstack-os_glance", Hostname: "glance", Network: defaultNetwork, IPKey: "GLANCE_IP",
+			Build: &Image{Repository: "localhost/hotstack-os_glance", Parent: OpenStackCommon, Packages: []string{"glance-api"},
+				Users: []ImageUser{{"glance", 42415, "/var/lib/glance"}}},
+			Container: Container{Hostname: "glance", Network: defaultNetwork, IPKey: "GLANCE_IP",
 				Env: apiEnv("GLANCE", false),
 				Volumes: []string{cfg("glance/glance-api.conf") + ":/etc/glance/glance-api.conf:ro,z",
 					"__HOTSTACK_DATA_DIR__/glance/images:/var/lib/glance/images:z"},
 				Secrets: []string{"glance/glance-api.secrets.conf", "glance/db.cnf"}},
+			Start:  api("glance", "glance", []string{"/etc/glance/glance-api.conf"}, "glance-api", "database", false, "glance-manage", "db_sync"),
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9292/").withBootstrap(90 * s).gatedBy(9292)},
 		{Name: "placement", Layer: 4, Description: "HotStack-OS Placement Resource Tracking Service", DependsOn: []string{"mariadb", "keystone", "dnsmasq", "haproxy"},
-			Container: Container{Image: "localhost/hotstack-os_placement", Hostname: "placement", Network: defaultNetwork, IPKey: "PLACEMENT_IP",
+			Build: &Image{Repository: "localhost/hotstack-os_placement", Parent: OpenStackCommon, Packages: []string{"placement-api"},
+				Users: []ImageUser{{"placement", 42482, "/var/lib/placement"}}},
+			Container: Container{Hostname: "placement", Network: defaultNetwork, IPKey: "PLACEMENT_IP",
 				Env:     apiEnv("PLACEMENT", false),
 				Volumes: []string{cfg("placement/placement.conf") + ":/etc/placement/placement.conf:ro,z"},
 				Secrets: []string{"placement/placement.secrets.conf", "placement/db.cnf"}},
+			Start:  api("placement", "placement", []string{"/etc/placement/placement.conf"}, "placement-api", "placement_database", false, "placement-manage", "db", "sync"),
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8778/").withBootstrap(90 * s).gatedBy(8778)},
 
 		// Layer 5: networking.
 		{Name: "ovn-northd", Layer: 5, Description: "HotStack-OS OVN Northd Service", DependsOn: []string{"keystone"},
-			Container: Container{Image: "localhost/hotstack-os-ovn", Hostname: "ovn-northd", Network: defaultNetwork, IPKey: "OVN_NORTHD_IP",
+			Container: Container{Image: ovnImage.Repository, Hostname: "ovn-northd", Network: defaultNetwork, IPKey: "OVN_NORTHD_IP",
 				// No privileges: two database servers and northd.
 				Entrypoint: "/usr/local/bin/ovn-northd-entrypoint.sh", Env: env(EnvVar{"LISTEN_IP", "__OVN_NORTHD_IP__"}),
 				Volumes: []string{"__HOTSTACK_DATA_DIR__/ovn:/var/lib/ovn:z", "__HOTSTACK_DATA_DIR__/ovn-run:/run/ovn:z"}},
+			Start:  own("ovn-northd"),
 			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "test -f /run/ovn/ovn-northd.pid && kill -0 $(cat /run/ovn/ovn-northd.pid) && ss -tln | grep -q :6641 && ss -tln | grep -q :6642").gatedBy(6642)},
 		{Name: "ovn-controller", Layer: 5, Description: "HotStack-OS OVN Controller Service", DependsOn: []string{"ovn-northd"},
-			Container: Container{Image: "localhost/hotstack-os-ovn", Hostname: "ovn-controller", Network: hostNetwork, User: "root",
+			Container: Container{Image: ovnImage.Repository, Hostname: "ovn-controller", Network: hostNetwork, User: "root",
 				Entrypoint: "/usr/local/bin/ovn-controller-entrypoint.sh", Privileged: true, SecurityOpts: []string{"label=disable"},
 				Env:     env(EnvVar{"OVN_ENCAP_IP", "__BREX_IP__"}, EnvVar{"CHASSIS_HOSTNAME", "__CHASSIS_HOSTNAME__"}),
 				Volumes: []string{"/run/openvswitch:/run/openvswitch", "__HOTSTACK_DATA_DIR__/ovn-run:/run/ovn:z"}},
+			Start:  own("ovn-controller"),
 			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "test -f /run/ovn/ovn-controller.pid && kill -0 $(cat /run/ovn/ovn-controller.pid)")},
 		{Name: "neutron-server", Layer: 5, Description: "HotStack-OS Neutron Server Service",
 			DependsOn: []string{"mariadb", "rabbitmq", "keystone", "ovn-northd", "dnsmasq", "haproxy"},
-			Container: Container{Image: "localhost/hotstack-os-neutron", Hostname: "neutron", Network: defaultNetwork, IPKey: "NEUTRON_SERVER_IP",
+			Container: Container{Image: neutronImage.Repository, Hostname: "neutron", Network: defaultNetwork, IPKey: "NEUTRON_SERVER_IP",
 				Entrypoint: "/usr/local/bin/neutron-server-entrypoint.sh",
 				Env:        apiEnv("NEUTRON", true),
 				Volumes: []string{cfg("neutron/neutron.conf") + ":/etc/neutron/neutron.conf:ro,z",
 					cfg("neutron/plugins/ml2/ml2_conf.ini") + ":/etc/neutron/plugins/ml2/ml2_conf.ini:ro,z"},
 				Secrets: []string{"neutron/neutron.secrets.conf", "neutron/db.cnf"}},
+			Start:  api("neutron", "neutron", neutronConfigs, "neutron-server", "database", false, "neutron-db-manage", "upgrade", "heads"),
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9696/").withBootstrap(180 * s).gatedBy(9696)},
 		{Name: "neutron-metadata", Layer: 5, Description: "HotStack-OS Neutron Metadata Agent Service", DependsOn: []string{"neutron-server", "ovn-controller"},
-			Container: Container{Image: "localhost/hotstack-os-neutron", Hostname: "neutron-metadata", Network: hostNetwork, User: "root",
+			Container: Container{Image: neutronImage.Repository, Hostname: "neutron-metadata", Network: hostNetwork, User: "root",
 				Entrypoint: "/usr/local/bin/neutron-ovn-metadata-agent-entrypoint.sh", Privileged: true,
 				// No database password: the agent needs no database.
 				Env: env(servicePassword("NEUTRON"),
@@ -145,20 +189,22 @@ func Services() []Service {
 					cfg("neutron/neutron_ovn_metadata_agent.ini") + ":/etc/neutron/neutron_ovn_metadata_agent.ini:ro,z",
 					"/run/openvswitch:/run/openvswitch"},
 				Secrets: []string{"neutron/neutron.secrets.conf", "neutron/neutron_ovn_metadata_agent.secrets.conf"}},
+			Start:  own("neutron-metadata"),
 			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
 
 		// Layer 6: compute.
 		{Name: "nova-api", Layer: 6, Description: "HotStack-OS Nova API Service",
 			DependsOn: []string{"mariadb", "rabbitmq", "keystone", "placement", "dnsmasq", "haproxy"},
-			Container: Container{Image: "localhost/hotstack-os-nova", Hostname: "nova", Network: defaultNetwork, IPKey: "NOVA_API_IP",
+			Container: Container{Image: novaImage.Repository, Hostname: "nova", Network: defaultNetwork, IPKey: "NOVA_API_IP",
 				Entrypoint: "/usr/local/bin/nova-api-entrypoint.sh",
 				Env:        append(apiEnv("NOVA", true), EnvVar{"METADATA_SECRET", "__METADATA_SECRET__"}),
 				Volumes:    []string{novaConf}, Secrets: []string{novaSecrets, novaDB}},
+			Start:  api("nova", "nova", novaConfigs, "nova-api", "database", true),
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8774/").withBootstrap(180 * s).gatedBy(8774)},
 		novaWorker("nova-conductor", "NOVA_CONDUCTOR_IP", "HotStack-OS Nova Conductor Service"),
 		novaWorker("nova-scheduler", "NOVA_SCHEDULER_IP", "HotStack-OS Nova Scheduler Service"),
 		{Name: "nova-compute", Layer: 6, Description: "HotStack-OS Nova Compute Service", DependsOn: []string{"nova-api", "nova-conductor", "neutron-server"},
-			Container: Container{Image: "localhost/hotstack-os-nova", Hostname: "nova-compute", Network: hostNetwork, User: "root",
+			Container: Container{Image: novaImage.Repository, Hostname: "nova-compute", Network: hostNetwork, User: "root",
 				Entrypoint: "/usr/local/bin/nova-compute-entrypoint.sh", Privileged: true, SecurityOpts: []string{"label=type:spc_t"},
 				// No database password: compute nodes reach the database only
 				// through the conductor.
@@ -174,25 +220,29 @@ func Services() []Service {
 				// console log.
 				ExtraVolumes: []string{nfsExport, "/dev/pts:/dev/pts"},
 				AddHosts:     backendHosts()},
+			Start:  own("nova-compute"),
 			Health: health(10*s, 5*s, 5, 30*s, "/usr/local/bin/nova-compute-healthcheck.sh")},
 		{Name: "nova-novncproxy", Layer: 6, Description: "HotStack-OS Nova NoVNC Proxy Service", DependsOn: []string{"nova-api"},
-			Container: Container{Image: "localhost/hotstack-os-nova", Hostname: "nova-novncproxy", Network: defaultNetwork, IPKey: "NOVA_NOVNCPROXY_IP",
+			Container: Container{Image: novaImage.Repository, Hostname: "nova-novncproxy", Network: defaultNetwork, IPKey: "NOVA_NOVNCPROXY_IP",
 				Entrypoint: "/usr/local/bin/nova-novncproxy-entrypoint.sh", Env: novaWorkerEnv(false), Volumes: []string{novaConf}, Secrets: []string{novaSecrets, novaDB}},
+			Start:  daemon("nova", novaConfigs, "", false, "nova-novncproxy", "--web", "/usr/share/novnc"),
 			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "test -f /proc/1/exe && ss -tln | grep -q :6080").gatedBy(6080)},
 
 		// Layer 7: block storage.
 		{Name: "cinder-api", Layer: 7, Description: "HotStack-OS Cinder API Service", DependsOn: infraDeps(),
-			Container: Container{Image: "localhost/hotstack-os-cinder", Hostname: "cinder", Network: defaultNetwork, IPKey: "CINDER_API_IP",
+			Container: Container{Image: cinderImage.Repository, Hostname: "cinder", Network: defaultNetwork, IPKey: "CINDER_API_IP",
 				Entrypoint: "/usr/local/bin/cinder-api-entrypoint.sh", Env: apiEnv("CINDER", true), Volumes: []string{cinderConf},
 				Secrets: []string{cinderSecrets, cinderDB}},
+			Start:  api("cinder", "cinderv3", cinderConfigs, "cinder-api", "database", true, "cinder-manage", "db", "sync"),
 			Health: health(10*s, 5*s, 5, 5*s, "sh", "-c", "curl -s http://localhost:8776/ >/dev/null 2>&1").withBootstrap(120 * s).gatedBy(8776)},
 		{Name: "cinder-scheduler", Layer: 7, Description: "HotStack-OS Cinder Scheduler Service", DependsOn: []string{"cinder-api"},
-			Container: Container{Image: "localhost/hotstack-os-cinder", Hostname: "cinder-scheduler", Network: defaultNetwork, IPKey: "CINDER_SCHEDULER_IP",
+			Container: Container{Image: cinderImage.Repository, Hostname: "cinder-scheduler", Network: defaultNetwork, IPKey: "CINDER_SCHEDULER_IP",
 				Entrypoint: "/usr/local/bin/cinder-scheduler-entrypoint.sh", Env: workerEnv("CINDER"), Volumes: []string{cinderConf},
 				Secrets: []string{cinderSecrets, cinderDB}},
+			Start:  daemon("cinder", cinderConfigs, "database", true, "cinder-scheduler"),
 			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
 		{Name: "cinder-volume", Layer: 7, Description: "HotStack-OS Cinder Volume Service", DependsOn: []string{"cinder-api", "cinder-scheduler"},
-			Container: Container{Image: "localhost/hotstack-os-cinder", Hostname: "cinder-volume", Network: hostNetwork, User: "root",
+			Container: Container{Image: cinderImage.Repository, Hostname: "cinder-volume", Network: hostNetwork, User: "root",
 				Entrypoint: "/usr/local/bin/cinder-volume-entrypoint.sh", Privileged: true, Env: workerEnv("CINDER"),
 				Volumes: []string{cinderConf, cfg("cinder/nfs_shares") + ":/etc/cinder/nfs_shares:ro,z", "__HOTSTACK_DATA_DIR__/cinder:/var/lib/cinder:z"},
 				Secrets: []string{cinderSecrets, cinderDB}, ExtraVolumes: []string{nfsExport},
@@ -201,20 +251,23 @@ func Services() []Service {
 			// that outlasts the probe timeout on a busy host. Like the other
 			// daemons: the entrypoint (PID 1) lives exactly as long as the
 			// daemon it supervises.
+			Start:  own("cinder-volume"),
 			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
 
 		// Layer 8: orchestration.
 		{Name: "heat-api", Layer: 8, Description: "HotStack-OS Heat API Service", DependsOn: infraDeps(),
-			Container: Container{Image: "localhost/hotstack-os-heat", Hostname: "heat", Network: defaultNetwork, IPKey: "HEAT_API_IP",
+			Container: Container{Image: heatImage.Repository, Hostname: "heat", Network: defaultNetwork, IPKey: "HEAT_API_IP",
 				Entrypoint: "/usr/local/bin/heat-api-entrypoint.sh", Env: apiEnv("HEAT", true), Volumes: []string{heatConf},
 				Secrets: []string{heatSecrets, heatDB}},
+			Start:  api("heat", "heat", heatConfigs, "heat-api", "database", true, "heat-manage", "db_sync"),
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8004/").withBootstrap(120 * s).gatedBy(8004)},
 		{Name: "heat-engine", Layer: 8, Description: "HotStack-OS Heat Engine Service", DependsOn: []string{"heat-api"},
-			Container: Container{Image: "localhost/hotstack-os-heat", Hostname: "heat-engine", Network: defaultNetwork, IPKey: "HEAT_ENGINE_IP",
+			Container: Container{Image: heatImage.Repository, Hostname: "heat-engine", Network: defaultNetwork, IPKey: "HEAT_ENGINE_IP",
 				Entrypoint: "/usr/local/bin/heat-engine-entrypoint.sh", Env: workerEnv("HEAT"), Volumes: []string{heatConf},
 				Secrets: []string{heatSecrets, heatDB}},
+			Start:  daemon("heat", heatConfigs, "database", true, "heat-engine"),
 			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
-	}
+	})
 }
 
 // The config file volumes shared by several services.
@@ -293,8 +346,37 @@ func novaWorkerEnv(metadata bool) []EnvVar {
 
 func novaWorker(name, ipKey, desc string) Service {
 	return Service{Name: name, Layer: 6, Description: desc, DependsOn: []string{"nova-api"},
-		Container: Container{Image: "localhost/hotstack-os-nova", Hostname: name, Network: defaultNetwork, IPKey: ipKey,
+		Container: Container{Image: novaImage.Repository, Hostname: name, Network: defaultNetwork, IPKey: ipKey,
 			Entrypoint: "/usr/local/bin/" + name + "-entrypoint.sh", Env: novaWorkerEnv(true), Volumes: []string{novaConf},
 			Secrets: []string{novaSecrets, novaDB}},
+		Start:  daemon("nova", novaConfigs, "database", true, name),
 		Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")}
+}
+
+// The public configuration files of the projects whose daemons share them,
+// in the order they read them.
+var (
+	novaConfigs    = []string{"/etc/nova/nova.conf"}
+	neutronConfigs = []string{"/etc/neutron/neutron.conf", "/etc/neutron/plugins/ml2/ml2_conf.ini"}
+	cinderConfigs  = []string{"/etc/cinder/cinder.conf"}
+	heatConfigs    = []string{"/etc/heat/heat.conf"}
+)
+
+// own is a service's start-up code of its own, named after it.
+func own(service string) *Start { return &Start{Recipe: service} }
+
+// daemon is an OpenStack daemon of project: it reads configs and, unless
+// database is "", waits for that section's database (rpc: and the message
+// bus) before running command.
+func daemon(project string, configs []string, database string, rpc bool, command ...string) *Start {
+	return &Start{Recipe: StartDaemon, Project: project, Configs: configs, Command: command, Database: database, RPC: rpc}
+}
+
+// api is an OpenStack API daemon: a daemon that first creates or upgrades
+// its database with the manage command schema (its catalog name names the
+// schema's stamp).
+func api(project, catalog string, configs []string, command, database string, rpc bool, schema ...string) *Start {
+	st := daemon(project, configs, database, rpc, command)
+	st.Recipe, st.Catalog, st.Schema = StartAPI, catalog, schema
+	return st
 }

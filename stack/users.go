@@ -1,5 +1,10 @@
 package stack
 
+import (
+	"cmp"
+	"slices"
+)
+
 // ImageUser is a service account the images create with a fixed id, so the
 // host's data directories, bind-mounted into the containers, can belong to
 // the user the service runs as. The ids are Kolla's, which keeps them out
@@ -10,22 +15,21 @@ type ImageUser struct {
 	Home string
 }
 
-// ImageUsers is part of the image contract (README, "Image contract").
+// ImageUsers are the users of every image (Image.Users), by id. They are
+// part of the image contract (README, "Image contract").
 func ImageUsers() []ImageUser {
-	return []ImageUser{
-		{"cinder", 42407, "/var/lib/cinder"},
-		{"glance", 42415, "/var/lib/glance"},
-		{"heat", 42418, "/var/lib/heat"},
-		{"keystone", 42425, "/var/lib/keystone"},
-		{"mysql", 42434, "/nonexistent"},
-		{"neutron", 42435, "/var/lib/neutron"},
-		{"nova", 42436, "/var/lib/nova"},
-		{"rabbitmq", 42439, "/var/lib/rabbitmq"},
-		{"haproxy", 42454, "/var/lib/haproxy"},
-		{"memcache", 42457, "/nonexistent"},
-		{"placement", 42482, "/var/lib/placement"},
-		{"dnsmasq", 42500, "/var/lib/misc"},
+	services := Services()
+	var out []ImageUser
+	for _, svc := range services {
+		if svc.Build != nil {
+			out = append(out, svc.Build.Users...)
+		}
 	}
+	for _, img := range sharedImages() {
+		out = append(out, img.Users...)
+	}
+	slices.SortFunc(out, func(a, b ImageUser) int { return cmp.Compare(a.ID, b.ID) })
+	return out
 }
 
 // UserID returns the id of the image user name; root (0) for "root".

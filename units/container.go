@@ -148,7 +148,7 @@ func podmanRun(cfg *config.Config, p Paths, svc *stack.Service, secrets secretEn
 // Where the image contract puts things inside a container.
 const (
 	// ContainerHelper is the helper binary, mounted read-only.
-	ContainerHelper = "/usr/local/bin/hotstack-os"
+	ContainerHelper = stack.ContainerHelper
 	// SecretsMount holds the service's secrets templates.
 	SecretsMount = "/etc/hotstack-os/secrets"
 )

@@ -36,7 +36,7 @@ const (
 	// ReadyFile is written once the service's bootstrap is complete; the
 	// health commands of services whose readiness the port alone cannot
 	// tell (MariaDB, RabbitMQ) test it.
-	ReadyFile = "/run/hotstack-os/ready"
+	ReadyFile = stack.ReadyFile
 	// dependencyTimeout bounds each wait for a dependency: past it the
 	// container exits and systemd restarts it, which a long outage needs.
 	dependencyTimeout = 3 * time.Minute

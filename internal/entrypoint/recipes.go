@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/hotstack-os/hotstack-os/internal/cloudnames"
+	"github.com/hotstack-os/hotstack-os/stack"
 )
 
 // oslo is the command line every OpenStack daemon and manage command gets.
@@ -22,44 +23,71 @@ func oslo(project string, files ...string) []string {
 	return append(out, "--config-dir", filepath.Join("/etc", project, project+".conf.d"))
 }
 
-// Recipes maps every service to how its container starts.
+// Recipes maps every service whose record has a Start (stack.Service) to
+// how its container starts.
 func Recipes() map[string]Recipe {
-	nova := daemonOf("nova", "/etc/nova/nova.conf")
-	neutron := daemonOf("neutron", "/etc/neutron/neutron.conf", "/etc/neutron/plugins/ml2/ml2_conf.ini")
-	cinder := daemonOf("cinder", "/etc/cinder/cinder.conf")
-	heat := daemonOf("heat", "/etc/heat/heat.conf")
-	return map[string]Recipe{
-		"mariadb":  mariadb,
-		"rabbitmq": rabbitmq,
-		"keystone": keystone,
-		"glance": apiService{daemon: daemonOf("glance", "/etc/glance/glance-api.conf").as("glance-api", "database", false),
-			name: "glance", before: glanceDirs,
-			schema: manage("glance-manage", "db_sync")}.run,
-		"placement": apiService{daemon: daemonOf("placement", "/etc/placement/placement.conf").as("placement-api", "placement_database", false),
-			name:   "placement",
-			schema: manage("placement-manage", "db", "sync"), server: ptr(uwsgi("placement", "/usr/bin/placement-api", 8778))}.run,
-		"nova-api": apiService{daemon: nova.as("nova-api", "database", true),
-			name: "nova", schema: novaCells, inputs: novaInputs}.run,
-		"nova-conductor":  nova.as("nova-conductor", "database", true).run,
-		"nova-scheduler":  nova.as("nova-scheduler", "database", true).run,
-		"nova-novncproxy": nova.as("nova-novncproxy", "", false).with("--web", "/usr/share/novnc").run,
-		"nova-compute":    novaCompute,
-		"ovn-northd":      ovnNorthd,
-		"ovn-controller":  ovnController,
-		"neutron-server": apiService{daemon: neutron.as("neutron-server", "database", false),
-			name:   "neutron",
-			schema: manage("neutron-db-manage", "upgrade", "heads"), after: waitOVNNorthbound}.run,
-		"neutron-metadata": neutronMetadata,
-		"cinder-api": apiService{daemon: cinder.as("cinder-api", "database", true),
-			name:   "cinderv3",
-			schema: manage("cinder-manage", "db", "sync")}.run,
-		"cinder-scheduler": cinder.as("cinder-scheduler", "database", true).run,
-		"cinder-volume":    cinderVolume,
-		"heat-api": apiService{daemon: heat.as("heat-api", "database", true),
-			name:   "heat",
-			schema: manage("heat-manage", "db_sync")}.run,
-		"heat-engine": heat.as("heat-engine", "database", true).run,
+	out := map[string]Recipe{}
+	st, err := stack.Default()
+	if err != nil {
+		return out // the built-in stack is valid (stack's tests)
 	}
+	for _, svc := range st.Containers() {
+		if s, ok := starterOf(svc); ok {
+			out[svc.Name] = s.run
+		}
+	}
+	return out
+}
+
+// starter is a start-up recipe with its data.
+type starter interface {
+	run(ctx context.Context, c *Container) error
+}
+
+func (r Recipe) run(ctx context.Context, c *Container) error { return r(ctx, c) }
+
+// ownRecipes are the start-up code of the services whose start is unlike
+// any other's (stack.Start.Recipe names them).
+var ownRecipes = map[string]Recipe{
+	"mariadb":          mariadb,
+	"rabbitmq":         rabbitmq,
+	"keystone":         keystone,
+	"nova-compute":     novaCompute,
+	"ovn-northd":       ovnNorthd,
+	"ovn-controller":   ovnController,
+	"neutron-metadata": neutronMetadata,
+	"cinder-volume":    cinderVolume,
+}
+
+// apiSteps are the steps of an API service's start that are code, not
+// data, by service.
+var apiSteps = map[string]apiService{
+	"glance":         {before: glanceDirs},
+	"placement":      {server: ptr(uwsgi("placement", "/usr/bin/placement-api", 8778))},
+	"nova-api":       {schema: novaCells, inputs: novaInputs},
+	"neutron-server": {after: waitOVNNorthbound},
+}
+
+// starterOf is svc's start-up recipe, driven by its record; false when it
+// has none, or names a recipe this package does not have.
+func starterOf(svc *stack.Service) (starter, bool) {
+	s := svc.Start
+	if s == nil {
+		return nil, false
+	}
+	daemon := func() daemon {
+		return daemonOf(s.Project, s.Configs...).as(s.Command[0], s.Database, s.RPC).with(s.Command[1:]...)
+	}
+	switch s.Recipe {
+	case stack.StartDaemon:
+		return daemon(), true
+	case stack.StartAPI:
+		api := apiSteps[svc.Name]
+		api.daemon, api.name, api.schemaCmd = daemon(), s.Catalog, s.Schema
+		return api, true
+	}
+	r, ok := ownRecipes[s.Recipe]
+	return r, ok
 }
 
 // daemon is an OpenStack daemon: its project, configuration and command.
@@ -129,10 +157,13 @@ type apiService struct {
 	// before runs on every start, ahead of the schema steps (directories
 	// the service writes).
 	before func(context.Context, *Container) error
-	// schema creates or upgrades the database, skipped when its stamp says
-	// this image already did with the same inputs (SchemaOnce).
-	schema func(context.Context, *Container, daemon) error
-	inputs func(*Container) ([]string, error)
+	// schemaCmd is the manage command that creates or upgrades the
+	// database; schema replaces it with code (nova's cells). Either is
+	// skipped when its stamp says this image already ran it with the same
+	// inputs (SchemaOnce).
+	schemaCmd []string
+	schema    func(context.Context, *Container, daemon) error
+	inputs    func(*Container) ([]string, error)
 	// after runs on every start, after the schema steps.
 	after func(context.Context, *Container) error
 	// server replaces the daemon's own process (uwsgi for placement).
@@ -148,7 +179,7 @@ func (s apiService) run(ctx context.Context, c *Container) error {
 			return err
 		}
 	}
-	if s.schema != nil {
+	if s.schema != nil || len(s.schemaCmd) > 0 {
 		var inputs []string
 		if s.inputs != nil {
 			in, err := s.inputs(c)
@@ -158,7 +189,7 @@ func (s apiService) run(ctx context.Context, c *Container) error {
 			inputs = in
 		}
 		if err := c.SchemaOnce(ctx, Schema{Section: s.database, Name: s.name, Inputs: inputs,
-			Steps: func(ctx context.Context) error { return s.schema(ctx, c, s.daemon) }}); err != nil {
+			Steps: func(ctx context.Context) error { return s.schemaSteps(ctx, c) }}); err != nil {
 			return err
 		}
 	}
@@ -172,6 +203,14 @@ func (s apiService) run(ctx context.Context, c *Container) error {
 		server = *s.server
 	}
 	return c.Serve(ctx, nil, server)
+}
+
+// schemaSteps create or upgrade the database.
+func (s apiService) schemaSteps(ctx context.Context, c *Container) error {
+	if s.schema != nil {
+		return s.schema(ctx, c, s.daemon)
+	}
+	return manage(s.schemaCmd[0], s.schemaCmd[1:]...)(ctx, c, s.daemon)
 }
 
 // manage returns a schema step: the project's manage command as its user

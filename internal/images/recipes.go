@@ -13,10 +13,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hotstack-os/hotstack-os/internal/entrypoint"
 	"github.com/hotstack-os/hotstack-os/internal/guest"
 	"github.com/hotstack-os/hotstack-os/stack"
-	"github.com/hotstack-os/hotstack-os/units"
 )
 
 // Recipe is how one image is made.
@@ -42,11 +40,7 @@ type Recipe struct {
 }
 
 // File is one file a recipe puts into its image.
-type File struct {
-	Path    string
-	Mode    uint32
-	Content string
-}
+type File = stack.File
 
 // Recipes returns every recipe of a release in build order (parents
 // first), each image tagged with the release's name, from its Debian
@@ -54,82 +48,18 @@ type File struct {
 // names an --entrypoint gets that script, and an image that one service
 // alone runs without one gets the helper as its ENTRYPOINT.
 func Recipes(st *stack.Stack, rel stack.Release) []Recipe {
-	rs := []Recipe{
-		{Name: "base", Image: "localhost/hotstack-os-base",
-			Packages: []string{"adduser", "ca-certificates", "curl", "iproute2", "netcat-openbsd", "procps",
-				// Not needed by the base itself, but pulled by mariadb-server,
-				// memcached, keystone, neutron and nova: one copy here.
-				"perl"}},
-		{Name: "dnsmasq", Image: "localhost/hotstack-os_dnsmasq", Parent: "base", Packages: []string{"dnsmasq-base"},
-			Config: []string{`CMD ["dnsmasq", "--keep-in-foreground", "--log-facility=-", "--conf-file=/etc/dnsmasq.conf"]`}},
-		{Name: "haproxy", Image: "localhost/hotstack-os_haproxy", Parent: "base", Packages: []string{"haproxy"},
-			Post:   []string{"mkdir -p /usr/local/etc/haproxy /run/haproxy"},
-			Config: []string{"STOPSIGNAL SIGUSR1", `CMD ["haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]`}},
-		{Name: "mariadb", Image: "localhost/hotstack-os-mariadb", Parent: "base", Packages: []string{"mariadb-server", "mariadb-client"},
-			// The postinst initialises a data directory in the image; the
-			// host's is mounted over it.
-			Post: []string{"rm -rf /var/lib/mysql/*", "chown mysql:mysql /var/lib/mysql"},
-			Files: []File{{Path: "/usr/local/bin/healthcheck.sh", Mode: 0o755, Content: "#!/bin/sh\n" +
-				"# The upstream image's health command: healthy once the entrypoint's set-up ran\n" +
-				"# (databases and the openstack user) and the server answers.\n" +
-				"test -f " + ReadyFile + " && exec mariadb-admin --protocol=socket ping >/dev/null\n"}}},
-		{Name: "rabbitmq", Image: "localhost/hotstack-os-rabbitmq", Parent: "base", Packages: []string{"rabbitmq-server"},
-			Post: []string{"rm -rf /var/lib/rabbitmq/mnesia /var/log/rabbitmq/*"},
-			Files: []File{{Path: "/usr/local/bin/rabbitmq-diagnostics", Mode: 0o755, Content: "#!/bin/sh\n" +
-				"# Ahead of /usr/sbin on PATH: `ping` is the health command, and the broker is\n" +
-				"# ready only once the entrypoint has created the OpenStack user.\n" +
-				"if [ \"$1\" = ping ] && [ ! -f " + ReadyFile + " ]; then echo \"users not set up yet\"; exit 1; fi\n" +
-				"exec /usr/sbin/rabbitmq-diagnostics \"$@\"\n"}}},
-		{Name: "memcached", Image: "localhost/hotstack-os-memcached", Parent: "base", Packages: []string{"memcached"},
-			// As the upstream image: the unit's arguments are the command.
-			Config: []string{"USER memcache", `CMD ["memcached", "-m", "64"]`}},
-		{Name: "ovn", Image: "localhost/hotstack-os-ovn", Parent: "base", Packages: []string{"ovn-central", "ovn-host"}},
-		{Name: "openstack-common", Image: "localhost/hotstack-os-openstack-common", Parent: "base",
-			// Libraries shared by two or more services (their dependency
-			// closures), so each service layer adds only its own.
-			Packages: []string{"python3", "python3-pymysql", "python3-oslo.config", "python3-keystonemiddleware", "python3-openstackclient",
-				"python3-oslo.db", "python3-oslo.messaging", "python3-oslo.policy", "python3-oslo.reports", "python3-oslo.rootwrap",
-				"python3-oslo.upgradecheck", "python3-oslo.limit", "python3-oslo.vmware", "python3-osprofiler", "python3-os-brick",
-				"python3-os-vif", "python3-os-resource-classes", "python3-neutron-lib", "python3-tooz", "python3-taskflow",
-				"python3-swiftclient", "python3-boto3", "python3-cursive", "python3-designateclient", "python3-microversion-parse",
-				"python3-mysqldb", "python3-pastescript", "python3-defusedxml", "python3-pyasn1-modules", "python3-pyudev",
-				"python3-ply", "python3-memcache", "q-text-as-data", "dbconfig-common", "sqlite3", "uwsgi-plugin-python3", "qemu-utils", "sudo"}},
-		{Name: "keystone", Image: "localhost/hotstack-os_keystone", Parent: "openstack-common", Packages: []string{"keystone"},
-			Files: []File{{Path: "/usr/local/bin/keystone-healthcheck.sh", Mode: 0o755,
-				Content: "#!/bin/sh\nexec curl -sf -o /dev/null http://localhost:5000/v3\n"}}},
-		{Name: "glance", Image: "localhost/hotstack-os_glance", Parent: "openstack-common", Packages: []string{"glance-api"}},
-		{Name: "placement", Image: "localhost/hotstack-os_placement", Parent: "openstack-common", Packages: []string{"placement-api"}},
-		{Name: "neutron", Image: "localhost/hotstack-os-neutron", Parent: "openstack-common",
-			// neutron-common has the eventlet neutron-server; the metadata
-			// agent runs haproxy per network.
-			// The OVN driver runs ovn-sbctl (ovn-common) and ovsdb-client
-			// (openvswitch-common) to clear the MAC bindings of a router
-			// interface that goes away: without them every router
-			// teardown fails with HTTP 500. The metadata agent runs
-			// iptables-save in each network's namespace: without it no
-			// guest gets its metadata.
-			Packages: []string{"neutron-common", "neutron-ovn-metadata-agent", "python3-ovsdbapp", "haproxy", "ovn-common", "openvswitch-common", "iptables"}},
-		{Name: "nova", Image: "localhost/hotstack-os-nova", Parent: "openstack-common",
-			Packages: []string{"nova-api", "nova-conductor", "nova-scheduler", "nova-compute", "nova-consoleproxy",
-				"python3-libvirt", "libvirt-clients", "qemu-utils",
-				// Config drives are ISO 9660 images; ovmf's firmware
-				// descriptors are how nova finds UEFI loaders (libvirt on the
-				// host opens the same paths, from the host's ovmf).
-				"genisoimage", "ovmf"},
-			Stubs: map[string]string{"hotstack-nova-compute-hypervisor": "nova-compute-hypervisor"},
-			Files: append(mountNFS(), File{Path: "/usr/local/bin/nova-compute-healthcheck.sh", Mode: 0o755,
-				Content: "#!/bin/sh\n# Healthy once the entrypoint has started nova-compute, and while it runs.\n" +
-					"test -f " + ReadyFile + " && pgrep -f bin/nova-compute >/dev/null\n"})},
-		{Name: "cinder", Image: "localhost/hotstack-os-cinder", Parent: "openstack-common",
-			Packages: []string{"cinder-api", "cinder-scheduler", "cinder-volume", "qemu-utils"}, Files: mountNFS()},
-		{Name: "heat", Image: "localhost/hotstack-os-heat", Parent: "openstack-common", Packages: []string{"heat-api", "heat-engine"}},
-		// The test guest's disk (CirrOS's role), made from Debian's kernel,
-		// busybox and dropbear. No unit runs it: `mage images` builds it for
-		// the tests, which copy the disk out (guest.Extract).
-		{Name: "guest", Image: "localhost/hotstack-os-guest", Parent: "base", Packages: guest.Packages(), Stubs: guest.Stubs(),
-			Files: []File{{Path: guest.BuildScriptPath, Mode: 0o755, Content: guest.BuildScript()}},
-			Post:  []string{guest.BuildScriptPath}},
+	var rs []Recipe
+	for _, img := range st.Images() {
+		rs = append(rs, Recipe{Name: img.Name, Image: img.Repository, Parent: img.Parent, Packages: slices.Clone(img.Packages),
+			Stubs: img.Stubs, Files: slices.Clone(img.Files), Post: img.Post, Config: slices.Clone(img.Config)})
 	}
+	// The test guest's disk (CirrOS's role), made from Debian's kernel,
+	// busybox and dropbear. No unit runs it: `mage images` builds it for
+	// the tests, which copy the disk out (guest.Extract). It lives here,
+	// not in the stack, because internal/guest makes it.
+	rs = append(rs, Recipe{Name: "guest", Image: "localhost/hotstack-os-guest", Parent: "base", Packages: guest.Packages(), Stubs: guest.Stubs(),
+		Files: []File{{Path: guest.BuildScriptPath, Mode: 0o755, Content: guest.BuildScript()}},
+		Post:  []string{guest.BuildScriptPath}})
 	for i := range rs {
 		rs[i].Files = append(rs[i].Files, entrypoints(st, rs[i].Image)...)
 		if e := defaultEntrypoint(st, rs[i].Image); e != "" {
@@ -142,17 +72,6 @@ func Recipes(st *stack.Stack, rel stack.Release) []Recipe {
 	return rs
 }
 
-// ReadyFile is the entrypoint's mark that the service finished its
-// bootstrap; the images' health scripts test it.
-const ReadyFile = entrypoint.ReadyFile
-
-// mountNFS replaces mount(8)'s NFS helper with the helper's bind mount:
-// a single host needs no NFS client (internal/entrypoint.MountNFS).
-func mountNFS() []File {
-	return []File{{Path: "/usr/sbin/mount.nfs", Mode: 0o755,
-		Content: "#!/bin/sh\nexec " + units.ContainerHelper + " mount-nfs \"$@\"\n"}}
-}
-
 // entrypoints are the scripts the units name with --entrypoint for the
 // services that run image.
 func entrypoints(st *stack.Stack, image string) []File {
@@ -162,7 +81,7 @@ func entrypoints(st *stack.Stack, image string) []File {
 			continue
 		}
 		out = append(out, File{Path: svc.Container.Entrypoint, Mode: 0o755,
-			Content: fmt.Sprintf("#!/bin/sh\nexec %s entrypoint %s \"$@\"\n", units.ContainerHelper, svc.Name)})
+			Content: fmt.Sprintf("#!/bin/sh\nexec %s entrypoint %s \"$@\"\n", stack.ContainerHelper, svc.Name)})
 	}
 	return out
 }
@@ -180,10 +99,10 @@ func defaultEntrypoint(st *stack.Stack, image string) string {
 	if len(users) != 1 || users[0].Container.Entrypoint != "" {
 		return ""
 	}
-	if _, ok := entrypoint.Recipes()[users[0].Name]; !ok {
+	if users[0].Start == nil {
 		return "" // memcached, dnsmasq and haproxy run their daemon directly
 	}
-	return fmt.Sprintf(`ENTRYPOINT [%q, "entrypoint", %q]`, units.ContainerHelper, users[0].Name)
+	return fmt.Sprintf(`ENTRYPOINT [%q, "entrypoint", %q]`, stack.ContainerHelper, users[0].Name)
 }
 
 // OpenStackImages are the images of the recipes built on
@@ -192,7 +111,7 @@ func defaultEntrypoint(st *stack.Stack, image string) string {
 func OpenStackImages(rs []Recipe) []string {
 	var out []string
 	for _, r := range rs {
-		if r.Parent == "openstack-common" {
+		if r.Parent == stack.OpenStackCommon {
 			out = append(out, r.Image)
 		}
 	}
