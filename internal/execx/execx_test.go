@@ -43,18 +43,17 @@ func TestCancelKillsWholeProcessGroup(t *testing.T) {
 	if pid == 0 {
 		t.Fatal("grandchild never started")
 	}
-	start := time.Now()
 	cancel()
+	// What matters is that Run returns, and with the context's error: the
+	// bound only tells a hang from a loaded machine's slowness, never a
+	// speed.
 	select {
 	case err := <-done:
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("want context.Canceled, got %v", err)
 		}
-	case <-time.After(3 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("Run did not return after cancel")
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Fatalf("cancel took %v, want < 1s", d)
 	}
 	time.Sleep(100 * time.Millisecond)
 	if alive(pid) {

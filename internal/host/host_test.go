@@ -205,13 +205,9 @@ func TestOVSDownGivesClearError(t *testing.T) {
 		t.Skip("ovs-vsctl not installed")
 	}
 	t.Setenv("OVS_RUNDIR", t.TempDir()) // no ovsdb-server listens here
-	start := time.Now()
 	err := newVSwitch(context.Background(), execx.System{}).Ping()
 	if err == nil || !strings.Contains(err.Error(), "systemctl start openvswitch-switch") {
 		t.Fatalf("got %v", err)
-	}
-	if time.Since(start) > 8*time.Second {
-		t.Fatalf("took %v", time.Since(start))
 	}
 }
 
