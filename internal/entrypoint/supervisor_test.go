@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -115,6 +116,12 @@ func readFile(t *testing.T, path string) string {
 // supervisor keeps relaying, and a SIGTERM the service does not trap ends
 // it with 128+15.
 func TestSupervisorRelaysHangup(t *testing.T) {
+	// As NewSupervisor does in PID 1: SIGHUP handled, so the children
+	// start with its default disposition even when the tests run under
+	// nohup (a shell cannot trap a signal it inherits ignored).
+	handled := make(chan os.Signal, 1)
+	signal.Notify(handled, syscall.SIGHUP)
+	t.Cleanup(func() { signal.Stop(handled) })
 	s, signals := testSupervisor(t, time.Minute)
 	dir := t.TempDir()
 	st, err := s.Start(shell(dir, `trap 'echo hup >> "$1/hups"' HUP; : > "$1/ready"; `+idle))
