@@ -6,6 +6,7 @@ import (
 	"github.com/hotstack-os/hotstack-os/config"
 	"github.com/hotstack-os/hotstack-os/internal/images"
 	"github.com/hotstack-os/hotstack-os/internal/install"
+	"github.com/hotstack-os/hotstack-os/stack"
 	"github.com/hotstack-os/hotstack-os/units"
 )
 
@@ -33,7 +34,8 @@ func (a *App) checked(ctx context.Context) (*rendering, error) {
 // templates), and what podman has of the images the units name.
 type rendering struct {
 	cfg     *config.Config
-	configs []units.File // the templates, rendered for the data directory
+	release stack.Release // the .env's, checked against the cloud's data
+	configs []units.File  // the templates, rendered for the data directory
 	units   *units.Rendered
 	images  map[string]images.Info // by reference; only those podman has
 }
@@ -58,11 +60,7 @@ func (r *rendering) imageIDs() map[string]string {
 // inspect`: a missing one is an error unless HOTSTACK_SKIP_IMAGE_CHECK=1
 // (which skips the inspect too).
 func (a *App) prepare(ctx context.Context) (*rendering, error) {
-	cfg, err := a.config()
-	if err != nil {
-		return nil, err
-	}
-	rel, err := release(cfg)
+	cfg, rel, err := a.configRelease()
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +80,7 @@ func (a *App) prepare(ctx context.Context) (*rendering, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &rendering{cfg: cfg, configs: configs, units: rendered, images: map[string]images.Info{}}
+	r := &rendering{cfg: cfg, release: rel, configs: configs, units: rendered, images: map[string]images.Info{}}
 	if !a.o.SkipImageCheck {
 		missing, have, err := install.MissingImages(ctx, a.o.Runner, cfg, a.o.Stack)
 		if err != nil {

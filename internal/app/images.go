@@ -21,11 +21,7 @@ import (
 // HOTSTACK_IMAGE_UPDATES=0, those with package updates in the archive and
 // the images built on them. The check is recorded for `mage status`.
 func (a *App) Images(ctx context.Context) error {
-	cfg, err := a.config()
-	if err != nil {
-		return err
-	}
-	rel, err := release(cfg)
+	_, rel, err := a.configRelease()
 	if err != nil {
 		return err
 	}
@@ -129,11 +125,7 @@ func shortImage(ref string) string {
 // services that need it. One `podman image inspect` when nothing is
 // missing.
 func (a *App) ImagesMissing(ctx context.Context) error {
-	cfg, err := a.config()
-	if err != nil {
-		return err
-	}
-	rel, err := release(cfg)
+	cfg, rel, err := a.configRelease()
 	if err != nil {
 		return err
 	}

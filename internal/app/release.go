@@ -23,16 +23,27 @@ const releaseFile = ".hotstack-os-release"
 // recorded: every earlier hotstack-os built Zed.
 const unrecordedRelease = "zed"
 
-// release is the release the .env chooses.
-func release(cfg *config.Config) (stack.Release, error) {
-	return stack.ReleaseNamed(cfg.Get(stack.ReleaseKey))
+// configRelease is the .env and the release it chooses.
+func (a *App) configRelease() (*config.Config, stack.Release, error) {
+	cfg, err := a.config()
+	if err != nil {
+		return nil, stack.Release{}, err
+	}
+	rel, err := stack.ReleaseNamed(cfg.Get(stack.ReleaseKey))
+	return cfg, rel, err
+}
+
+// mysqlDataDir is MariaDB's data directory on the host (staging root
+// included), where the release is recorded.
+func (a *App) mysqlDataDir(cfg *config.Config) string {
+	return a.path(filepath.Join(cfg.Get("HOTSTACK_DATA_DIR"), "mysql"))
 }
 
 // dataRelease is the release the cloud's data was made with, and where
 // that was read; "" when there is no data yet (MariaDB's system database
 // is what its start-up creates first and checks for).
 func (a *App) dataRelease(cfg *config.Config) (name, source string, err error) {
-	dir := a.path(filepath.Join(cfg.Get("HOTSTACK_DATA_DIR"), "mysql"))
+	dir := a.mysqlDataDir(cfg)
 	if _, err := os.Stat(filepath.Join(dir, "mysql")); errors.Is(err, fs.ErrNotExist) {
 		return "", "", nil
 	} else if err != nil {
@@ -77,7 +88,7 @@ func (a *App) checkDataRelease(cfg *config.Config, want stack.Release) error {
 // (after the first MariaDB start) or their directory does (setup made it):
 // a second up changes nothing.
 func (a *App) recordRelease(cfg *config.Config, rel stack.Release) error {
-	dir := a.path(filepath.Join(cfg.Get("HOTSTACK_DATA_DIR"), "mysql"))
+	dir := a.mysqlDataDir(cfg)
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil // staging without a data directory
 	}

@@ -141,11 +141,7 @@ func (a *App) upStack(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		rel, err := release(r.cfg)
-		if err != nil {
-			return err
-		}
-		if err := a.recordRelease(r.cfg, rel); err != nil {
+		if err := a.recordRelease(r.cfg, r.release); err != nil {
 			return err
 		}
 		return a.up(ctx, b, r, hostRestarts(sum))

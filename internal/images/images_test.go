@@ -15,23 +15,13 @@ import (
 	"github.com/hotstack-os/hotstack-os/units"
 )
 
-// defaultRelease is the release a .env without OPENSTACK_RELEASE builds.
-func defaultRelease(t *testing.T) stack.Release {
-	t.Helper()
-	rel, err := stack.ReleaseNamed(stack.DefaultRelease)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rel
-}
-
 func testRecipes(t *testing.T) []Recipe {
 	t.Helper()
 	st, err := stack.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Recipes(st, defaultRelease(t))
+	return Recipes(st, stack.MustRelease(stack.DefaultRelease))
 }
 
 // TestEveryUnitImageHasARecipe: `mage images`, then install, then up works
@@ -42,7 +32,7 @@ func TestEveryUnitImageHasARecipe(t *testing.T) {
 		t.Fatal(err)
 	}
 	built := map[string]bool{}
-	for _, r := range Recipes(st, defaultRelease(t)) {
+	for _, r := range Recipes(st, stack.MustRelease(stack.DefaultRelease)) {
 		built[r.Image] = true
 	}
 	for _, svc := range st.Containers() {
@@ -60,7 +50,7 @@ func TestEntrypointScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := map[string]map[string]string{}
-	for _, r := range Recipes(st, defaultRelease(t)) {
+	for _, r := range Recipes(st, stack.MustRelease(stack.DefaultRelease)) {
 		files[r.Image] = map[string]string{}
 		for _, f := range r.Files {
 			files[r.Image][f.Path] = f.Content
