@@ -63,6 +63,12 @@ func deviate(ref []referenceService) {
 		case "mariadb", "rabbitmq", "memcached":
 			// Built from Debian's packages by `mage images`: no registry.
 			c.Image = "localhost/hotstack-os-" + ref[i].Name + ":latest"
+			if ref[i].Name == "rabbitmq" {
+				// The node opens its port once booted with its user
+				// (imported at boot), so the port says as much as
+				// rabbitmq-diagnostics ping, without an Erlang VM's start.
+				ref[i].Health.Cmd = []string{"nc", "-z", "127.0.0.1", "5672"}
+			}
 		case "keystone":
 			// The entrypoint is Go (internal/entrypoint); the original's
 			// shell library is not mounted (its images carry their own).

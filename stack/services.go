@@ -94,19 +94,16 @@ func Services() []Service {
 			Health: health(10*s, 5*s, 5, 0, "healthcheck.sh", "--connect", "--innodb_initialized").withBootstrap(60 * s).gatedBy(3306)},
 		{Name: "rabbitmq", Layer: 2, Description: "HotStack-OS RabbitMQ Service", DependsOn: []string{InfraName},
 			Build: &Image{Repository: "localhost/hotstack-os-rabbitmq", Parent: "base", Packages: []string{"rabbitmq-server"},
-				Post: []string{"rm -rf /var/lib/rabbitmq/mnesia /var/log/rabbitmq/*"},
-				Files: []File{{Path: "/usr/local/bin/rabbitmq-diagnostics", Mode: 0o755, Content: "#!/bin/sh\n" +
-					"# Ahead of /usr/sbin on PATH: `ping` is the health command, and the broker is\n" +
-					"# ready only once the entrypoint has created the OpenStack user.\n" +
-					"if [ \"$1\" = ping ] && [ ! -f " + ReadyFile + " ]; then echo \"users not set up yet\"; exit 1; fi\n" +
-					"exec /usr/sbin/rabbitmq-diagnostics \"$@\"\n"}},
+				Post:  []string{"rm -rf /var/lib/rabbitmq/mnesia /var/log/rabbitmq/*"},
 				Users: []ImageUser{{"rabbitmq", 42439, "/var/lib/rabbitmq"}}},
 			Container: Container{Hostname: "rabbitmq", Network: defaultNetwork, IPKey: "RABBITMQ_IP",
 				Env: env(EnvVar{"RABBITMQ_DEFAULT_USER", "__RABBITMQ_DEFAULT_USER__"}, EnvVar{"RABBITMQ_DEFAULT_PASS", "__RABBITMQ_DEFAULT_PASS__"}),
 				Volumes: []string{"__HOTSTACK_DATA_DIR__/rabbitmq:/var/lib/rabbitmq:z",
 					cfg("rabbitmq/rabbitmq.conf") + ":/etc/rabbitmq/rabbitmq.conf:ro,z"}},
-			Start:  own("rabbitmq"),
-			Health: health(10*s, 5*s, 5, 0, "rabbitmq-diagnostics", "ping").withBootstrap(60 * s).gatedBy(5672)},
+			Start: own("rabbitmq"),
+			// The node listens once booted, its user imported (rabbitmq.conf):
+			// no Erlang CLI (a CPU-second each) is needed to tell.
+			Health: health(10*s, 5*s, 5, 0, "nc", "-z", "127.0.0.1", "5672").withBootstrap(60 * s).gatedBy(5672)},
 		{Name: "memcached", Layer: 2, Description: "HotStack-OS Memcached Service", DependsOn: []string{InfraName},
 			Build: &Image{Repository: "localhost/hotstack-os-memcached", Parent: "base", Packages: []string{"memcached"},
 				// As the upstream image: the unit's arguments are the command.

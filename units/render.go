@@ -24,7 +24,6 @@ const (
 	// outage of a dependency of any length every service is back within
 	// one delay plus its own start. A crash loop costs one start per delay.
 	RestartDelay        = 10 * time.Second
-	staleStopTimeout    = 2 // seconds given to a leftover container
 	startTimeoutSlack   = 30 * time.Second
 	stopTimeoutSlack    = 15 * time.Second
 	infraStartTimeout   = 2 * time.Minute
@@ -251,8 +250,6 @@ func containerOptions(svc *stack.Service, p Paths, run []string, usesSecrets boo
 		u = append(u, opt("Service", "EnvironmentFile", p.SecretsFile()))
 	}
 	u = append(u,
-		opt("Service", "ExecStartPre", "-"+execLine(p.Podman, "stop", "-t", strconv.Itoa(staleStopTimeout), name)),
-		opt("Service", "ExecStartPre", "-"+execLine(p.Podman, "rm", "-f", name)),
 		opt("Service", "ExecStart", execLine(run...)),
 		opt("Service", "ExecStartPost", execLine(append([]string{p.Helper}, gate...)...)),
 		opt("Service", "ExecStop", execLine(p.Podman, "stop", "-t", seconds(svc.StopTimeout), name)),

@@ -124,63 +124,69 @@ func rabbitmq(ctx context.Context, c *Container) error {
 	if user == "" || pass == "" {
 		return errors.New("RABBITMQ_DEFAULT_USER and RABBITMQ_DEFAULT_PASS must be in the container environment")
 	}
-	// rabbitmqctl runs as the broker's user, which owns the Erlang
-	// cookie the node checks.
-	ctl := func(ctx context.Context, stdin string, args ...string) error {
-		return c.Run(ctx, Proc{Argv: append([]string{"rabbitmqctl", "--quiet"}, args...), Stdin: stdin,
-			User: "rabbitmq", Env: []string{"HOME=/var/lib/rabbitmq"}})
+	// The node imports its user at boot (rabbitmq.conf's load_definitions),
+	// on every start, so the password is always today's. It opens its
+	// listeners only once booted, definitions included: the AMQP port is
+	// the readiness signal, and no rabbitmqctl runs (each costs an Erlang
+	// VM's start, about a CPU-second here). Definitions imported at boot
+	// also keep the node from creating its default user, guest.
+	defs, err := bootDefinitions(rabbitmqConf)
+	if err != nil {
+		return err
+	}
+	if err := writeUserDefinitions(defs, user, pass); err != nil {
+		return err
 	}
 	return c.Serve(ctx, func(ctx context.Context) error {
-		// await_startup fails at once while the node is not up at all.
-		// One under way when the deadline passes runs to its own
-		// --timeout (it gets ctx, not the loop's context): it may be the
-		// one that sees the node up.
-		err := retry.Do(ctx, retry.Every(time.Second, dependencyTimeout), func(context.Context) error {
-			return c.sup.Run(ctx, Proc{Argv: []string{"rabbitmqctl", "--quiet", "await_startup", "--timeout", "60"},
-				User: "rabbitmq", Env: []string{"HOME=/var/lib/rabbitmq"}})
-		})
-		if err != nil {
-			return fmt.Errorf("RabbitMQ did not start: %w", err)
-		}
-		users, err := c.sup.Output(ctx, Proc{Argv: []string{"rabbitmqctl", "--quiet", "list_users"},
-			User: "rabbitmq", Env: []string{"HOME=/var/lib/rabbitmq"}})
-		if err != nil {
-			return err
-		}
-		existing := map[string]bool{}
-		for _, line := range strings.Split(users, "\n") {
-			if f := strings.Fields(line); len(f) > 0 {
-				existing[f[0]] = true
-			}
-		}
-		// The user, today's password and its permissions, on every start.
-		// Through definitions, which carry the password's hash only: no
-		// command line holds a password, and RabbitMQ 4's rabbitmqctl no
-		// longer reads one from its standard input (add_user and
-		// change_password wait for ever there).
-		if err := importUser(ctx, ctl, user, pass); err != nil {
-			return err
-		}
-		if existing["guest"] && user != "guest" {
-			return ctl(ctx, "", "delete_user", "guest")
-		}
-		return nil
+		// The node has read the file; only its hash was in it, but
+		// nothing needs it any longer.
+		defer os.Remove(defs)
+		return c.WaitTCP(ctx, "RabbitMQ's AMQP listener", net.JoinHostPort("127.0.0.1", rabbitmqPort))
 	}, Proc{Argv: []string{"rabbitmq-server"}})
 }
 
-// importUser makes RabbitMQ's user with password and every permission on
-// the default virtual host, from a definitions file that holds the
-// password's hash (readable by the broker's user alone, removed after).
-func importUser(ctx context.Context, ctl func(ctx context.Context, stdin string, args ...string) error, user, password string) error {
+// RabbitMQ's configuration file (templates/configs/rabbitmq) and its AMQP
+// port (its listeners.tcp.default).
+const (
+	rabbitmqConf = "/etc/rabbitmq/rabbitmq.conf"
+	rabbitmqPort = "5672"
+)
+
+// bootDefinitions is the load_definitions file conf names: where the node
+// reads its definitions at boot.
+func bootDefinitions(conf string) (string, error) {
+	data, err := os.ReadFile(conf)
+	if err != nil {
+		return "", err
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		key, value, ok := strings.Cut(line, "=")
+		if !ok || strings.TrimSpace(key) != "load_definitions" {
+			continue
+		}
+		if v := strings.TrimSpace(value); filepath.IsAbs(v) {
+			return v, nil
+		}
+		return "", fmt.Errorf("%s:%d: load_definitions must be an absolute path", conf, i+1)
+	}
+	return "", fmt.Errorf("%s has no load_definitions: the node would not get its user", conf)
+}
+
+// writeUserDefinitions writes path: the definitions of user with password
+// (its salted hash only), readable by the broker's user alone.
+func writeUserDefinitions(path, user, password string) error {
 	defs, err := userDefinitions(user, password, rand.Reader)
 	if err != nil {
+		return err
+	}
+	if err := Own(filepath.Dir(path), "rabbitmq", 0o700); err != nil {
 		return err
 	}
 	cred, err := credential("rabbitmq")
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp("", "rabbitmq-definitions-*.json") // 0600
+	f, err := os.CreateTemp(filepath.Dir(path), ".definitions-*") // 0600
 	if err != nil {
 		return err
 	}
@@ -192,10 +198,13 @@ func importUser(ctx context.Context, ctl func(ctx context.Context, stdin string,
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
 	if err != nil {
 		return fmt.Errorf("RabbitMQ's definitions: %w", err)
 	}
-	return ctl(ctx, "", "import_definitions", f.Name())
+	return nil
 }
 
 // userDefinitions are RabbitMQ definitions of one user with password and

@@ -5,6 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -39,5 +42,36 @@ func TestUserDefinitionsHashThePassword(t *testing.T) {
 	}
 	if p := got.Permissions; len(p) != 1 || p[0].User != "openstack" || p[0].Vhost != "/" || p[0].Configure != ".*" || p[0].Write != ".*" || p[0].Read != ".*" {
 		t.Fatalf("permissions %+v", p)
+	}
+}
+
+// TestBootDefinitionsFollowsRabbitMQConf: the entrypoint writes the user's
+// definitions where the rendered rabbitmq.conf has the node read them, and
+// refuses a configuration that would leave the node without its user.
+func TestBootDefinitionsFollowsRabbitMQConf(t *testing.T) {
+	template, err := os.ReadFile("../../templates/configs/rabbitmq/rabbitmq.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, conf, want, err string }{
+		{"the template", string(template), "/run/rabbitmq/hotstack-os-definitions.json", ""},
+		{"missing", "listeners.tcp.default = 5672\n# load_definitions = /x\n", "", "has no load_definitions"},
+		{"relative", "a = b\nload_definitions = defs.json\n", "", "rabbitmq.conf:2: load_definitions must be an absolute path"},
+	} {
+		conf := filepath.Join(dir, "rabbitmq.conf")
+		if err := os.WriteFile(conf, []byte(tc.conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := bootDefinitions(conf)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: got %q, %v; want an error with %q", tc.name, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%s: got %q, %v; want %q", tc.name, got, err, tc.want)
+		}
 	}
 }
