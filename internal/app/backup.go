@@ -292,6 +292,11 @@ func (a *App) Restore(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
+	// Forgotten before the load: a restore that stops half way must not
+	// leave today's passwords remembered for the backup's database.
+	if err := a.forgetKeystonePasswords(cfg); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
 	if err := a.loadDump(ctx, dump, password); err != nil {
 		return err
 	}

@@ -48,18 +48,23 @@ type registrar struct {
 	log  func(format string, a ...any)
 	wait time.Duration // how long Keystone may take to accept the admin
 
+	// known remembers service users' passwords across runs (nil: none).
+	known *keystonePasswords
+
 	mu sync.Mutex
 	id *openstack.Identity
 }
 
 // registrar returns the app's registrar for cfg.
 func (a *App) registrar(cfg *config.Config) *registrar {
-	return &registrar{cfg: cfg, wait: registrationWait, log: func(format string, v ...any) { a.o.Log.Info().Msgf(format, v...) }}
+	return &registrar{cfg: cfg, wait: registrationWait, known: a.keystonePasswords(cfg, true),
+		log: func(format string, v ...any) { a.o.Log.Info().Msgf(format, v...) }}
 }
 
 // registerAll makes every API service's Keystone entry, in name order.
 func (a *App) registerAll(ctx context.Context, cfg *config.Config) error {
 	r := a.registrar(cfg)
+	r.known = a.keystonePasswords(cfg, false) // check every password, remember what works
 	for _, node := range slices.Sorted(maps.Keys(openstack.APIs())) {
 		if err := r.register(ctx, node); err != nil {
 			return err
@@ -112,6 +117,9 @@ func (r *registrar) identity(ctx context.Context) (*openstack.Identity, error) {
 		Password: r.cfg.Get("KEYSTONE_ADMIN_PASSWORD"), Project: cloudnames.AdminProject})
 	if err != nil {
 		return nil, err
+	}
+	if r.known != nil {
+		id.RememberPasswords(r.known)
 	}
 	r.id = id
 	return id, nil

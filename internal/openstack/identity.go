@@ -42,7 +42,25 @@ type Credentials struct {
 // depends on an endpoint that is itself being registered.
 type Identity struct {
 	client *gophercloud.ServiceClient
+	// known, when set, remembers the passwords this tool saw Keystone
+	// accept or gave it (see PasswordMemory).
+	known PasswordMemory
 }
+
+// PasswordMemory remembers, per Keystone user ID, the password Keystone
+// last accepted from this tool or was given by it. Keystone checks a
+// password with bcrypt (a quarter of a CPU-second here), so trying one
+// login per service user on every `up` costs more than the rest of the
+// registration. It must be safe for concurrent use, and be forgotten with
+// the database it describes (a purge, a restore).
+type PasswordMemory interface {
+	Holds(userID, password string) bool
+	Remember(userID, password string)
+}
+
+// RememberPasswords makes ensureUser trust m: a user whose password m
+// holds is not logged in as.
+func (id *Identity) RememberPasswords(m PasswordMemory) { id.known = m }
 
 // Login authenticates c and returns an identity session.
 func Login(ctx context.Context, c Credentials) (*Identity, error) {
@@ -243,18 +261,32 @@ func (id *Identity) ensureUser(ctx context.Context, name, password, domainID str
 			return u.ID, nil
 		}, "user "+name)
 		if created {
+			if err == nil {
+				id.remember(got, password)
+			}
 			return got, userCreated, err
 		}
 		// A concurrent create won: its password may differ.
 		existing = got
 	}
+	if id.known != nil && id.known.Holds(existing, password) {
+		return existing, userExists, nil
+	}
 	if id.passwordWorks(ctx, existing, password) {
+		id.remember(existing, password)
 		return existing, userExists, nil
 	}
 	if _, err := users.Update(ctx, id.client, existing, users.UpdateOpts{Password: password}).Extract(); err != nil {
 		return "", userExists, fmt.Errorf("set the password of user %s: %w", name, err)
 	}
+	id.remember(existing, password)
 	return existing, userPasswordForced, nil
+}
+
+func (id *Identity) remember(userID, password string) {
+	if id.known != nil {
+		id.known.Remember(userID, password)
+	}
 }
 
 // passwordWorks tries an unscoped login as userID.

@@ -41,6 +41,7 @@ type fakeCloud struct {
 	routers, ports, groups  []doc
 	images                  []doc
 	deniedPasswords         map[string]bool // user IDs whose password check fails once
+	passwordLogins          int             // password logins tried, a bcrypt each in Keystone
 	duplicateRuleConflicts  int
 	hideRules               bool // list groups without their rules: creates then conflict
 	lazyDefaultGroupCreated []string
@@ -163,6 +164,7 @@ func (f *fakeCloud) token(w http.ResponseWriter, body doc) {
 	var user, project doc
 	switch {
 	case len(methods) == 1 && methods[0] == "password":
+		f.passwordLogins++
 		u := identity["password"].(doc)["user"].(doc)
 		for _, it := range f.users {
 			if (it["id"] == u["id"] || it["name"] == u["name"]) && it["password"] == u["password"] && !f.deniedPasswords[it["id"].(string)] {
