@@ -85,7 +85,7 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse(".env", []byte(tc.env), BaseKeys(), testOpts)
+			_, err := Parse(".env", []byte(tc.env), testKeys(), testOpts)
 			var ve ValidationError
 			if !errors.As(err, &ve) {
 				t.Fatalf("want ValidationError, got %v", err)
@@ -98,7 +98,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestAllErrorsReportedAtOnce(t *testing.T) {
-	_, err := Parse(".env", []byte("MARIADB_IP=x\nMYSQL_ROOT_PASSWORD=rootpass\n"), BaseKeys(), testOpts)
+	_, err := Parse(".env", []byte("MARIADB_IP=x\nMYSQL_ROOT_PASSWORD=rootpass\n"), testKeys(), testOpts)
 	var ve ValidationError
 	if !errors.As(err, &ve) || len(ve) != 2 {
 		t.Fatalf("want 2 problems, got %v", err)

@@ -133,7 +133,7 @@ func TestParserEdgeCases(t *testing.T) {
 }
 
 func TestDefaultSecretsAreNamed(t *testing.T) {
-	c, err := Parse(".env", []byte("ALLOW_PUBLISHED_PASSWORDS=true\nDB_PASSWORD=openstack\nKEYSTONE_ADMIN_PASSWORD=admin\nSERVICE_PASSWORD=mine\n"), BaseKeys(), testOpts)
+	c, err := Parse(".env", []byte("ALLOW_PUBLISHED_PASSWORDS=true\nDB_PASSWORD=openstack\nKEYSTONE_ADMIN_PASSWORD=admin\nSERVICE_PASSWORD=mine\n"), testKeys(), testOpts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,11 @@
 // configuration reference, so the three cannot drift apart.
 package config
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Kind says how a key's value is checked.
 type Kind int
 
@@ -68,27 +73,17 @@ func (s Schema) With(extra ...Key) Schema {
 // host's name, read when the config is loaded.
 const HostnameDefault = "<output of hostname>"
 
-// BaseKeys returns the settings of the original deployment plus those
-// hotstack-os adds. Service image overrides are appended by the stack.
+// BaseKeys returns the settings that belong to no one service: those of
+// the original deployment plus those hotstack-os adds. The stack adds each
+// service's own keys (stack's Schema), made by ServiceAddress,
+// DatabasePassword and ServicePassword from its record, and its image
+// override.
 func BaseKeys() Schema {
 	keys := Schema{
 		{Name: "KEYSTONE_ADMIN_PASSWORD", Kind: Secret, Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the Keystone admin user. `mage post-setup` writes it into the admin entry of /etc/openstack/clouds.yaml (mode 0600)."},
 		{Name: "MYSQL_ROOT_PASSWORD", Kind: Secret, Generated: true, Optional: true, Group: "Secrets", Doc: "MariaDB root password."},
 		{Name: "DB_PASSWORD", Kind: Secret, Optional: true, Group: "Secrets", Doc: "One database password for every service that has no <SERVICE>_DB_PASSWORD of its own (older .env files set this); empty: each service gets its own."},
 		{Name: "SERVICE_PASSWORD", Kind: Secret, Optional: true, Group: "Secrets", Doc: "One Keystone password for every service user that has no <SERVICE>_SERVICE_PASSWORD of its own (older .env files set this); empty: each service user gets its own."},
-		{Name: "KEYSTONE_DB_PASSWORD", Kind: Secret, Default: "${DB_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the MariaDB user keystone, which may use only the database keystone."},
-		{Name: "GLANCE_DB_PASSWORD", Kind: Secret, Default: "${DB_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the MariaDB user glance, which may use only the database glance."},
-		{Name: "PLACEMENT_DB_PASSWORD", Kind: Secret, Default: "${DB_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the MariaDB user placement, which may use only the database placement."},
-		{Name: "NOVA_DB_PASSWORD", Kind: Secret, Default: "${DB_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the MariaDB user nova, which may use only the databases nova, nova_api and nova_cell0."},
-		{Name: "NEUTRON_DB_PASSWORD", Kind: Secret, Default: "${DB_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the MariaDB user neutron, which may use only the database neutron."},
-		{Name: "CINDER_DB_PASSWORD", Kind: Secret, Default: "${DB_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the MariaDB user cinder, which may use only the database cinder."},
-		{Name: "HEAT_DB_PASSWORD", Kind: Secret, Default: "${DB_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the MariaDB user heat, which may use only the database heat."},
-		{Name: "GLANCE_SERVICE_PASSWORD", Kind: Secret, Default: "${SERVICE_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the Keystone service user glance."},
-		{Name: "PLACEMENT_SERVICE_PASSWORD", Kind: Secret, Default: "${SERVICE_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the Keystone service user placement."},
-		{Name: "NOVA_SERVICE_PASSWORD", Kind: Secret, Default: "${SERVICE_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the Keystone service user nova."},
-		{Name: "NEUTRON_SERVICE_PASSWORD", Kind: Secret, Default: "${SERVICE_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the Keystone service user neutron."},
-		{Name: "CINDER_SERVICE_PASSWORD", Kind: Secret, Default: "${SERVICE_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the Keystone service user cinder."},
-		{Name: "HEAT_SERVICE_PASSWORD", Kind: Secret, Default: "${SERVICE_PASSWORD}", Generated: true, Optional: true, Group: "Secrets", Doc: "Password of the Keystone service user heat and of heat_domain_admin, the admin of Heat's stack domain."},
 		{Name: "METADATA_SECRET", Kind: Secret, Generated: true, Optional: true, Group: "Secrets", Doc: "Shared secret that signs the instance ID between the metadata proxy (neutron) and nova's metadata API."},
 		{Name: "MEMCACHE_SECRET_KEY", Kind: Secret, Generated: true, Optional: true, Group: "Secrets", Doc: "Key that protects (encrypts and authenticates) the API services' token cache in memcached (keystonemiddleware's memcache_secret_key)."},
 		{Name: "RABBITMQ_DEFAULT_USER", Kind: String, Default: "openstack", Group: "Secrets", Doc: "RabbitMQ user the services connect as."},
@@ -108,25 +103,6 @@ func BaseKeys() Schema {
 		{Name: "NEUTRON_VLAN_RANGES", Kind: VLANRanges, Default: "provider:100:200", Optional: true, Group: "Networks", Doc: "VLAN IDs tenant and provider VLAN networks may use on the provider physical network (neutron's network_vlan_ranges), as provider:MIN:MAX, comma-separated."},
 		{Name: "OVS_DATAPATH_TYPE", Kind: Enum, Default: "auto", Choices: []string{"auto", "system", "netdev"}, Optional: true, Group: "Networks", Doc: "Open vSwitch datapath of the bridges: system (the openvswitch kernel module), netdev (userspace), or auto: system where the kernel has the module, else netdev (setup says so)."},
 
-		{Name: "MARIADB_IP", Kind: ServiceIP, Default: "172.31.0.3", Group: "Service addresses", Doc: "MariaDB."},
-		{Name: "RABBITMQ_IP", Kind: ServiceIP, Default: "172.31.0.4", Group: "Service addresses", Doc: "RabbitMQ."},
-		{Name: "MEMCACHED_IP", Kind: ServiceIP, Default: "172.31.0.5", Group: "Service addresses", Doc: "Memcached."},
-		{Name: "KEYSTONE_IP", Kind: ServiceIP, Default: "172.31.0.11", Group: "Service addresses", Doc: "Keystone."},
-		{Name: "GLANCE_IP", Kind: ServiceIP, Default: "172.31.0.12", Group: "Service addresses", Doc: "Glance."},
-		{Name: "PLACEMENT_IP", Kind: ServiceIP, Default: "172.31.0.13", Group: "Service addresses", Doc: "Placement."},
-		{Name: "NOVA_API_IP", Kind: ServiceIP, Default: "172.31.0.21", Group: "Service addresses", Doc: "Nova API."},
-		{Name: "NOVA_CONDUCTOR_IP", Kind: ServiceIP, Default: "172.31.0.22", Group: "Service addresses", Doc: "Nova conductor."},
-		{Name: "NOVA_SCHEDULER_IP", Kind: ServiceIP, Default: "172.31.0.23", Group: "Service addresses", Doc: "Nova scheduler."},
-		{Name: "NOVA_COMPUTE_IP", Kind: ServiceIP, Default: "172.31.0.24", Group: "Service addresses", Doc: "Nova compute (reserved: the container uses the host network)."},
-		{Name: "NOVA_NOVNCPROXY_IP", Kind: ServiceIP, Default: "172.31.0.26", Group: "Service addresses", Doc: "Nova noVNC proxy."},
-		{Name: "OVN_NORTHD_IP", Kind: ServiceIP, Default: "172.31.0.31", Group: "Service addresses", Doc: "OVN northd and its databases."},
-		{Name: "NEUTRON_SERVER_IP", Kind: ServiceIP, Default: "172.31.0.32", Group: "Service addresses", Doc: "Neutron server."},
-		{Name: "CINDER_API_IP", Kind: ServiceIP, Default: "172.31.0.41", Group: "Service addresses", Doc: "Cinder API."},
-		{Name: "CINDER_SCHEDULER_IP", Kind: ServiceIP, Default: "172.31.0.42", Group: "Service addresses", Doc: "Cinder scheduler."},
-		{Name: "CINDER_VOLUME_IP", Kind: ServiceIP, Default: "172.31.0.43", Group: "Service addresses", Doc: "Cinder volume (reserved: the container uses the host network)."},
-		{Name: "HEAT_API_IP", Kind: ServiceIP, Default: "172.31.0.51", Group: "Service addresses", Doc: "Heat API."},
-		{Name: "HEAT_ENGINE_IP", Kind: ServiceIP, Default: "172.31.0.53", Group: "Service addresses", Doc: "Heat engine."},
-
 		{Name: "NOVA_VIRT_TYPE", Kind: Enum, Default: "auto", Choices: []string{"auto", "kvm", "qemu"}, Optional: true, Group: "General", Doc: "How guests run: kvm, qemu (emulation, TCG), or auto: setup boots the test guest's kernel under KVM once per host boot and uses KVM only when that works."},
 		{Name: "NOVA_CPU_MODE", Kind: Enum, Default: "host-model", Choices: []string{"host-model", "host-passthrough"}, Optional: true, Group: "General", Doc: "CPU guests see under KVM (nova's [libvirt] cpu_mode): host-model, or host-passthrough for nested virtualization with every host CPU feature (it failed on a nested-KVM host here: QEMU could not set MSR 0x10a). Under emulation (TCG) libvirt's default CPU is used."},
 		{Name: "NOVA_CPU_ALLOCATION_RATIO", Kind: Int, Default: "16", Min: 1, Max: 64, Optional: true, Group: "General", Doc: "Virtual CPUs nova may place per host CPU (nova's cpu_allocation_ratio; RAM is never overcommitted). Guests' vCPUs share the host's cores; with nova's own default of 4 a 2-core host holds 8 one-vCPU servers, and HotStack's uni01alpha scenario (11 servers) does not fit."},
@@ -137,6 +113,44 @@ func BaseKeys() Schema {
 		{Name: "CHASSIS_HOSTNAME", Kind: String, Default: HostnameDefault, Optional: true, Group: "Storage", Doc: "OVN chassis name of this host; defaults to the host name."},
 	}
 	return append(keys, imageKeys()...)
+}
+
+// ServiceAddress is the key name: a service's address on the container
+// network, ip unless the .env sets another; doc says what runs there.
+func ServiceAddress(name, ip, doc string) Key {
+	return Key{Name: name, Kind: ServiceIP, Default: ip, Group: "Service addresses", Doc: doc}
+}
+
+// DatabasePasswordKey names the password of the MariaDB user user
+// (<USER>_DB_PASSWORD).
+func DatabasePasswordKey(user string) string { return strings.ToUpper(user) + "_DB_PASSWORD" }
+
+// ServicePasswordKey names the password of the Keystone service user user
+// (<USER>_SERVICE_PASSWORD).
+func ServicePasswordKey(user string) string { return strings.ToUpper(user) + "_SERVICE_PASSWORD" }
+
+// DatabasePassword is the key of the password of the MariaDB user user,
+// which may use databases (at least one) only. Unset, it is DB_PASSWORD's
+// value when an older .env sets that, else generated.
+func DatabasePassword(user string, databases []string) Key {
+	which := "the database " + strings.Join(databases, "")
+	if n := len(databases); n > 1 {
+		which = "the databases " + strings.Join(databases[:n-1], ", ") + " and " + databases[n-1]
+	}
+	return Key{Name: DatabasePasswordKey(user), Kind: Secret, Default: "${DB_PASSWORD}", Generated: true, Optional: true, Group: "Secrets",
+		Doc: fmt.Sprintf("Password of the MariaDB user %s, which may use only %s.", user, which)}
+}
+
+// ServicePassword is the key of the password of the Keystone service user
+// user, and of the users also names ("" for none). Unset, it is
+// SERVICE_PASSWORD's value when an older .env sets that, else generated.
+func ServicePassword(user, also string) Key {
+	doc := "Password of the Keystone service user " + user
+	if also != "" {
+		doc += " and of " + also
+	}
+	return Key{Name: ServicePasswordKey(user), Kind: Secret, Default: "${SERVICE_PASSWORD}", Generated: true, Optional: true, Group: "Secrets",
+		Doc: doc + "."}
 }
 
 // releases is where HotStack publishes its own images.

@@ -10,15 +10,13 @@ import (
 // Without a .env every secret is generated: distinct values, none of them
 // published, and the same ones again when the stored values are given back.
 func TestSecretsGeneratedOnceAndKept(t *testing.T) {
-	c, err := Parse(DefaultsName, Example(BaseKeys()), BaseKeys(), testOpts)
+	c, err := Parse(DefaultsName, Example(testKeys()), testKeys(), testOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	gen := c.GeneratedSecrets()
-	want := []string{"KEYSTONE_ADMIN_PASSWORD", "MYSQL_ROOT_PASSWORD", "KEYSTONE_DB_PASSWORD", "GLANCE_DB_PASSWORD",
-		"PLACEMENT_DB_PASSWORD", "NOVA_DB_PASSWORD", "NEUTRON_DB_PASSWORD", "CINDER_DB_PASSWORD", "HEAT_DB_PASSWORD",
-		"GLANCE_SERVICE_PASSWORD", "PLACEMENT_SERVICE_PASSWORD", "NOVA_SERVICE_PASSWORD", "NEUTRON_SERVICE_PASSWORD",
-		"CINDER_SERVICE_PASSWORD", "HEAT_SERVICE_PASSWORD", "METADATA_SECRET", "MEMCACHE_SECRET_KEY", "RABBITMQ_DEFAULT_PASS"}
+	want := []string{"KEYSTONE_ADMIN_PASSWORD", "MYSQL_ROOT_PASSWORD", "METADATA_SECRET", "MEMCACHE_SECRET_KEY", "RABBITMQ_DEFAULT_PASS",
+		"GLANCE_DB_PASSWORD", "NOVA_DB_PASSWORD", "GLANCE_SERVICE_PASSWORD", "HEAT_SERVICE_PASSWORD"}
 	if got := slices.Sorted(maps.Keys(gen)); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
 		t.Fatalf("generated %v\nwant %v", got, want)
 	}
@@ -44,7 +42,7 @@ func TestSecretsGeneratedOnceAndKept(t *testing.T) {
 
 	opts := testOpts
 	opts.StoredSecrets = gen
-	again, err := Parse(DefaultsName, Example(BaseKeys()), BaseKeys(), opts)
+	again, err := Parse(DefaultsName, Example(testKeys()), testKeys(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +57,7 @@ func TestSecretsGeneratedOnceAndKept(t *testing.T) {
 func TestSecretsFromTheFile(t *testing.T) {
 	opts := testOpts
 	opts.StoredSecrets = map[string]string{"KEYSTONE_ADMIN_PASSWORD": "stored-admin", "GLANCE_DB_PASSWORD": "stored-glance"}
-	c, err := Parse(".env", []byte("KEYSTONE_ADMIN_PASSWORD=mine-admin\nDB_PASSWORD=shared-db\nNOVA_DB_PASSWORD=own-nova\nSERVICE_PASSWORD=shared-svc\n"), BaseKeys(), opts)
+	c, err := Parse(".env", []byte("KEYSTONE_ADMIN_PASSWORD=mine-admin\nDB_PASSWORD=shared-db\nNOVA_DB_PASSWORD=own-nova\nSERVICE_PASSWORD=shared-svc\n"), testKeys(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +81,7 @@ func TestSecretsFromTheFile(t *testing.T) {
 // A published password is refused on the line that sets it, also when it
 // reaches other keys by reference, unless the operator opts in.
 func TestPublishedPasswordsRefused(t *testing.T) {
-	_, err := Parse(".env", []byte("REGION_NAME=r\nDB_PASSWORD=openstack\nRABBITMQ_DEFAULT_PASS=openstack\n"), BaseKeys(), testOpts)
+	_, err := Parse(".env", []byte("REGION_NAME=r\nDB_PASSWORD=openstack\nRABBITMQ_DEFAULT_PASS=openstack\n"), testKeys(), testOpts)
 	if err == nil {
 		t.Fatal("published passwords accepted")
 	}
@@ -98,7 +96,7 @@ func TestPublishedPasswordsRefused(t *testing.T) {
 	if n := strings.Count(err.Error(), "published"); n != 2 {
 		t.Errorf("%d problems, want 2 (the inheriting keys are covered by DB_PASSWORD's):\n%v", n, err)
 	}
-	if _, err := Parse(".env", []byte("ALLOW_PUBLISHED_PASSWORDS=true\nDB_PASSWORD=openstack\n"), BaseKeys(), testOpts); err != nil {
+	if _, err := Parse(".env", []byte("ALLOW_PUBLISHED_PASSWORDS=true\nDB_PASSWORD=openstack\n"), testKeys(), testOpts); err != nil {
 		t.Fatalf("opted in, still refused: %v", err)
 	}
 }
@@ -107,7 +105,7 @@ func TestPublishedPasswordsRefused(t *testing.T) {
 func TestNoSecretsGeneratedForTheInstalledConfig(t *testing.T) {
 	opts := testOpts
 	opts.AllowEmptySecrets = true
-	c, err := Parse(".env", []byte("REGION_NAME=r\n"), BaseKeys(), opts)
+	c, err := Parse(".env", []byte("REGION_NAME=r\n"), testKeys(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package stack
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/hotstack-os/hotstack-os/config"
 	"github.com/hotstack-os/hotstack-os/tasks"
@@ -36,6 +37,9 @@ func New(services []Service) (*Stack, error) {
 	g, err := tasks.NewGraph(nodes)
 	if err != nil {
 		return nil, err
+	}
+	if problems := checkKeys(pointers(services)); len(problems) > 0 {
+		return nil, fmt.Errorf("invalid service records:\n  %s", strings.Join(problems, "\n  "))
 	}
 	st := &Stack{byName: map[string]*Service{}, graph: g}
 	for i := range services {
@@ -76,12 +80,22 @@ func (st *Stack) Names() []string {
 	return out
 }
 
-// Schema is the .env schema: the base keys with the release first among
-// the general ones, plus one image override per container service,
-// defaulting to the image the release's recipes build.
+// Schema is the .env schema: the base keys with the services' own (from
+// their records: the containers' addresses, the projects' passwords) and
+// the release first among the general ones, plus one image override per
+// container service, defaulting to the image the release's recipes build.
+// Each project's passwords follow the shared ones they fall back on; the
+// addresses follow the networks they lie in.
 func (st *Stack) Schema() config.Schema {
 	base := config.BaseKeys()
-	i := slices.IndexFunc(base, func(k config.Key) bool { return k.Group == "General" })
+	i := slices.IndexFunc(base, func(k config.Key) bool { return k.Name == "SERVICE_PASSWORD" })
+	base = slices.Insert(base, i+1, st.passwordKeys()...)
+	i = slices.IndexFunc(base, func(k config.Key) bool { return k.Group == "Networks" })
+	for i < len(base) && base[i].Group == "Networks" {
+		i++
+	}
+	base = slices.Insert(base, i, st.addressKeys()...)
+	i = slices.IndexFunc(base, func(k config.Key) bool { return k.Group == "General" })
 	base = slices.Insert(base, max(i, 0), config.Key{Name: ReleaseKey, Kind: config.Enum, Default: DefaultRelease, Choices: ReleaseNames(), Group: "General",
 		Doc: "OpenStack release the images are built from: 2025.1 (Epoxy, from Debian 13) or zed (from Debian 12). " +
 			"A cloud keeps the release its data was made with: `up` refuses another until that data is purged."})

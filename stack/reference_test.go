@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hotstack-os/hotstack-os/config"
 )
 
 // referenceService mirrors the fields of shared/reference/hotstack-os-services.json
@@ -120,8 +122,11 @@ func ownSecrets(name string, env []string) []string {
 		k, v, _ := strings.Cut(e, "=")
 		switch {
 		case name == "mariadb" && k == "MYSQL_PASSWORD":
-			for _, s := range []string{"KEYSTONE", "GLANCE", "PLACEMENT", "NOVA", "NEUTRON", "CINDER", "HEAT"} {
-				out = append(out, s+"_DB_PASSWORD=__"+s+"_DB_PASSWORD__")
+			for _, a := range accountsOf(pointers(Services())) {
+				if len(a.Databases) > 0 {
+					k := config.DatabasePasswordKey(a.Project)
+					out = append(out, k+"=__"+k+"__")
+				}
 			}
 			continue
 		case strings.HasSuffix(k, "_DB_PASSWORD") && (name == "nova-compute" || name == "neutron-metadata"):

@@ -24,6 +24,9 @@ type Service struct {
 	// Container.Image names.
 	Build     *Image
 	Container Container
+	// Accounts are the users of the service's OpenStack project, declared
+	// by one of its services (its API); nil for the others.
+	Accounts *Accounts
 	// Start is how the container's entrypoint starts the service; nil
 	// for a container that runs its image's own command.
 	Start  *Start
@@ -38,10 +41,13 @@ type Container struct {
 	// Image is the default image repository, tagged with the release;
 	// <NAME>_IMAGE in .env overrides it. Set from Build for a service's own
 	// image.
-	Image        string
-	Hostname     string
-	Network      string // "hotstack-os" or "host"
-	IPKey        string // .env key holding the static IP, if any
+	Image    string
+	Hostname string
+	Network  string // "hotstack-os" or "host"
+	IPKey    string // .env key holding the static IP, if any
+	// Address is IPKey's default and documentation in the .env. A
+	// host-network container may keep an address reserved (ReservedKey).
+	Address      Address
 	NetworkAlias string
 	User         string
 	Entrypoint   string
@@ -59,6 +65,37 @@ type Container struct {
 	Secrets []string
 	// ExtraVolumes are mounts the original deployment did not have.
 	ExtraVolumes []string
+}
+
+// Address is what the .env holds of a container's static address besides
+// its key (Container.IPKey): the default, inside the default
+// CONTAINER_NETWORK, and what the .env says of it.
+type Address struct {
+	IP  string
+	Doc string
+	// ReservedKey, on a container of the host's network (no IPKey), is
+	// the key of an address kept for it, which it does not use.
+	ReservedKey string
+}
+
+// Accounts are an OpenStack project's users, each with a password of its
+// own in the .env (config.DatabasePassword, config.ServicePassword): a
+// MariaDB user that may use the project's databases only, and a Keystone
+// service user. The project's services name the passwords in their
+// environment (dbPassword, servicePassword).
+type Accounts struct {
+	// Project names both users.
+	Project string
+	// Databases are the databases its MariaDB user may use, which
+	// MariaDB's set-up creates (templates/scripts/init-db.sh); none: no
+	// MariaDB user.
+	Databases []string
+	// ServiceUser: the project has a Keystone service user (Keystone
+	// itself has none).
+	ServiceUser bool
+	// AlsoFor names the other Keystone users that have the service
+	// user's password, as the .env documents it.
+	AlsoFor string
 }
 
 // Start is how the helper's entrypoint (internal/entrypoint, PID 1 of the

@@ -1,6 +1,11 @@
 package stack
 
-import "time"
+import (
+	"slices"
+	"time"
+
+	"github.com/hotstack-os/hotstack-os/config"
+)
 
 // Timings shared by most services in the original deployment.
 const (
@@ -50,8 +55,15 @@ func join(blocks ...[]EnvVar) []EnvVar {
 
 // Services is the HotStack-OS stack in layer order, as the original
 // deployment runs it (images, addresses, volumes, probes and timings).
-func Services() []Service {
-	return ownImages([]Service{
+func Services() []Service { return complete(records()) }
+
+// complete adds to the records what follows from them all: each service's
+// own image (ownImages) and MariaDB's database users (databaseUsers).
+func complete(services []Service) []Service { return databaseUsers(ownImages(services)) }
+
+// records are the services, one record each.
+func records() []Service {
+	return []Service{
 		{Name: InfraName, Layer: 1, Oneshot: true, Description: "HotStack-OS Infrastructure Setup"},
 
 		// Layer 2: infrastructure.
@@ -85,8 +97,10 @@ func Services() []Service {
 					"# (databases and the openstack user) and the server answers.\n" +
 					"test -f " + ReadyFile + " && exec mariadb-admin --protocol=socket ping >/dev/null\n"}},
 				Users: []ImageUser{{"mysql", 42434, "/nonexistent"}}},
-			Container: Container{Network: defaultNetwork, IPKey: "MARIADB_IP", NetworkAlias: "mariadb",
-				Env: append(mariadbEnv(), EnvVar{"LISTEN_IP", "__MARIADB_IP__"}),
+			Container: Container{Network: defaultNetwork, IPKey: "MARIADB_IP", Address: Address{IP: "172.31.0.3", Doc: "MariaDB."}, NetworkAlias: "mariadb",
+				// After the root password, every database user's
+				// (databaseUsers).
+				Env: env(secret("MYSQL_ROOT_PASSWORD"), EnvVar{"LISTEN_IP", "__MARIADB_IP__"}),
 				Volumes: []string{"__HOTSTACK_DATA_DIR__/mysql:/var/lib/mysql:z",
 					"__HOTSTACK_DATA_DIR__/runtime/scripts/init-db.sh:/docker-entrypoint-initdb.d/init-db.sh:ro,z"},
 				Args: []string{"--innodb-buffer-pool-size=32M", "--max-connections=250"}},
@@ -96,7 +110,7 @@ func Services() []Service {
 			Build: &Image{Repository: "localhost/hotstack-os-rabbitmq", Parent: "base", Packages: []string{"rabbitmq-server"},
 				Post:  []string{"rm -rf /var/lib/rabbitmq/mnesia /var/log/rabbitmq/*"},
 				Users: []ImageUser{{"rabbitmq", 42439, "/var/lib/rabbitmq"}}},
-			Container: Container{Hostname: "rabbitmq", Network: defaultNetwork, IPKey: "RABBITMQ_IP",
+			Container: Container{Hostname: "rabbitmq", Network: defaultNetwork, IPKey: "RABBITMQ_IP", Address: Address{IP: "172.31.0.4", Doc: "RabbitMQ."},
 				Env: env(EnvVar{"RABBITMQ_DEFAULT_USER", "__RABBITMQ_DEFAULT_USER__"}, EnvVar{"RABBITMQ_DEFAULT_PASS", "__RABBITMQ_DEFAULT_PASS__"}),
 				Volumes: []string{"__HOTSTACK_DATA_DIR__/rabbitmq:/var/lib/rabbitmq:z",
 					cfg("rabbitmq/rabbitmq.conf") + ":/etc/rabbitmq/rabbitmq.conf:ro,z"}},
@@ -109,7 +123,7 @@ func Services() []Service {
 				// As the upstream image: the unit's arguments are the command.
 				Config: []string{"USER memcache", `CMD ["memcached", "-m", "64"]`},
 				Users:  []ImageUser{{"memcache", 42457, "/nonexistent"}}},
-			Container: Container{Network: defaultNetwork, IPKey: "MEMCACHED_IP",
+			Container: Container{Network: defaultNetwork, IPKey: "MEMCACHED_IP", Address: Address{IP: "172.31.0.5", Doc: "Memcached."},
 				Args: []string{"memcached", "-m", "64"}},
 			Health: health(10*s, 5*s, 3, 0, "nc", "-z", "localhost", "11211").gatedBy(11211)},
 
@@ -119,40 +133,43 @@ func Services() []Service {
 				Files: []File{{Path: "/usr/local/bin/keystone-healthcheck.sh", Mode: 0o755,
 					Content: "#!/bin/sh\nexec curl -sf -o /dev/null http://localhost:5000/v3\n"}},
 				Users: []ImageUser{{"keystone", 42425, "/var/lib/keystone"}}},
-			Container: Container{Hostname: "keystone", Network: defaultNetwork, IPKey: "KEYSTONE_IP",
-				Env: env(EnvVar{"OSLO_LOCKUTILS_ENABLED", "false"}, dbPassword("KEYSTONE"),
+			Container: Container{Hostname: "keystone", Network: defaultNetwork, IPKey: "KEYSTONE_IP", Address: Address{IP: "172.31.0.11", Doc: "Keystone."},
+				Env: env(EnvVar{"OSLO_LOCKUTILS_ENABLED", "false"}, dbPassword("keystone"),
 					EnvVar{"KEYSTONE_ADMIN_PASSWORD", "__KEYSTONE_ADMIN_PASSWORD__"}, EnvVar{"REGION_NAME", "__REGION_NAME__"}),
 				Volumes: []string{cfg("keystone/keystone.conf") + ":/etc/keystone/keystone.conf:ro,z",
 					"__HOTSTACK_DATA_DIR__/keystone/fernet-keys:/etc/keystone/fernet-keys:z",
 					"__HOTSTACK_DATA_DIR__/keystone/credential-keys:/etc/keystone/credential-keys:z"},
 				Secrets: []string{"keystone/keystone.secrets.conf", "keystone/db.cnf"}},
-			Start:  own("keystone"),
-			Health: health(5*s, 5*s, 5, 15*s, "/usr/local/bin/keystone-healthcheck.sh").withBootstrap(120 * s).gatedBy(5000)},
+			Accounts: &Accounts{Project: "keystone", Databases: []string{"keystone"}},
+			Start:    own("keystone"),
+			Health:   health(5*s, 5*s, 5, 15*s, "/usr/local/bin/keystone-healthcheck.sh").withBootstrap(120 * s).gatedBy(5000)},
 
 		// Layer 4: core services.
 		{Name: "glance", Layer: 4, Description: "HotStack-OS Glance Image Service", DependsOn: []string{"mariadb", "keystone", "dnsmasq", "haproxy"},
 			Build: &Image{Repository: "localhost/hotstack-os_glance", Parent: OpenStackCommon, Packages: []string{"glance-api"},
 				Users: []ImageUser{{"glance", 42415, "/var/lib/glance"}}},
-			Container: Container{Hostname: "glance", Network: defaultNetwork, IPKey: "GLANCE_IP",
-				Env: apiEnv("GLANCE", false),
+			Container: Container{Hostname: "glance", Network: defaultNetwork, IPKey: "GLANCE_IP", Address: Address{IP: "172.31.0.12", Doc: "Glance."},
+				Env: apiEnv("glance", false),
 				Volumes: []string{cfg("glance/glance-api.conf") + ":/etc/glance/glance-api.conf:ro,z",
 					"__HOTSTACK_DATA_DIR__/glance/images:/var/lib/glance/images:z"},
 				Secrets: []string{"glance/glance-api.secrets.conf", "glance/db.cnf"}},
-			Start:  api("glance", "glance", []string{"/etc/glance/glance-api.conf"}, "glance-api", "database", false, "glance-manage", "db_sync"),
-			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9292/").withBootstrap(90 * s).gatedBy(9292)},
+			Accounts: &Accounts{Project: "glance", Databases: []string{"glance"}, ServiceUser: true},
+			Start:    api("glance", "glance", []string{"/etc/glance/glance-api.conf"}, "glance-api", "database", false, "glance-manage", "db_sync"),
+			Health:   health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9292/").withBootstrap(90 * s).gatedBy(9292)},
 		{Name: "placement", Layer: 4, Description: "HotStack-OS Placement Resource Tracking Service", DependsOn: []string{"mariadb", "keystone", "dnsmasq", "haproxy"},
 			Build: &Image{Repository: "localhost/hotstack-os_placement", Parent: OpenStackCommon, Packages: []string{"placement-api"},
 				Users: []ImageUser{{"placement", 42482, "/var/lib/placement"}}},
-			Container: Container{Hostname: "placement", Network: defaultNetwork, IPKey: "PLACEMENT_IP",
-				Env:     apiEnv("PLACEMENT", false),
+			Container: Container{Hostname: "placement", Network: defaultNetwork, IPKey: "PLACEMENT_IP", Address: Address{IP: "172.31.0.13", Doc: "Placement."},
+				Env:     apiEnv("placement", false),
 				Volumes: []string{cfg("placement/placement.conf") + ":/etc/placement/placement.conf:ro,z"},
 				Secrets: []string{"placement/placement.secrets.conf", "placement/db.cnf"}},
-			Start:  api("placement", "placement", []string{"/etc/placement/placement.conf"}, "placement-api", "placement_database", false, "placement-manage", "db", "sync"),
-			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8778/").withBootstrap(90 * s).gatedBy(8778)},
+			Accounts: &Accounts{Project: "placement", Databases: []string{"placement"}, ServiceUser: true},
+			Start:    api("placement", "placement", []string{"/etc/placement/placement.conf"}, "placement-api", "placement_database", false, "placement-manage", "db", "sync"),
+			Health:   health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8778/").withBootstrap(90 * s).gatedBy(8778)},
 
 		// Layer 5: networking.
 		{Name: "ovn-northd", Layer: 5, Description: "HotStack-OS OVN Northd Service", DependsOn: []string{"keystone"},
-			Container: Container{Image: ovnImage.Repository, Hostname: "ovn-northd", Network: defaultNetwork, IPKey: "OVN_NORTHD_IP",
+			Container: Container{Image: ovnImage.Repository, Hostname: "ovn-northd", Network: defaultNetwork, IPKey: "OVN_NORTHD_IP", Address: Address{IP: "172.31.0.31", Doc: "OVN northd and its databases."},
 				// No privileges: two database servers and northd.
 				Entrypoint: "/usr/local/bin/ovn-northd-entrypoint.sh", Env: env(EnvVar{"LISTEN_IP", "__OVN_NORTHD_IP__"}),
 				Volumes: []string{"__HOTSTACK_DATA_DIR__/ovn:/var/lib/ovn:z", "__HOTSTACK_DATA_DIR__/ovn-run:/run/ovn:z"}},
@@ -167,19 +184,20 @@ func Services() []Service {
 			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "test -f /run/ovn/ovn-controller.pid && kill -0 $(cat /run/ovn/ovn-controller.pid)")},
 		{Name: "neutron-server", Layer: 5, Description: "HotStack-OS Neutron Server Service",
 			DependsOn: []string{"mariadb", "rabbitmq", "keystone", "ovn-northd", "dnsmasq", "haproxy"},
-			Container: Container{Image: neutronImage.Repository, Hostname: "neutron", Network: defaultNetwork, IPKey: "NEUTRON_SERVER_IP",
+			Container: Container{Image: neutronImage.Repository, Hostname: "neutron", Network: defaultNetwork, IPKey: "NEUTRON_SERVER_IP", Address: Address{IP: "172.31.0.32", Doc: "Neutron server."},
 				Entrypoint: "/usr/local/bin/neutron-server-entrypoint.sh",
-				Env:        apiEnv("NEUTRON", true),
+				Env:        apiEnv("neutron", true),
 				Volumes: []string{cfg("neutron/neutron.conf") + ":/etc/neutron/neutron.conf:ro,z",
 					cfg("neutron/plugins/ml2/ml2_conf.ini") + ":/etc/neutron/plugins/ml2/ml2_conf.ini:ro,z"},
 				Secrets: []string{"neutron/neutron.secrets.conf", "neutron/db.cnf"}},
-			Start:  api("neutron", "neutron", neutronConfigs, "neutron-server", "database", false, "neutron-db-manage", "upgrade", "heads"),
-			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9696/").withBootstrap(180 * s).gatedBy(9696)},
+			Accounts: &Accounts{Project: "neutron", Databases: []string{"neutron"}, ServiceUser: true},
+			Start:    api("neutron", "neutron", neutronConfigs, "neutron-server", "database", false, "neutron-db-manage", "upgrade", "heads"),
+			Health:   health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9696/").withBootstrap(180 * s).gatedBy(9696)},
 		{Name: "neutron-metadata", Layer: 5, Description: "HotStack-OS Neutron Metadata Agent Service", DependsOn: []string{"neutron-server", "ovn-controller"},
 			Container: Container{Image: neutronImage.Repository, Hostname: "neutron-metadata", Network: hostNetwork, User: "root",
 				Entrypoint: "/usr/local/bin/neutron-ovn-metadata-agent-entrypoint.sh", Privileged: true,
 				// No database password: the agent needs no database.
-				Env: env(servicePassword("NEUTRON"),
+				Env: env(servicePassword("neutron"),
 					EnvVar{"METADATA_SECRET", "__METADATA_SECRET__"}, EnvVar{"NEUTRON_URL", "http://__NEUTRON_SERVER_IP__:9696/"},
 					EnvVar{"OVN_SB_IP", "__OVN_NORTHD_IP__"}),
 				Volumes: []string{cfg("neutron/neutron.conf") + ":/etc/neutron/neutron.conf:ro,z",
@@ -192,20 +210,22 @@ func Services() []Service {
 		// Layer 6: compute.
 		{Name: "nova-api", Layer: 6, Description: "HotStack-OS Nova API Service",
 			DependsOn: []string{"mariadb", "rabbitmq", "keystone", "placement", "dnsmasq", "haproxy"},
-			Container: Container{Image: novaImage.Repository, Hostname: "nova", Network: defaultNetwork, IPKey: "NOVA_API_IP",
+			Container: Container{Image: novaImage.Repository, Hostname: "nova", Network: defaultNetwork, IPKey: "NOVA_API_IP", Address: Address{IP: "172.31.0.21", Doc: "Nova API."},
 				Entrypoint: "/usr/local/bin/nova-api-entrypoint.sh",
-				Env:        append(apiEnv("NOVA", true), EnvVar{"METADATA_SECRET", "__METADATA_SECRET__"}),
+				Env:        append(apiEnv("nova", true), EnvVar{"METADATA_SECRET", "__METADATA_SECRET__"}),
 				Volumes:    []string{novaConf}, Secrets: []string{novaSecrets, novaDB}},
-			Start:  api("nova", "nova", novaConfigs, "nova-api", "database", true),
-			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8774/").withBootstrap(180 * s).gatedBy(8774)},
-		novaWorker("nova-conductor", "NOVA_CONDUCTOR_IP", "HotStack-OS Nova Conductor Service"),
-		novaWorker("nova-scheduler", "NOVA_SCHEDULER_IP", "HotStack-OS Nova Scheduler Service"),
+			Accounts: &Accounts{Project: "nova", Databases: []string{"nova", "nova_api", "nova_cell0"}, ServiceUser: true},
+			Start:    api("nova", "nova", novaConfigs, "nova-api", "database", true),
+			Health:   health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8774/").withBootstrap(180 * s).gatedBy(8774)},
+		novaWorker("nova-conductor", "NOVA_CONDUCTOR_IP", Address{IP: "172.31.0.22", Doc: "Nova conductor."}, "HotStack-OS Nova Conductor Service"),
+		novaWorker("nova-scheduler", "NOVA_SCHEDULER_IP", Address{IP: "172.31.0.23", Doc: "Nova scheduler."}, "HotStack-OS Nova Scheduler Service"),
 		{Name: "nova-compute", Layer: 6, Description: "HotStack-OS Nova Compute Service", DependsOn: []string{"nova-api", "nova-conductor", "neutron-server"},
 			Container: Container{Image: novaImage.Repository, Hostname: "nova-compute", Network: hostNetwork, User: "root",
+				Address:    Address{IP: "172.31.0.24", Doc: "Nova compute (reserved: the container uses the host network).", ReservedKey: "NOVA_COMPUTE_IP"},
 				Entrypoint: "/usr/local/bin/nova-compute-entrypoint.sh", Privileged: true, SecurityOpts: []string{"label=type:spc_t"},
 				// No database password: compute nodes reach the database only
 				// through the conductor.
-				Env: join(env(servicePassword("NOVA")), rabbitEnv(), env(EnvVar{"REGION_NAME", "__REGION_NAME__"}, EnvVar{"NOVA_CPU_MODE", "__NOVA_CPU_MODE__"})),
+				Env: join(env(servicePassword("nova")), rabbitEnv(), env(EnvVar{"REGION_NAME", "__REGION_NAME__"}, EnvVar{"NOVA_CPU_MODE", "__NOVA_CPU_MODE__"})),
 				Volumes: []string{novaConf, "/var/run/libvirt:/var/run/libvirt", "/etc/iscsi:/etc/iscsi:z", "/var/lib/iscsi:/var/lib/iscsi:z",
 					"/run/openvswitch:/run/openvswitch", "__HOTSTACK_DATA_DIR__/nova:/var/lib/nova:z",
 					"__NOVA_INSTANCES_PATH__:__NOVA_INSTANCES_PATH__:shared",
@@ -220,27 +240,29 @@ func Services() []Service {
 			Start:  own("nova-compute"),
 			Health: health(10*s, 5*s, 5, 30*s, "/usr/local/bin/nova-compute-healthcheck.sh")},
 		{Name: "nova-novncproxy", Layer: 6, Description: "HotStack-OS Nova NoVNC Proxy Service", DependsOn: []string{"nova-api"},
-			Container: Container{Image: novaImage.Repository, Hostname: "nova-novncproxy", Network: defaultNetwork, IPKey: "NOVA_NOVNCPROXY_IP",
+			Container: Container{Image: novaImage.Repository, Hostname: "nova-novncproxy", Network: defaultNetwork, IPKey: "NOVA_NOVNCPROXY_IP", Address: Address{IP: "172.31.0.26", Doc: "Nova noVNC proxy."},
 				Entrypoint: "/usr/local/bin/nova-novncproxy-entrypoint.sh", Env: novaWorkerEnv(false), Volumes: []string{novaConf}, Secrets: []string{novaSecrets, novaDB}},
 			Start:  daemon("nova", novaConfigs, "", false, "nova-novncproxy", "--web", "/usr/share/novnc"),
 			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "test -f /proc/1/exe && ss -tln | grep -q :6080").gatedBy(6080)},
 
 		// Layer 7: block storage.
 		{Name: "cinder-api", Layer: 7, Description: "HotStack-OS Cinder API Service", DependsOn: infraDeps(),
-			Container: Container{Image: cinderImage.Repository, Hostname: "cinder", Network: defaultNetwork, IPKey: "CINDER_API_IP",
-				Entrypoint: "/usr/local/bin/cinder-api-entrypoint.sh", Env: apiEnv("CINDER", true), Volumes: []string{cinderConf},
+			Container: Container{Image: cinderImage.Repository, Hostname: "cinder", Network: defaultNetwork, IPKey: "CINDER_API_IP", Address: Address{IP: "172.31.0.41", Doc: "Cinder API."},
+				Entrypoint: "/usr/local/bin/cinder-api-entrypoint.sh", Env: apiEnv("cinder", true), Volumes: []string{cinderConf},
 				Secrets: []string{cinderSecrets, cinderDB}},
-			Start:  api("cinder", "cinderv3", cinderConfigs, "cinder-api", "database", true, "cinder-manage", "db", "sync"),
-			Health: health(10*s, 5*s, 5, 5*s, "sh", "-c", "curl -s http://localhost:8776/ >/dev/null 2>&1").withBootstrap(120 * s).gatedBy(8776)},
+			Accounts: &Accounts{Project: "cinder", Databases: []string{"cinder"}, ServiceUser: true},
+			Start:    api("cinder", "cinderv3", cinderConfigs, "cinder-api", "database", true, "cinder-manage", "db", "sync"),
+			Health:   health(10*s, 5*s, 5, 5*s, "sh", "-c", "curl -s http://localhost:8776/ >/dev/null 2>&1").withBootstrap(120 * s).gatedBy(8776)},
 		{Name: "cinder-scheduler", Layer: 7, Description: "HotStack-OS Cinder Scheduler Service", DependsOn: []string{"cinder-api"},
-			Container: Container{Image: cinderImage.Repository, Hostname: "cinder-scheduler", Network: defaultNetwork, IPKey: "CINDER_SCHEDULER_IP",
-				Entrypoint: "/usr/local/bin/cinder-scheduler-entrypoint.sh", Env: workerEnv("CINDER"), Volumes: []string{cinderConf},
+			Container: Container{Image: cinderImage.Repository, Hostname: "cinder-scheduler", Network: defaultNetwork, IPKey: "CINDER_SCHEDULER_IP", Address: Address{IP: "172.31.0.42", Doc: "Cinder scheduler."},
+				Entrypoint: "/usr/local/bin/cinder-scheduler-entrypoint.sh", Env: workerEnv("cinder"), Volumes: []string{cinderConf},
 				Secrets: []string{cinderSecrets, cinderDB}},
 			Start:  daemon("cinder", cinderConfigs, "database", true, "cinder-scheduler"),
 			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
 		{Name: "cinder-volume", Layer: 7, Description: "HotStack-OS Cinder Volume Service", DependsOn: []string{"cinder-api", "cinder-scheduler"},
 			Container: Container{Image: cinderImage.Repository, Hostname: "cinder-volume", Network: hostNetwork, User: "root",
-				Entrypoint: "/usr/local/bin/cinder-volume-entrypoint.sh", Privileged: true, Env: workerEnv("CINDER"),
+				Address:    Address{IP: "172.31.0.43", Doc: "Cinder volume (reserved: the container uses the host network).", ReservedKey: "CINDER_VOLUME_IP"},
+				Entrypoint: "/usr/local/bin/cinder-volume-entrypoint.sh", Privileged: true, Env: workerEnv("cinder"),
 				Volumes: []string{cinderConf, cfg("cinder/nfs_shares") + ":/etc/cinder/nfs_shares:ro,z", "__HOTSTACK_DATA_DIR__/cinder:/var/lib/cinder:z"},
 				Secrets: []string{cinderSecrets, cinderDB}, ExtraVolumes: []string{nfsExport},
 				AddHosts: backendHosts()},
@@ -253,18 +275,20 @@ func Services() []Service {
 
 		// Layer 8: orchestration.
 		{Name: "heat-api", Layer: 8, Description: "HotStack-OS Heat API Service", DependsOn: infraDeps(),
-			Container: Container{Image: heatImage.Repository, Hostname: "heat", Network: defaultNetwork, IPKey: "HEAT_API_IP",
-				Entrypoint: "/usr/local/bin/heat-api-entrypoint.sh", Env: apiEnv("HEAT", true), Volumes: []string{heatConf},
+			Container: Container{Image: heatImage.Repository, Hostname: "heat", Network: defaultNetwork, IPKey: "HEAT_API_IP", Address: Address{IP: "172.31.0.51", Doc: "Heat API."},
+				Entrypoint: "/usr/local/bin/heat-api-entrypoint.sh", Env: apiEnv("heat", true), Volumes: []string{heatConf},
 				Secrets: []string{heatSecrets, heatDB}},
+			Accounts: &Accounts{Project: "heat", Databases: []string{"heat"}, ServiceUser: true,
+				AlsoFor: "heat_domain_admin, the admin of Heat's stack domain"},
 			Start:  api("heat", "heat", heatConfigs, "heat-api", "database", true, "heat-manage", "db_sync"),
 			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8004/").withBootstrap(120 * s).gatedBy(8004)},
 		{Name: "heat-engine", Layer: 8, Description: "HotStack-OS Heat Engine Service", DependsOn: []string{"heat-api"},
-			Container: Container{Image: heatImage.Repository, Hostname: "heat-engine", Network: defaultNetwork, IPKey: "HEAT_ENGINE_IP",
-				Entrypoint: "/usr/local/bin/heat-engine-entrypoint.sh", Env: workerEnv("HEAT"), Volumes: []string{heatConf},
+			Container: Container{Image: heatImage.Repository, Hostname: "heat-engine", Network: defaultNetwork, IPKey: "HEAT_ENGINE_IP", Address: Address{IP: "172.31.0.53", Doc: "Heat engine."},
+				Entrypoint: "/usr/local/bin/heat-engine-entrypoint.sh", Env: workerEnv("heat"), Volumes: []string{heatConf},
 				Secrets: []string{heatSecrets, heatDB}},
 			Start:  daemon("heat", heatConfigs, "database", true, "heat-engine"),
 			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
-	})
+	}
 }
 
 // The config file volumes shared by several services.
@@ -290,60 +314,67 @@ const (
 // single host needs no NFS client (see internal/entrypoint/mountnfs.go).
 const nfsExport = "__CINDER_NFS_EXPORT_DIR__:__CINDER_NFS_EXPORT_DIR__:shared"
 
-// The services with a database user of their own (templates/scripts/init-db.sh).
-var dbServices = []string{"KEYSTONE", "GLANCE", "PLACEMENT", "NOVA", "NEUTRON", "CINDER", "HEAT"}
+// secret passes the .env secret key to the container under its own name.
+func secret(key string) EnvVar { return EnvVar{key, "__" + key + "__"} }
 
-// dbPassword is the container variable of svc's database password.
-func dbPassword(svc string) EnvVar {
-	return EnvVar{svc + "_DB_PASSWORD", "__" + svc + "_DB_PASSWORD__"}
-}
+// dbPassword is the container variable of the database password of
+// project's MariaDB user (its Accounts).
+func dbPassword(project string) EnvVar { return secret(config.DatabasePasswordKey(project)) }
 
-// servicePassword is svc's own Keystone password (every service
+// servicePassword is project's own Keystone password (every service
 // authenticates to the others as its own user). The container variable
-// is named by the service as well: every unit reads its secrets from one
+// is named by the project as well: every unit reads its secrets from one
 // environment file.
-func servicePassword(svc string) EnvVar {
-	return EnvVar{svc + "_SERVICE_PASSWORD", "__" + svc + "_SERVICE_PASSWORD__"}
-}
+func servicePassword(project string) EnvVar { return secret(config.ServicePasswordKey(project)) }
 
-// mariadbEnv gives MariaDB its root password and every service's database
-// password, for init-db.sh to keep each user's password current.
-func mariadbEnv() []EnvVar {
-	e := env(EnvVar{"MYSQL_ROOT_PASSWORD", "__MYSQL_ROOT_PASSWORD__"})
-	for _, svc := range dbServices {
-		e = append(e, dbPassword(svc))
+// databaseUsers gives MariaDB, after its root password, every project's
+// database password, for init-db.sh to keep each user's password current.
+func databaseUsers(services []Service) []Service {
+	var passwords []EnvVar
+	for _, a := range accountsOf(pointers(services)) {
+		if len(a.Databases) > 0 {
+			passwords = append(passwords, dbPassword(a.Project))
+		}
 	}
-	return e
+	for i := range services {
+		if services[i].Name != "mariadb" {
+			continue
+		}
+		c := &services[i].Container
+		root := slices.IndexFunc(c.Env, func(e EnvVar) bool { return e.Name == "MYSQL_ROOT_PASSWORD" })
+		c.Env = slices.Insert(slices.Clone(c.Env), root+1, passwords...)
+	}
+	return services
 }
 
-// apiEnv is the environment of an API service: its database and service
-// passwords, the key of its token cache and (with rabbit) the message bus
+// apiEnv is the environment of an API service of project: its database
+// and service passwords, the key of its token cache and (with rabbit) the message bus
 // login. Not the admin password: `mage up` registers the service in
 // Keystone from the host.
-func apiEnv(svc string, rabbit bool) []EnvVar {
-	e := env(dbPassword(svc), servicePassword(svc), EnvVar{"MEMCACHE_SECRET_KEY", "__MEMCACHE_SECRET_KEY__"})
+func apiEnv(project string, rabbit bool) []EnvVar {
+	e := env(dbPassword(project), servicePassword(project), EnvVar{"MEMCACHE_SECRET_KEY", "__MEMCACHE_SECRET_KEY__"})
 	if rabbit {
 		e = append(e, rabbitEnv()...)
 	}
 	return append(e, EnvVar{"REGION_NAME", "__REGION_NAME__"})
 }
 
-// workerEnv is the environment of a non-API worker.
-func workerEnv(svc string) []EnvVar {
-	return join(env(dbPassword(svc), servicePassword(svc)), rabbitEnv(), env(EnvVar{"REGION_NAME", "__REGION_NAME__"}))
+// workerEnv is the environment of a non-API worker of project.
+func workerEnv(project string) []EnvVar {
+	return join(env(dbPassword(project), servicePassword(project)), rabbitEnv(), env(EnvVar{"REGION_NAME", "__REGION_NAME__"}))
 }
 
 func novaWorkerEnv(metadata bool) []EnvVar {
-	e := workerEnv("NOVA")
+	e := workerEnv("nova")
 	if metadata {
 		e = append(e, EnvVar{"METADATA_SECRET", "__METADATA_SECRET__"})
 	}
 	return e
 }
 
-func novaWorker(name, ipKey, desc string) Service {
+func novaWorker(name, ipKey string, addr Address, desc string) Service {
 	return Service{Name: name, Layer: 6, Description: desc, DependsOn: []string{"nova-api"},
-		Container: Container{Image: novaImage.Repository, Hostname: name, Network: defaultNetwork, IPKey: ipKey,
+		Container: Container{Image: novaImage.Repository, Hostname: name, Network: defaultNetwork, IPKey: ipKey, Address: addr,
 			Entrypoint: "/usr/local/bin/" + name + "-entrypoint.sh", Env: novaWorkerEnv(true), Volumes: []string{novaConf},
 			Secrets: []string{novaSecrets, novaDB}},
 		Start:  daemon("nova", novaConfigs, "database", true, name),

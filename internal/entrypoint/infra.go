@@ -19,12 +19,6 @@ import (
 	"github.com/hotstack-os/hotstack-os/internal/retry"
 )
 
-// Databases every OpenStack service of the stack uses; the services share
-// one database user, "openstack", whose password is DB_PASSWORD.
-func Databases() []string {
-	return []string{"keystone", "glance", "placement", "nova", "nova_api", "nova_cell0", "neutron", "cinder", "heat"}
-}
-
 // InitScripts is where the MariaDB image contract puts SQL set-up scripts
 // (as the upstream image's docker-entrypoint-initdb.d).
 const InitScripts = "/docker-entrypoint-initdb.d"

@@ -3,10 +3,10 @@ package openstack
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/gophercloud/gophercloud/v2"
 
+	"github.com/hotstack-os/hotstack-os/config"
 	"github.com/hotstack-os/hotstack-os/internal/cloudnames"
 )
 
@@ -36,7 +36,7 @@ func APIs() map[string]API {
 }
 
 // PasswordKey is the .env key of the API's service user's password.
-func (a API) PasswordKey() string { return strings.ToUpper(a.User) + "_SERVICE_PASSWORD" }
+func (a API) PasswordKey() string { return config.ServicePasswordKey(a.User) }
 
 // Registration is a's Keystone entry in region, with the service user's
 // password. Every interface names the service by its public name, through
