@@ -6,7 +6,10 @@ package openstack
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
+	"sync"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
@@ -45,6 +48,22 @@ type Identity struct {
 	// known, when set, remembers the passwords this tool saw Keystone
 	// accept or gave it (see PasswordMemory).
 	known PasswordMemory
+	// ids holds the roles and projects found or made in this session,
+	// by kind and name: every registration asks for the same three, and
+	// each request costs Keystone a policy check and a query.
+	ids sync.Map
+}
+
+// cached is find, remembered for the session once it found or made one.
+func (id *Identity) cached(key string, find func() (string, error)) (string, error) {
+	if v, ok := id.ids.Load(key); ok {
+		return v.(string), nil
+	}
+	got, err := find()
+	if err == nil && got != "" {
+		id.ids.Store(key, got)
+	}
+	return got, err
 }
 
 // PasswordMemory remembers, per Keystone user ID, the password Keystone
@@ -133,12 +152,7 @@ func (id *Identity) Register(ctx context.Context, r Registration) error {
 	if err != nil {
 		return err
 	}
-	for iface, url := range r.Endpoints {
-		if err := id.EnsureEndpoint(ctx, svc, iface, r.Region, url); err != nil {
-			return err
-		}
-	}
-	return nil
+	return id.ensureEndpoints(ctx, svc, r.Region, r.Endpoints)
 }
 
 // conflict reports a create that lost a race with another container
@@ -147,8 +161,10 @@ func conflict(err error) bool { return gophercloud.ResponseCodeIs(err, http.Stat
 
 // EnsureProject returns the ID of the named project in domainID, creating it.
 func (id *Identity) EnsureProject(ctx context.Context, name, domainID string) (string, error) {
-	got, _, err := id.ensureProject(ctx, name, domainID)
-	return got, err
+	return id.cached("project/"+domainID+"/"+name, func() (string, error) {
+		got, _, err := id.ensureProject(ctx, name, domainID)
+		return got, err
+	})
 }
 
 // ensureProject is EnsureProject, saying whether it created the project.
@@ -197,6 +213,10 @@ func (id *Identity) EnsureDomain(ctx context.Context, name, description string) 
 
 // EnsureRole returns the ID of the named role, creating it.
 func (id *Identity) EnsureRole(ctx context.Context, name string) (string, error) {
+	return id.cached("role/"+name, func() (string, error) { return id.ensureRole(ctx, name) })
+}
+
+func (id *Identity) ensureRole(ctx context.Context, name string) (string, error) {
 	find := func() (string, error) {
 		pages, err := roles.List(id.client, roles.ListOpts{Name: name}).AllPages(ctx)
 		if err != nil {
@@ -337,10 +357,11 @@ func (id *Identity) EnsureService(ctx context.Context, name, typ, description st
 	}, "service "+name)
 }
 
-// EnsureEndpoint makes serviceID's iface endpoint in region point at url:
-// created when missing, updated when the URL changed.
-func (id *Identity) EnsureEndpoint(ctx context.Context, serviceID string, iface gophercloud.Availability, region, url string) error {
-	pages, err := endpoints.List(id.client, endpoints.ListOpts{ServiceID: serviceID, Availability: iface, RegionID: region}).AllPages(ctx)
+// ensureEndpoints makes serviceID's endpoints in region point at their
+// URLs (interface to URL): each created when missing, updated when its URL
+// changed, from one listing of the service's endpoints.
+func (id *Identity) ensureEndpoints(ctx context.Context, serviceID, region string, want map[gophercloud.Availability]string) error {
+	pages, err := endpoints.List(id.client, endpoints.ListOpts{ServiceID: serviceID, RegionID: region}).AllPages(ctx)
 	if err != nil {
 		return fmt.Errorf("list endpoints: %w", err)
 	}
@@ -348,16 +369,20 @@ func (id *Identity) EnsureEndpoint(ctx context.Context, serviceID string, iface 
 	if err != nil {
 		return err
 	}
-	if len(all) > 0 {
-		if e := all[0]; e.URL != url {
+	for _, iface := range slices.Sorted(maps.Keys(want)) {
+		url := want[iface]
+		i := slices.IndexFunc(all, func(e endpoints.Endpoint) bool { return e.Availability == iface })
+		if i < 0 {
+			if _, err := endpoints.Create(ctx, id.client, endpoints.CreateOpts{ServiceID: serviceID, Availability: iface, Region: region, URL: url}).Extract(); err != nil {
+				return fmt.Errorf("create %s endpoint %s: %w", iface, url, err)
+			}
+			continue
+		}
+		if e := all[i]; e.URL != url {
 			if _, err := endpoints.Update(ctx, id.client, e.ID, endpoints.UpdateOpts{URL: url}).Extract(); err != nil {
 				return fmt.Errorf("update %s endpoint %s: %w", iface, e.ID, err)
 			}
 		}
-		return nil
-	}
-	if _, err := endpoints.Create(ctx, id.client, endpoints.CreateOpts{ServiceID: serviceID, Availability: iface, Region: region, URL: url}).Extract(); err != nil {
-		return fmt.Errorf("create %s endpoint %s: %w", iface, url, err)
 	}
 	return nil
 }

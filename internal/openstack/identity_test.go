@@ -1,8 +1,11 @@
 package openstack
 
 import (
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/gophercloud/gophercloud/v2"
 )
 
 // passwordMemory is a PasswordMemory in a map.
@@ -77,5 +80,70 @@ func TestEnsureUserTrustsRememberedPasswords(t *testing.T) {
 	ensure("two")
 	if logins() != before+1 {
 		t.Fatalf("without a memory the password was not checked by a login (%d logins)", logins()-before)
+	}
+}
+
+// TestRegisterConverges: a registration makes the service user, its roles
+// on the service project, the catalog entry and one endpoint per
+// interface; the same registration again writes nothing and asks for the
+// shared roles and project no more; a changed URL updates that endpoint
+// alone.
+func TestRegisterConverges(t *testing.T) {
+	f := newFakeCloud(t)
+	id, err := Login(t.Context(), Credentials{AuthURL: f.srv.URL + "/v3", Username: "admin", Password: "adm-pw", Project: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writes := func() []string {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return append([]string(nil), f.writes...)
+	}
+	reg := func(svc, typ, public string) Registration {
+		return Registration{Service: svc, Type: typ, Region: "RegionOne", User: svc, Password: svc + "-pw",
+			Endpoints: map[gophercloud.Availability]string{gophercloud.AvailabilityPublic: public,
+				gophercloud.AvailabilityInternal: "http://" + svc + ":1/", gophercloud.AvailabilityAdmin: "http://" + svc + ":1/"}}
+	}
+	if err := id.Register(t.Context(), reg("glance", "image", "http://glance.example:9292/")); err != nil {
+		t.Fatal(err)
+	}
+	if err := id.Register(t.Context(), reg("placement", "placement", "http://placement.example:8778/")); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	nEndpoints, nServices := len(f.endpoints), len(f.services)
+	assigned := len(f.assignments)
+	f.mu.Unlock()
+	if nEndpoints != 6 || nServices != 2 || assigned != 1+4 {
+		t.Fatalf("%d endpoints, %d services, %d role assignments; want 6, 2, 5", nEndpoints, nServices, assigned)
+	}
+	wrote := len(writes())
+	if err := id.Register(t.Context(), reg("glance", "image", "http://glance.example:9292/")); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range writes()[wrote:] {
+		if !strings.HasPrefix(w, "PUT /v3/projects/") { // role assignments: idempotent PUTs, never read first
+			t.Errorf("an unchanged registration wrote %s", w)
+		}
+	}
+	wrote = len(writes())
+	if err := id.Register(t.Context(), reg("glance", "image", "http://glance.example:9393/")); err != nil {
+		t.Fatal(err)
+	}
+	var patched []string
+	for _, w := range writes()[wrote:] {
+		if strings.HasPrefix(w, "PATCH") || strings.HasPrefix(w, "POST") {
+			patched = append(patched, w)
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(patched) != 1 || !strings.HasPrefix(patched[0], "PATCH /v3/endpoints/") || len(f.endpoints) != 6 {
+		t.Fatalf("a changed public URL wrote %v (%d endpoints); want one endpoint updated", patched, len(f.endpoints))
+	}
+	for _, e := range f.endpoints {
+		if e["interface"] == "public" && e["service_id"] == f.services[0]["id"] && e["url"] != "http://glance.example:9393/" {
+			t.Errorf("glance's public endpoint is %v", e["url"])
+		}
 	}
 }

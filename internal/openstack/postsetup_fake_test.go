@@ -33,6 +33,7 @@ type fakeCloud struct {
 	tokens map[string][2]string // token -> user ID, project ID
 
 	projects, users, roles  []doc
+	services, endpoints     []doc
 	assignments             map[string]bool // project/user/role
 	appCreds                []doc           // with user_id and secret
 	quotas                  map[string]doc  // service/project -> values
@@ -236,6 +237,31 @@ func (f *fakeCloud) keystone(w http.ResponseWriter, r *http.Request, seg []strin
 		f.reply(w, 200, doc{"user": public(u, "password")})
 	case r.Method == "GET" && len(seg) == 1 && seg[0] == "roles":
 		f.reply(w, 200, doc{"roles": filter(f.roles, q, "name")})
+	case r.Method == "POST" && len(seg) == 1 && seg[0] == "roles":
+		role := body["role"].(doc)
+		role["id"] = f.id("r")
+		f.roles = append(f.roles, role)
+		f.reply(w, 201, doc{"role": role})
+	case r.Method == "GET" && len(seg) == 1 && seg[0] == "services":
+		f.reply(w, 200, doc{"services": filter(f.services, q, "type", "name")})
+	case r.Method == "POST" && len(seg) == 1 && seg[0] == "services":
+		svc := body["service"].(doc)
+		svc["id"] = f.id("s")
+		f.services = append(f.services, svc)
+		f.reply(w, 201, doc{"service": svc})
+	case r.Method == "GET" && len(seg) == 1 && seg[0] == "endpoints":
+		f.reply(w, 200, doc{"endpoints": filter(f.endpoints, q, "service_id", "interface", "region_id")})
+	case r.Method == "POST" && len(seg) == 1 && seg[0] == "endpoints":
+		e := body["endpoint"].(doc)
+		e["id"], e["region_id"] = f.id("e"), e["region"]
+		f.endpoints = append(f.endpoints, e)
+		f.reply(w, 201, doc{"endpoint": e})
+	case r.Method == "PATCH" && len(seg) == 2 && seg[0] == "endpoints":
+		e := find(f.endpoints, seg[1])
+		for k, v := range body["endpoint"].(doc) {
+			e[k] = v
+		}
+		f.reply(w, 200, doc{"endpoint": e})
 	case len(seg) == 6 && seg[0] == "projects" && seg[2] == "users" && seg[4] == "roles":
 		key := seg[1] + "/" + seg[3] + "/" + seg[5]
 		switch r.Method {
