@@ -14,6 +14,7 @@ import (
 	"github.com/hotstack-os/hotstack-os/config"
 	"github.com/hotstack-os/hotstack-os/internal/atomicfile"
 	"github.com/hotstack-os/hotstack-os/internal/install"
+	"github.com/hotstack-os/hotstack-os/internal/openstack"
 )
 
 // keystonePasswordsFile is where up remembers which password each service
@@ -96,4 +97,14 @@ func (a *App) forgetKeystonePasswords(cfg *config.Config) error {
 		return nil
 	}
 	return err
+}
+
+// passwordMemory is keystonePasswords as an openstack.PasswordMemory: nil
+// when there is none (a nil *keystonePasswords in the interface would not
+// be nil).
+func (a *App) passwordMemory(cfg *config.Config, trust bool) openstack.PasswordMemory {
+	if k := a.keystonePasswords(cfg, trust); k != nil {
+		return k
+	}
+	return nil
 }

@@ -54,12 +54,13 @@ func (a *App) PostSetup(ctx context.Context) error {
 	if err := a.registerAll(ctx, cfg); err != nil {
 		return err
 	}
-	return a.postSetup(ctx)
+	return a.postSetup(ctx, false)
 }
 
 // postSetup is PostSetup after the registrations: what up runs once the
-// stack is healthy.
-func (a *App) postSetup(ctx context.Context) error {
+// stack is healthy. With trust, a password or secret Keystone accepted on
+// an earlier run is not tried again (up); without, each is (postsetup).
+func (a *App) postSetup(ctx context.Context, trust bool) error {
 	cfg, err := a.config()
 	if err != nil {
 		return err
@@ -99,6 +100,7 @@ func (a *App) postSetup(ctx context.Context) error {
 		CloudsFile:      a.path(CloudsYAML),
 		Images:          images,
 		Out:             out,
+		Known:           a.passwordMemory(cfg, trust),
 	})
 	rep.Changes = append(local, rep.Changes...)
 	if err != nil {

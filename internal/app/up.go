@@ -77,7 +77,7 @@ func (a *App) Up(ctx context.Context) error {
 		// The cloud is up; post-setup makes it ready for HotStack
 		// (networks, flavors, credentials, the test guest) and waits
 		// until it can boot a server.
-		if err := a.postSetup(ctx); err != nil {
+		if err := a.postSetup(ctx, true); err != nil {
 			return err
 		}
 	}

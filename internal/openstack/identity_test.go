@@ -1,6 +1,7 @@
 package openstack
 
 import (
+	"bytes"
 	"strings"
 	"sync"
 	"testing"
@@ -145,5 +146,36 @@ func TestRegisterConverges(t *testing.T) {
 		if e["interface"] == "public" && e["service_id"] == f.services[0]["id"] && e["url"] != "http://glance.example:9393/" {
 			t.Errorf("glance's public endpoint is %v", e["url"])
 		}
+	}
+}
+
+// TestPostSetupTrustsRememberedSecrets: with a memory, a post-setup after
+// one that saw the hotstack user's password and the application
+// credential's secret work tries neither: it logs in as the admin, and as
+// the user for what the user owns.
+func TestPostSetupTrustsRememberedSecrets(t *testing.T) {
+	f := newFakeCloud(t)
+	var out bytes.Buffer
+	o := fakeOptions(f, t.TempDir(), &out)
+	run := func() (passwords, appCreds int) {
+		t.Helper()
+		f.mu.Lock()
+		p0, a0 := f.passwordLogins, f.appCredLogins
+		f.mu.Unlock()
+		if _, err := PostSetup(t.Context(), o); err != nil {
+			t.Fatalf("%v\n%s", err, out.String())
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.passwordLogins - p0, f.appCredLogins - a0
+	}
+	run() // creates everything
+	if p, a := run(); p != 3 || a != 1 {
+		t.Fatalf("without a memory: %d password and %d credential logins; want 3 (the admin, the user's check and session) and 1", p, a)
+	}
+	o.Known = &passwordMemory{m: map[string]string{}}
+	run() // checks each once more, and remembers
+	if p, a := run(); p != 2 || a != 0 {
+		t.Fatalf("with a memory: %d password and %d credential logins; want 2 (the admin's and the user's sessions) and 0", p, a)
 	}
 }

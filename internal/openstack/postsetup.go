@@ -67,6 +67,11 @@ type PostSetupOptions struct {
 	Images []ImageSpec
 	// Out receives one line per resource as it is handled; nothing when nil.
 	Out io.Writer
+	// Known, when set, remembers the hotstack user's password and the
+	// application credential's secret once Keystone accepted them, so
+	// that a later run need not try them with a login (a bcrypt each in
+	// Keystone); see PasswordMemory.
+	Known PasswordMemory
 }
 
 func (o PostSetupOptions) withDefaults() PostSetupOptions {

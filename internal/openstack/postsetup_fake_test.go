@@ -43,6 +43,7 @@ type fakeCloud struct {
 	images                  []doc
 	deniedPasswords         map[string]bool // user IDs whose password check fails once
 	passwordLogins          int             // password logins tried, a bcrypt each in Keystone
+	appCredLogins           int             // application credential logins tried, the same
 	duplicateRuleConflicts  int
 	hideRules               bool // list groups without their rules: creates then conflict
 	lazyDefaultGroupCreated []string
@@ -184,6 +185,7 @@ func (f *fakeCloud) token(w http.ResponseWriter, body doc) {
 			}
 		}
 	case len(methods) == 1 && methods[0] == "application_credential":
+		f.appCredLogins++
 		ac := identity["application_credential"].(doc)
 		for _, c := range f.appCreds {
 			if c["id"] == ac["id"] && c["secret"] == ac["secret"] {
