@@ -117,6 +117,20 @@ func TestRealCloud(t *testing.T) {
 			t.Errorf("%d downloads, want 1", n)
 		}
 	})
+	// RabbitMQ imported its one user at boot: the node made no guest
+	// (loopback_users = none would let guest/guest in from anywhere).
+	step(t, "RabbitMQ has the OpenStack user alone", func(t *testing.T) {
+		out := c.MustExec(t, "podman", "exec", "hotstack-os-rabbitmq", "rabbitmqctl", "--quiet", "list_users")
+		var users []string
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if f := strings.Fields(line); len(f) > 0 && f[0] != "user" {
+				users = append(users, f[0])
+			}
+		}
+		if len(users) != 1 || users[0] != "openstack" {
+			t.Errorf("RabbitMQ's users are %v, want [openstack]:\n%s", users, out)
+		}
+	})
 	// A converged stack plans nothing: no service start undoes what
 	// setup did (MariaDB once reset its data directory's mode).
 	step(t, "plan after up is clean", func(t *testing.T) {

@@ -93,7 +93,6 @@ func healthShims() map[string]string {
 		"/usr/bin/curl":                              readyShim,
 		"/usr/bin/nc":                                readyShim,
 		"/usr/local/bin/healthcheck.sh":              readyShim,
-		"/usr/bin/rabbitmq-diagnostics":              readyShim,
 		"/usr/local/bin/keystone-healthcheck.sh":     readyShim,
 		"/usr/local/bin/nova-compute-healthcheck.sh": readyShim,
 		"/usr/bin/cinder-volume":                     readyShim,
