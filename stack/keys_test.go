@@ -2,7 +2,6 @@ package stack
 
 import (
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -65,7 +64,7 @@ func barbican() Service {
 
 // Adding a service touches one record: from it alone the new service gets
 // its address and passwords in the .env, MariaDB its database password,
-// and init-db.sh its user and databases.
+// and init-db.sh (through MariaDB's DATABASE_USERS) its user and databases.
 func TestOneRecordAddsAService(t *testing.T) {
 	st, err := New(complete(append(records(), barbican())))
 	if err != nil {
@@ -101,11 +100,13 @@ func TestOneRecordAddsAService(t *testing.T) {
 	for _, e := range st.Get("mariadb").Container.Env {
 		mariadb = append(mariadb, e.Name)
 	}
-	if i := slices.Index(mariadb, "BARBICAN_DB_PASSWORD"); i < 0 || mariadb[i-1] != "HEAT_DB_PASSWORD" || mariadb[i+1] != "LISTEN_IP" {
+	if i := slices.Index(mariadb, "BARBICAN_DB_PASSWORD"); i < 0 || mariadb[i-1] != "HEAT_DB_PASSWORD" || mariadb[i+1] != DatabaseUsersVar {
 		t.Errorf("MariaDB's environment %v lacks BARBICAN_DB_PASSWORD after the others", mariadb)
 	}
-	if table := initDBTable(st.Accounts()); !strings.HasSuffix(table, ` [barbican]="barbican barbican_keys"`+"\n") {
-		t.Errorf("init-db.sh's table:\n%s", table)
+	for _, e := range st.Get("mariadb").Container.Env {
+		if e.Name == DatabaseUsersVar && !strings.HasSuffix(e.Value, ",heat:heat,barbican:barbican+barbican_keys") {
+			t.Errorf("init-db.sh's users and databases: %s=%s", e.Name, e.Value)
+		}
 	}
 }
 
@@ -142,62 +143,3 @@ func TestKeyProblems(t *testing.T) {
 	}
 }
 
-// initDBScript is MariaDB's set-up script, whose table of users and their
-// databases is made from the records (initDBTable).
-const initDBScript = "../templates/scripts/init-db.sh"
-
-// initDBBegin is the line before init-db.sh's table; the line ")" ends it.
-const initDBBegin = "declare -A databases=(\n"
-
-// initDBTable is init-db.sh's table: each project's MariaDB user and its
-// databases (Stack.Accounts), filled into lines of at most 90 columns.
-func initDBTable(accounts []Accounts) string {
-	const indent, width = "  ", 90
-	var b strings.Builder
-	line := ""
-	for _, a := range accounts {
-		if len(a.Databases) == 0 {
-			continue
-		}
-		entry := "[" + a.Project + `]="` + strings.Join(a.Databases, " ") + `"`
-		switch {
-		case line == "":
-			line = indent + entry
-		case len(line)+1+len(entry) > width:
-			b.WriteString(line + "\n")
-			line = indent + entry
-		default:
-			line += " " + entry
-		}
-	}
-	if line != "" {
-		b.WriteString(line + "\n")
-	}
-	return b.String()
-}
-
-// TestInitDBUpToDate fails when the records' databases change without
-// init-db.sh being regenerated.
-func TestInitDBUpToDate(t *testing.T) {
-	script, err := os.ReadFile(initDBScript)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(script)
-	b := strings.Index(text, initDBBegin) + len(initDBBegin)
-	n := strings.Index(text[max(b-1, 0):], "\n)\n")
-	if b < len(initDBBegin) || n < 0 {
-		t.Fatalf("%s lacks its table (%q to the line \")\")", initDBScript, initDBBegin)
-	}
-	table := initDBTable(testStack(t).Accounts())
-	want := text[:b] + table + text[b+n:]
-	if *update {
-		if err := os.WriteFile(initDBScript, []byte(want), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if want != text {
-		t.Fatalf("%s's table of users and databases drifted from the records; run go test ./stack -update\nwant:\n%s", initDBScript, table)
-	}
-}

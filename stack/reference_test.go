@@ -122,12 +122,17 @@ func ownSecrets(name string, env []string) []string {
 		k, v, _ := strings.Cut(e, "=")
 		switch {
 		case name == "mariadb" && k == "MYSQL_PASSWORD":
+			// Each project's user and password, and which databases
+			// init-db.sh gives it.
+			var users []string
 			for _, a := range accountsOf(pointers(Services())) {
 				if len(a.Databases) > 0 {
 					k := config.DatabasePasswordKey(a.Project)
 					out = append(out, k+"=__"+k+"__")
+					users = append(users, a.Project+":"+strings.Join(a.Databases, "+"))
 				}
 			}
+			out = append(out, DatabaseUsersVar+"="+strings.Join(users, ","))
 			continue
 		case strings.HasSuffix(k, "_DB_PASSWORD") && (name == "nova-compute" || name == "neutron-metadata"):
 			continue

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hotstack-os/hotstack-os/config"
@@ -317,6 +318,11 @@ const nfsExport = "__CINDER_NFS_EXPORT_DIR__:__CINDER_NFS_EXPORT_DIR__:shared"
 // secret passes the .env secret key to the container under its own name.
 func secret(key string) EnvVar { return EnvVar{key, "__" + key + "__"} }
 
+// DatabaseUsersVar is MariaDB's variable that lists each project's MariaDB
+// user and its databases, as "user:db+db,user:db" (init-db.sh reads it):
+// the records are its one source.
+const DatabaseUsersVar = "DATABASE_USERS"
+
 // dbPassword is the container variable of the database password of
 // project's MariaDB user (its Accounts).
 func dbPassword(project string) EnvVar { return secret(config.DatabasePasswordKey(project)) }
@@ -328,14 +334,18 @@ func dbPassword(project string) EnvVar { return secret(config.DatabasePasswordKe
 func servicePassword(project string) EnvVar { return secret(config.ServicePasswordKey(project)) }
 
 // databaseUsers gives MariaDB, after its root password, every project's
-// database password, for init-db.sh to keep each user's password current.
+// database password, for init-db.sh to keep each user's password current,
+// and the users and their databases it creates (DatabaseUsersVar).
 func databaseUsers(services []Service) []Service {
 	var passwords []EnvVar
+	var users []string
 	for _, a := range accountsOf(pointers(services)) {
 		if len(a.Databases) > 0 {
 			passwords = append(passwords, dbPassword(a.Project))
+			users = append(users, a.Project+":"+strings.Join(a.Databases, "+"))
 		}
 	}
+	passwords = append(passwords, EnvVar{DatabaseUsersVar, strings.Join(users, ",")})
 	for i := range services {
 		if services[i].Name != "mariadb" {
 			continue

@@ -8,19 +8,25 @@
 set -euo pipefail
 # SQL string literal: backslash and quote escaped.
 quote() { local s=${1//\\/\\\\}; printf "'%s'" "${s//\'/\\\'}"; }
-# user: its databases.
-declare -A databases=(
-  [keystone]="keystone" [glance]="glance" [placement]="placement"
-  [nova]="nova nova_api nova_cell0" [neutron]="neutron" [cinder]="cinder" [heat]="heat"
-)
+# DATABASE_USERS lists each user and its databases, "user:db+db,user:db"
+# (the services' records, stack.DatabaseUsersVar).
+: "${DATABASE_USERS:?DATABASE_USERS must be set}"
+IFS=, read -ra entries <<< "$DATABASE_USERS"
+for entry in "${entries[@]}"; do
+  name='[a-z][a-z0-9_]*'
+  [[ $entry =~ ^$name:$name(\+$name)*$ ]] || { echo "init-db: bad DATABASE_USERS entry: $entry" >&2; exit 1; }
+  var="${entry%%:*}"; var="${var^^}_DB_PASSWORD"
+  : "${!var:?$var must be set}"
+done
 {
-  for user in "${!databases[@]}"; do
+  for entry in "${entries[@]}"; do
+    user=${entry%%:*}
     var="${user^^}_DB_PASSWORD"
-    : "${!var:?$var must be set}"
     pw=$(quote "${!var}")
     echo "CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY ${pw};"
     echo "ALTER USER '${user}'@'%' IDENTIFIED BY ${pw};"
-    for db in ${databases[$user]}; do
+    IFS=+ read -ra dbs <<< "${entry#*:}"
+    for db in "${dbs[@]}"; do
       echo "CREATE DATABASE IF NOT EXISTS \`${db}\`;"
       echo "GRANT ALL PRIVILEGES ON \`${db}\`.* TO '${user}'@'%';"
     done
