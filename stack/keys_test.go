@@ -142,4 +142,3 @@ func TestKeyProblems(t *testing.T) {
 		})
 	}
 }
-
