@@ -298,6 +298,28 @@ func (c *Container) Serve(ctx context.Context, after func(context.Context) error
 	return c.serve(ctx, after, ReadyFile, procs...)
 }
 
+// afterStart runs after while the started processes run, ending it when one
+// of them exits first: a server that failed to boot (RabbitMQ's "BOOT
+// FAILED") would otherwise leave after waiting for it until its deadline.
+func (c *Container) afterStart(ctx context.Context, after func(context.Context) error, running []*Started) error {
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	for _, st := range running {
+		go func() {
+			select {
+			case <-st.Done():
+				cancel(fmt.Errorf("%s exited during start-up", st.Proc))
+			case <-actx.Done():
+			}
+		}()
+	}
+	err := after(actx)
+	if cause := context.Cause(actx); err != nil && cause != nil && ctx.Err() == nil {
+		return cause
+	}
+	return err
+}
+
 func (c *Container) serve(ctx context.Context, after func(context.Context) error, readyFile string, procs ...Proc) error {
 	var running []*Started
 	for _, p := range procs {
@@ -319,7 +341,7 @@ func (c *Container) serve(ctx context.Context, after func(context.Context) error
 		running = append(running, st)
 	}
 	if after != nil {
-		if err := after(ctx); err != nil {
+		if err := c.afterStart(ctx, after, running); err != nil {
 			c.sup.StopAll(running...)
 			return err
 		}

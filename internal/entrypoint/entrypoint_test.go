@@ -194,6 +194,18 @@ func TestServeEndsWithTheMainProcess(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "users not set up") {
 		t.Fatalf("a failing after step: %v", err)
 	}
+	// A server that dies while the after step waits for it (RabbitMQ's
+	// "BOOT FAILED") ends the wait: the step's context is cancelled, and
+	// the error says which process exited.
+	waited := make(chan error, 1)
+	err = c.serve(context.Background(), func(ctx context.Context) error {
+		<-ctx.Done()
+		waited <- ctx.Err()
+		return ctx.Err()
+	}, ready, Proc{Argv: []string{"sh", "-c", "exit 3"}})
+	if err == nil || !strings.Contains(err.Error(), "exited during start-up") || <-waited == nil {
+		t.Fatalf("a server dying during the after step: %v", err)
+	}
 }
 
 // TestOptionFileKeepsEveryByte: in an option file (*.cnf) a secret is

@@ -202,7 +202,7 @@ func writeUserDefinitions(path, user, password string) error {
 }
 
 // userDefinitions are RabbitMQ definitions of one user with password and
-// full permissions on "/". The hash is RabbitMQ's
+// full permissions on "/", and of "/" itself. The hash is RabbitMQ's
 // rabbit_password_hashing_sha256: base64(salt ++ sha256(salt ++
 // password)), with a 4-byte random salt.
 func userDefinitions(user, password string, random io.Reader) ([]byte, error) {
@@ -224,12 +224,20 @@ func userDefinitions(user, password string, random io.Reader) ([]byte, error) {
 		Write     string `json:"write"`
 		Read      string `json:"read"`
 	}
+	type vhost struct {
+		Name string `json:"name"`
+	}
+	// The default virtual host is declared too: a node that imports
+	// definitions at its first boot creates no default vhost (nor user),
+	// and refuses permissions on a vhost that does not exist.
 	return json.Marshal(struct {
 		Users       []userDef    `json:"users"`
+		Vhosts      []vhost      `json:"vhosts"`
 		Permissions []permission `json:"permissions"`
 	}{
 		Users: []userDef{{Name: user, PasswordHash: base64.StdEncoding.EncodeToString(append(salt, sum[:]...)),
 			HashingAlgorithm: "rabbit_password_hashing_sha256"}},
+		Vhosts:      []vhost{{Name: "/"}},
 		Permissions: []permission{{User: user, Vhost: "/", Configure: ".*", Write: ".*", Read: ".*"}},
 	})
 }

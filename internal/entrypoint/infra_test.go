@@ -27,6 +27,7 @@ func TestUserDefinitionsHashThePassword(t *testing.T) {
 			PasswordHash     string `json:"password_hash"`
 			HashingAlgorithm string `json:"hashing_algorithm"`
 		}
+		Vhosts      []struct{ Name string }
 		Permissions []struct{ User, Vhost, Configure, Write, Read string }
 	}
 	if err := json.Unmarshal(defs, &got); err != nil {
@@ -42,6 +43,10 @@ func TestUserDefinitionsHashThePassword(t *testing.T) {
 	}
 	if p := got.Permissions; len(p) != 1 || p[0].User != "openstack" || p[0].Vhost != "/" || p[0].Configure != ".*" || p[0].Write != ".*" || p[0].Read != ".*" {
 		t.Fatalf("permissions %+v", p)
+	}
+	// A first boot that imports definitions makes no default vhost.
+	if v := got.Vhosts; len(v) != 1 || v[0].Name != "/" {
+		t.Fatalf("vhosts %+v, want the default one, /", v)
 	}
 }
 
