@@ -301,9 +301,12 @@ func (c *Container) Serve(ctx context.Context, after func(context.Context) error
 // afterStart runs after while the started processes run, ending it when one
 // of them exits first: a server that failed to boot (RabbitMQ's "BOOT
 // FAILED") would otherwise leave after waiting for it until its deadline.
+//
+// The context after gets outlives a successful after: what after starts in
+// the background (ovn-controller's tap guard, keepTapsUp) runs on with it
+// until the container's processes end.
 func (c *Container) afterStart(ctx context.Context, after func(context.Context) error, running []*Started) error {
 	actx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	for _, st := range running {
 		go func() {
 			select {
@@ -314,7 +317,18 @@ func (c *Container) afterStart(ctx context.Context, after func(context.Context) 
 		}()
 	}
 	err := after(actx)
-	if cause := context.Cause(actx); err != nil && cause != nil && ctx.Err() == nil {
+	if err == nil {
+		go func() { // released once every process has ended
+			for _, st := range running {
+				<-st.Done()
+			}
+			cancel(nil)
+		}()
+		return nil
+	}
+	cause := context.Cause(actx)
+	cancel(nil) // the container stops: so does what after started
+	if cause != nil && ctx.Err() == nil {
 		return cause
 	}
 	return err

@@ -289,3 +289,24 @@ func TestLoggingConf(t *testing.T) {
 		}
 	}
 }
+
+// TestAfterStartContextOutlivesTheStep: what a successful after step
+// starts in the background (ovn-controller's tap guard) keeps its context
+// while the service runs; it ends with the service.
+func TestAfterStartContextOutlivesTheStep(t *testing.T) {
+	sup, _ := testSupervisor(t, time.Minute)
+	c := &Container{Service: "test", sup: sup, env: os.LookupEnv, conf: Ini{}}
+	st, err := sup.Start(Proc{Argv: []string{"sleep", "30"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept context.Context
+	if err := c.afterStart(context.Background(), func(ctx context.Context) error { kept = ctx; return nil }, []*Started{st}); err != nil {
+		t.Fatal(err)
+	}
+	if kept.Err() != nil {
+		t.Fatalf("the after step's context ended with the step, while the service runs: %v", kept.Err())
+	}
+	st.Signal(syscall.SIGKILL)
+	<-kept.Done() // and ends with the service (a hang here is the failure)
+}
