@@ -253,25 +253,6 @@ func TestCellTransportKeepsNoSecret(t *testing.T) {
 	}
 }
 
-func TestCellUUIDReadsListCells(t *testing.T) {
-	table := `+-------+--------------------------------------+------------------------------+-------------------------------------------+----------+
-|  Name |                 UUID                 |        Transport URL         |            Database Connection            | Disabled |
-+-------+--------------------------------------+------------------------------+-------------------------------------------+----------+
-| cell0 | 00000000-0000-0000-0000-000000000000 |            none:/            | mysql+pymysql://openstack@db/nova_cell0   |  False   |
-| cell1 | 5b0e8a4c-3f0c-4a41-9c55-2f1d0c9a7e11 | rabbit://openstack:****@mq:5672/ | mysql+pymysql://openstack@db/nova |  False   |
-+-------+--------------------------------------+------------------------------+-------------------------------------------+----------+
-`
-	if got := cellUUID(table, "cell1"); got != "5b0e8a4c-3f0c-4a41-9c55-2f1d0c9a7e11" {
-		t.Errorf("cell1: %q", got)
-	}
-	if got := cellUUID(table, "cell2"); got != "" {
-		t.Errorf("cell2: %q, want none", got)
-	}
-	if got := cellUUID("", "cell1"); got != "" {
-		t.Errorf("empty table: %q", got)
-	}
-}
-
 // TestLoggingConf: the logging configuration every OpenStack service gets
 // writes to stdout through oslo.log's formatter (no colour handler), at
 // the level DEBUG_LOGGING asks, with oslo.log's quiet libraries kept quiet.

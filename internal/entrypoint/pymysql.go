@@ -60,8 +60,29 @@ var pymysqlProgram string
 // and runs it; the request follows. So the command line stays short and
 // fixed (what ps and an error show), and holds no secret. -I: no PYTHON*
 // variable, user site or working directory changes what runs.
-var pymysqlArgv = []string{"python3", "-I", "-c",
-	`import json, sys; exec(compile(json.loads(sys.stdin.readline()), "hotstack-os/sql_statement.py", "exec"))`}
+var pymysqlArgv = embeddedPython("sql_statement.py")
+
+// embeddedPython is the command line that runs one of the entrypoint's
+// embedded Python programs (file names it in tracebacks) with args: the
+// program comes as a JSON string on the first line of standard input.
+func embeddedPython(file string, args ...string) []string {
+	return append([]string{"python3", "-I", "-c",
+		`import json, sys; exec(compile(json.loads(sys.stdin.readline()), "hotstack-os/` + file + `", "exec"))`}, args...)
+}
+
+// embeddedPythonStdin is the standard input of an embeddedPython
+// command: the program, then the request as one line of JSON.
+func embeddedPythonStdin(program string, request any) (string, error) {
+	prog, err := json.Marshal(program)
+	if err != nil {
+		return "", err
+	}
+	req, err := json.Marshal(request)
+	if err != nil {
+		return "", err
+	}
+	return string(prog) + "\n" + string(req) + "\n", nil
+}
 
 // pymysqlDB runs each statement with python3 and PyMySQL, as the user of
 // the service's database connection.
@@ -82,11 +103,7 @@ func (d pymysqlDB) Exec(ctx context.Context, query string, args ...string) error
 }
 
 func (d pymysqlDB) statement(ctx context.Context, query string, args []string) ([]string, error) {
-	program, err := json.Marshal(pymysqlProgram)
-	if err != nil {
-		return nil, err
-	}
-	request, err := json.Marshal(struct {
+	stdin, err := embeddedPythonStdin(pymysqlProgram, struct {
 		Connect dbParams `json:"connect"`
 		Query   string   `json:"query"`
 		// nil (null) when there are none: PyMySQL then leaves the query
@@ -97,7 +114,7 @@ func (d pymysqlDB) statement(ctx context.Context, query string, args []string) (
 		return nil, err
 	}
 	// The password goes on standard input, with the request.
-	out, err := d.output(ctx, Proc{Argv: pymysqlArgv, Stdin: string(program) + "\n" + string(request) + "\n"})
+	out, err := d.output(ctx, Proc{Argv: pymysqlArgv, Stdin: stdin})
 	if err != nil {
 		return nil, fmt.Errorf("PyMySQL: %w", err)
 	}

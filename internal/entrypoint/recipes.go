@@ -2,6 +2,7 @@ package entrypoint
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"net/url"
@@ -234,9 +235,20 @@ func keystone(ctx context.Context, c *Container) error {
 	if err := c.WaitDatabase(ctx, "database"); err != nil {
 		return err
 	}
+	// The key sets are volumes of their own: a start that finds one empty
+	// (a purge of the keys alone, a fresh install) fills it, whatever the
+	// schema stamp says.
+	cred, err := credential("keystone")
+	if err != nil {
+		return err
+	}
 	for _, d := range []string{"/etc/keystone/fernet-keys", "/etc/keystone/credential-keys"} {
-		if err := Own(d, "keystone", 0o700); err != nil {
-			return err
+		wrote, err := initKeyRepository(d, int(cred.Uid), int(cred.Gid))
+		if err != nil {
+			return fmt.Errorf("keystone's key repository %s: %w", d, err)
+		}
+		if wrote {
+			c.Logf("%s: created its first keys (0 staged, 1 primary)", d)
 		}
 	}
 	keystoneArgs := oslo("keystone", "/etc/keystone/keystone.conf")
@@ -248,14 +260,8 @@ func keystone(ctx context.Context, c *Container) error {
 		return errors.New("KEYSTONE_ADMIN_PASSWORD is not in the container environment")
 	}
 	steps := func(ctx context.Context) error {
-		for _, s := range [][]string{
-			{"db_sync"},
-			{"fernet_setup", "--keystone-user", "keystone", "--keystone-group", "keystone"},
-			{"credential_setup", "--keystone-user", "keystone", "--keystone-group", "keystone"},
-		} {
-			if err := c.Run(ctx, Proc{Argv: append(append([]string{"keystone-manage"}, keystoneArgs...), s...), User: "keystone", Plain: true}); err != nil {
-				return err
-			}
+		if err := c.Run(ctx, Proc{Argv: append(append([]string{"keystone-manage"}, keystoneArgs...), "db_sync"), User: "keystone", Plain: true}); err != nil {
+			return err
 		}
 		// The password goes through the environment (OS_BOOTSTRAP_PASSWORD),
 		// never the command line. bootstrap creates the admin project, user,
@@ -269,14 +275,8 @@ func keystone(ctx context.Context, c *Container) error {
 			"--bootstrap-public-url", internal),
 			User: "keystone", Plain: true, Env: []string{"OS_BOOTSTRAP_PASSWORD=" + admin}})
 	}
-	// Skipped on a warm start, unless a key set is missing (the key
-	// directories are volumes of their own) or the admin password changed.
+	// Skipped on a warm start, unless the admin password changed.
 	still := func(ctx context.Context, db database) error {
-		for _, d := range []string{"/etc/keystone/fernet-keys", "/etc/keystone/credential-keys"} {
-			if entries, err := os.ReadDir(d); err != nil || len(entries) == 0 {
-				return fmt.Errorf("%s holds no keys", d)
-			}
-		}
 		return passwordCurrent(ctx, db, cloudnames.AdminUser, admin)
 	}
 	if err := c.SchemaOnce(ctx, Schema{Section: "database", Name: "keystone", Still: still, Steps: steps,
@@ -319,8 +319,11 @@ func waitOVNNorthbound(ctx context.Context, c *Container) error {
 }
 
 // novaCells creates the API database schema, cell0 and cell1, and the
-// cells' schema. Every step is idempotent: map_cell0 keeps an existing
-// cell0, and cell1 is created once, then updated on every start.
+// cells' schema: nova-manage's api_db sync, cell_v2 map_cell0,
+// create_cell (or update_cell) and db sync, run in one Python process by
+// nova_cells.py (see its header for why). Every step is idempotent:
+// map_cell0 keeps an existing cell0, and cell1 is created once, then
+// updated on every start.
 //
 // cell1's mapping stores its transport URL as a template (see
 // cellTransport), so the API database holds no RabbitMQ password and a
@@ -329,31 +332,23 @@ func waitOVNNorthbound(ctx context.Context, c *Container) error {
 // refused them after a change. The update also converts a mapping an
 // earlier version stored literally.
 func novaCells(ctx context.Context, c *Container, d daemon) error {
-	run := func(a ...string) error { return manage("nova-manage", a...)(ctx, c, d) }
 	transport, err := cellTransport(c.Conf("DEFAULT", "transport_url"))
 	if err != nil {
 		return err
 	}
-	if err := run("api_db", "sync"); err != nil {
-		return err
-	}
-	if err := run("cell_v2", "map_cell0"); err != nil {
-		return err
-	}
-	cells, err := c.sup.Output(ctx, d.manageProc("nova-manage", "cell_v2", "list_cells"))
-	if err != nil {
-		return fmt.Errorf("nova-manage cell_v2 list_cells: %w", err)
-	}
-	if id := cellUUID(cells, "cell1"); id == "" {
-		err = run("cell_v2", "create_cell", "--name", "cell1", "--transport-url", transport)
-	} else {
-		err = run("cell_v2", "update_cell", "--cell_uuid", id, "--transport-url", transport)
-	}
+	stdin, err := embeddedPythonStdin(novaCellsProgram, struct {
+		Cell         string `json:"cell"`
+		TransportURL string `json:"transport_url"`
+	}{"cell1", transport})
 	if err != nil {
 		return err
 	}
-	return run("db", "sync")
+	return c.Run(ctx, Proc{Argv: embeddedPython("nova_cells.py", oslo(d.project, d.configs...)...),
+		User: d.user, Plain: true, Stdin: stdin})
 }
+
+//go:embed nova_cells.py
+var novaCellsProgram string
 
 // cellTransport is the transport URL a cell mapping stores for
 // transportURL (nova's [DEFAULT] transport_url): its credentials become
@@ -380,18 +375,6 @@ func cellTransport(transportURL string) (string, error) {
 		t += "?" + u.RawQuery
 	}
 	return t, nil
-}
-
-// cellUUID finds the UUID of the cell named name in the table `nova-manage
-// cell_v2 list_cells` prints ("| name | uuid | ..."); "" when it has none.
-func cellUUID(table, name string) string {
-	for line := range strings.Lines(table) {
-		f := strings.Split(line, "|")
-		if len(f) > 3 && strings.TrimSpace(f[1]) == name {
-			return strings.TrimSpace(f[2])
-		}
-	}
-	return ""
 }
 
 func novaCompute(ctx context.Context, c *Container) error {
