@@ -1,9 +1,11 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -67,9 +69,17 @@ func parseVerdict(b []byte) virtVerdict {
 
 // hypervisorStep keeps VirtTypeFile true for this boot.
 func (h *Host) hypervisorStep(dataDir, want string) step.Step {
+	return h.hypervisorStepFor(dataDir, want, KVMDevice)
+}
+
+// hypervisorStepFor is hypervisorStep probing device.
+func (h *Host) hypervisorStepFor(dataDir, want, device string) step.Step {
 	file := filepath.Join(h.path(dataDir), VirtTypeFile)
 	target := hypervisorTarget + " (" + file + ")"
 	type state struct{ cur, want virtVerdict }
+	// The step's check and its apply both read the state: the probe
+	// boots a guest, so they share one.
+	var probed *virtVerdict
 	return observe(target,
 		func(ctx context.Context) (state, error) {
 			b, err := os.ReadFile(file)
@@ -88,8 +98,11 @@ func (h *Host) hypervisorStep(dataDir, want string) step.Step {
 			case cur.bootID == boot && strings.HasPrefix(cur.reason, "probed"):
 				return state{cur, cur}, nil // probed this boot already
 			}
-			virt, reason := h.probeKVM(ctx, dataDir)
-			return state{cur, virtVerdict{virt, boot, reason}}, nil
+			if probed == nil || probed.bootID != boot {
+				virt, reason := h.probeKVM(ctx, dataDir, device)
+				probed = &virtVerdict{virt, boot, reason}
+			}
+			return state{cur, *probed}, nil
 		},
 		func(s state) *step.Change {
 			if s.cur == s.want {
@@ -112,9 +125,9 @@ func (h *Host) hypervisorStep(dataDir, want string) step.Step {
 
 // probeKVM boots the test guest's disk under KVM and says whether its
 // kernel got to userspace: "kvm" or "qemu", with the reason.
-func (h *Host) probeKVM(ctx context.Context, dataDir string) (virt, reason string) {
-	if _, err := os.Stat(KVMDevice); err != nil {
-		return "qemu", "probed: no " + KVMDevice
+func (h *Host) probeKVM(ctx context.Context, dataDir, device string) (virt, reason string) {
+	if _, err := os.Stat(device); err != nil {
+		return "qemu", "probed: no " + device
 	}
 	disk := filepath.Join(h.path(dataDir), "nova", ".kvm-probe.img")
 	if err := guest.Extract(ctx, h.Runner, guest.Image(h.Config.Get(stack.ReleaseKey)), disk); err != nil {
@@ -125,20 +138,25 @@ func (h *Host) probeKVM(ctx context.Context, dataDir string) (virt, reason strin
 	defer cancel()
 	// The guest runs on after the marker: stop it as soon as it is seen.
 	console := &markerWriter{marker: kvmProbeMarker, seen: cancel}
-	res, err := h.Runner.Run(pctx, execx.Command{Name: "qemu-system-x86_64", Args: []string{
+	// After a KVM error QEMU pauses the guest and waits, for ever: stop it
+	// there too, or every probe on such a host takes the whole timeout.
+	var stderr bytes.Buffer
+	stderrWatch := io.MultiWriter(&stderr, &markerWriter{marker: "KVM internal error", seen: cancel},
+		&markerWriter{marker: "KVM: entry failed", seen: cancel})
+	_, err := h.Runner.Run(pctx, execx.Command{Name: "qemu-system-x86_64", Args: []string{
 		"-accel", "kvm", "-cpu", "host", "-m", "256", "-nodefaults", "-display", "none", "-no-reboot",
-		"-serial", "stdio", "-drive", "file=" + disk + ",format=raw,if=virtio,snapshot=on"}, Stdout: console})
+		"-serial", "stdio", "-drive", "file=" + disk + ",format=raw,if=virtio,snapshot=on"}, Stdout: console, Stderr: stderrWatch})
 	if console.found {
 		return "kvm", "probed: the test guest's kernel runs under KVM"
 	}
-	why := strings.TrimSpace(string(res.Stderr))
+	why := strings.TrimSpace(stderr.String())
 	if why == "" && err != nil {
 		why = err.Error()
 	}
 	if i := strings.IndexByte(why, '\n'); i > 0 {
 		why = why[:i]
 	}
-	return "qemu", "probed: " + KVMDevice + " is there but a guest kernel does not run under it: " + why
+	return "qemu", "probed: " + device + " is there but a guest kernel does not run under it: " + why
 }
 
 // markerWriter watches a stream for marker and calls seen once it shows.
