@@ -38,7 +38,17 @@ func New(services []Service) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	if problems := checkKeys(pointers(services)); len(problems) > 0 {
+	problems := checkKeys(pointers(services))
+	for _, svc := range services {
+		h := svc.Health.FromHost
+		if (h.HTTPPath != "" || h.Listening) && (svc.Health.Port == 0 || svc.Container.IPKey == "") {
+			problems = append(problems, fmt.Sprintf("%s: its health is checked at its port from the host, but it has no port gate at an address of its own", svc.Name))
+		}
+		if h.ConnectedTo > 0 && svc.Container.Network == hostNetwork {
+			problems = append(problems, fmt.Sprintf("%s: a connection from the host network proves nothing of this container", svc.Name))
+		}
+	}
+	if len(problems) > 0 {
 		return nil, fmt.Errorf("invalid service records:\n  %s", strings.Join(problems, "\n  "))
 	}
 	st := &Stack{byName: map[string]*Service{}, graph: g}

@@ -75,6 +75,11 @@ func deviate(ref []referenceService) {
 			// The entrypoint is Go (internal/entrypoint); the original's
 			// shell library is not mounted (its images carry their own).
 			c.Volumes = slices.DeleteFunc(c.Volumes, func(v string) bool { return strings.Contains(v, "common.sh") })
+		case "nova-conductor", "nova-scheduler", "cinder-scheduler", "heat-engine":
+			// Ready once it consumes RPC (holds its RabbitMQ connection),
+			// not as soon as its process exists: nova-compute's first call
+			// to a conductor that did not consume yet timed out after 10 s.
+			ref[i].Health.Cmd = []string{"sh", "-c", "ss -Htn state established '( dport = :5672 )' | grep -q ."}
 		case "cinder-volume":
 			// `cinder-volume --version` is a whole Python start, slower
 			// than the 5 s probe timeout on a busy host (the real cloud's

@@ -151,8 +151,12 @@ type Health struct {
 	// the host (a connect costs nothing) before running Cmd, because each
 	// `podman exec` costs a tenth of a CPU-second and a Python service
 	// takes tens of seconds to open its port.
-	Port        int
-	Interval    time.Duration
+	Port int
+	// FromHost, when set, is what the health gate checks from the host
+	// instead of running Cmd in the container: the same fact, without a
+	// `podman exec`.
+	FromHost HostCheck
+	Interval time.Duration
 	Timeout     time.Duration
 	Retries     int
 	StartPeriod time.Duration
@@ -168,6 +172,37 @@ type Health struct {
 // often inside that window.
 func (h Health) Deadline() time.Duration {
 	return h.StartPeriod + time.Duration(h.Retries)*h.Interval + h.Timeout + h.Bootstrap
+}
+
+// HostCheck is a health check made from the host (health.HTTP,
+// health.Listening, health.Connected). At most one field is set.
+type HostCheck struct {
+	// HTTPPath: a GET of this path at the gated port answers with a
+	// status below 400 (curl -f), or with any status when AnyStatus is set.
+	HTTPPath  string
+	AnyStatus bool
+	// Listening: the port gate alone proves it; Cmd only checks that the
+	// gated port accepts connections.
+	Listening bool
+	// ConnectedTo: the container holds an established connection to this
+	// TCP port (RabbitMQ's: an RPC worker that consumes its queues).
+	ConnectedTo int
+}
+
+// IsSet reports whether the check is made from the host.
+func (c HostCheck) IsSet() bool { return c.HTTPPath != "" || c.Listening || c.ConnectedTo > 0 }
+
+// answersHTTP returns h checked from the host by a GET of path at its
+// gated port (see HostCheck).
+func (h Health) answersHTTP(path string, anyStatus bool) Health {
+	h.FromHost = HostCheck{HTTPPath: path, AnyStatus: anyStatus}
+	return h
+}
+
+// listening returns h checked from the host by its port gate alone.
+func (h Health) listening() Health {
+	h.FromHost = HostCheck{Listening: true}
+	return h
 }
 
 // gatedBy returns h with a port gate (Port).

@@ -1,7 +1,9 @@
 package stack
 
 import (
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +22,22 @@ const (
 
 func health(interval, timeout time.Duration, retries int, start time.Duration, cmd ...string) Health {
 	return Health{Cmd: cmd, Interval: interval, Timeout: timeout, Retries: retries, StartPeriod: start}
+}
+
+// RabbitPort is RabbitMQ's AMQP port.
+const RabbitPort = 5672
+
+// rpcConsumer is the health of a worker that takes RPC calls (a
+// conductor, a scheduler, an engine): ready once it holds its connection
+// to RabbitMQ, which oslo.messaging opens as it starts consuming. Only a
+// running process was asked before, so a caller that came next
+// (nova-compute) sent its first call to a queue nobody consumed yet and
+// waited out the call's 10 s timeout. The gate looks from the host into
+// the container's network namespace; the command asks ss inside it.
+func rpcConsumer() Health {
+	h := health(10*s, 5*s, 5, 20*s, "sh", "-c", fmt.Sprintf("ss -Htn state established '( dport = :%d )' | grep -q .", RabbitPort))
+	h.FromHost = HostCheck{ConnectedTo: RabbitPort}
+	return h
 }
 
 // RuntimeDir is where `mage config` renders the templates: configs/ into
@@ -118,7 +136,7 @@ func records() []Service {
 			Start: own("rabbitmq"),
 			// The node listens once booted, its user imported (rabbitmq.conf):
 			// no Erlang CLI (a CPU-second each) is needed to tell.
-			Health: health(10*s, 5*s, 5, 0, "nc", "-z", "127.0.0.1", "5672").withBootstrap(60 * s).gatedBy(5672)},
+			Health: health(10*s, 5*s, 5, 0, "nc", "-z", "127.0.0.1", strconv.Itoa(RabbitPort)).withBootstrap(60 * s).gatedBy(RabbitPort).listening()},
 		{Name: "memcached", Layer: 2, Description: "HotStack-OS Memcached Service", DependsOn: []string{InfraName},
 			Build: &Image{Repository: "localhost/hotstack-os-memcached", Parent: "base", Packages: []string{"memcached"},
 				// As the upstream image: the unit's arguments are the command.
@@ -126,7 +144,7 @@ func records() []Service {
 				Users:  []ImageUser{{"memcache", 42457, "/nonexistent"}}},
 			Container: Container{Network: defaultNetwork, IPKey: "MEMCACHED_IP", Address: Address{IP: "172.31.0.5", Doc: "Memcached."},
 				Args: []string{"memcached", "-m", "64"}},
-			Health: health(10*s, 5*s, 3, 0, "nc", "-z", "localhost", "11211").gatedBy(11211)},
+			Health: health(10*s, 5*s, 3, 0, "nc", "-z", "localhost", "11211").gatedBy(11211).listening()},
 
 		// Layer 3: identity.
 		{Name: "keystone", Layer: 3, Description: "HotStack-OS Keystone Identity Service", DependsOn: []string{"mariadb", "memcached", "dnsmasq", "haproxy"},
@@ -143,7 +161,7 @@ func records() []Service {
 				Secrets: []string{"keystone/keystone.secrets.conf", "keystone/db.cnf"}},
 			Accounts: &Accounts{Project: "keystone", Databases: []string{"keystone"}},
 			Start:    own("keystone"),
-			Health:   health(5*s, 5*s, 5, 15*s, "/usr/local/bin/keystone-healthcheck.sh").withBootstrap(120 * s).gatedBy(5000)},
+			Health:   health(5*s, 5*s, 5, 15*s, "/usr/local/bin/keystone-healthcheck.sh").withBootstrap(120 * s).gatedBy(5000).answersHTTP("/v3", false)},
 
 		// Layer 4: core services.
 		{Name: "glance", Layer: 4, Description: "HotStack-OS Glance Image Service", DependsOn: []string{"mariadb", "keystone", "dnsmasq", "haproxy"},
@@ -156,7 +174,7 @@ func records() []Service {
 				Secrets: []string{"glance/glance-api.secrets.conf", "glance/db.cnf"}},
 			Accounts: &Accounts{Project: "glance", Databases: []string{"glance"}, ServiceUser: true},
 			Start:    api("glance", "glance", []string{"/etc/glance/glance-api.conf"}, "glance-api", "database", false, "glance-manage", "db_sync"),
-			Health:   health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9292/").withBootstrap(90 * s).gatedBy(9292)},
+			Health:   health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9292/").withBootstrap(90 * s).gatedBy(9292).answersHTTP("/", false)},
 		{Name: "placement", Layer: 4, Description: "HotStack-OS Placement Resource Tracking Service", DependsOn: []string{"mariadb", "keystone", "dnsmasq", "haproxy"},
 			Build: &Image{Repository: "localhost/hotstack-os_placement", Parent: OpenStackCommon, Packages: []string{"placement-api"},
 				Users: []ImageUser{{"placement", 42482, "/var/lib/placement"}}},
@@ -166,7 +184,7 @@ func records() []Service {
 				Secrets: []string{"placement/placement.secrets.conf", "placement/db.cnf"}},
 			Accounts: &Accounts{Project: "placement", Databases: []string{"placement"}, ServiceUser: true},
 			Start:    api("placement", "placement", []string{"/etc/placement/placement.conf"}, "placement-api", "placement_database", false, "placement-manage", "db", "sync"),
-			Health:   health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8778/").withBootstrap(90 * s).gatedBy(8778)},
+			Health:   health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8778/").withBootstrap(90 * s).gatedBy(8778).answersHTTP("/", false)},
 
 		// Layer 5: networking.
 		{Name: "ovn-northd", Layer: 5, Description: "HotStack-OS OVN Northd Service", DependsOn: []string{"keystone"},
@@ -193,7 +211,7 @@ func records() []Service {
 				Secrets: []string{"neutron/neutron.secrets.conf", "neutron/db.cnf"}},
 			Accounts: &Accounts{Project: "neutron", Databases: []string{"neutron"}, ServiceUser: true},
 			Start:    api("neutron", "neutron", neutronConfigs, "neutron-server", "database", false, "neutron-db-manage", "upgrade", "heads"),
-			Health:   health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9696/").withBootstrap(180 * s).gatedBy(9696)},
+			Health:   health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:9696/").withBootstrap(180 * s).gatedBy(9696).answersHTTP("/", false)},
 		{Name: "neutron-metadata", Layer: 5, Description: "HotStack-OS Neutron Metadata Agent Service", DependsOn: []string{"neutron-server", "ovn-controller"},
 			Container: Container{Image: neutronImage.Repository, Hostname: "neutron-metadata", Network: hostNetwork, User: "root",
 				Entrypoint: "/usr/local/bin/neutron-ovn-metadata-agent-entrypoint.sh", Privileged: true,
@@ -217,7 +235,7 @@ func records() []Service {
 				Volumes:    []string{novaConf}, Secrets: []string{novaSecrets, novaDB}},
 			Accounts: &Accounts{Project: "nova", Databases: []string{"nova", "nova_api", "nova_cell0"}, ServiceUser: true},
 			Start:    api("nova", "nova", novaConfigs, "nova-api", "database", true),
-			Health:   health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8774/").withBootstrap(180 * s).gatedBy(8774)},
+			Health:   health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8774/").withBootstrap(180 * s).gatedBy(8774).answersHTTP("/", false)},
 		novaWorker("nova-conductor", "NOVA_CONDUCTOR_IP", Address{IP: "172.31.0.22", Doc: "Nova conductor."}, "HotStack-OS Nova Conductor Service"),
 		novaWorker("nova-scheduler", "NOVA_SCHEDULER_IP", Address{IP: "172.31.0.23", Doc: "Nova scheduler."}, "HotStack-OS Nova Scheduler Service"),
 		{Name: "nova-compute", Layer: 6, Description: "HotStack-OS Nova Compute Service", DependsOn: []string{"nova-api", "nova-conductor", "neutron-server"},
@@ -244,7 +262,7 @@ func records() []Service {
 			Container: Container{Image: novaImage.Repository, Hostname: "nova-novncproxy", Network: defaultNetwork, IPKey: "NOVA_NOVNCPROXY_IP", Address: Address{IP: "172.31.0.26", Doc: "Nova noVNC proxy."},
 				Entrypoint: "/usr/local/bin/nova-novncproxy-entrypoint.sh", Env: novaWorkerEnv(false), Volumes: []string{novaConf}, Secrets: []string{novaSecrets, novaDB}},
 			Start:  daemon("nova", novaConfigs, "", false, "nova-novncproxy", "--web", "/usr/share/novnc"),
-			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "test -f /proc/1/exe && ss -tln | grep -q :6080").gatedBy(6080)},
+			Health: health(10*s, 5*s, 5, 20*s, "sh", "-c", "test -f /proc/1/exe && ss -tln | grep -q :6080").gatedBy(6080).listening()},
 
 		// Layer 7: block storage.
 		{Name: "cinder-api", Layer: 7, Description: "HotStack-OS Cinder API Service", DependsOn: infraDeps(),
@@ -253,13 +271,13 @@ func records() []Service {
 				Secrets: []string{cinderSecrets, cinderDB}},
 			Accounts: &Accounts{Project: "cinder", Databases: []string{"cinder"}, ServiceUser: true},
 			Start:    api("cinder", "cinderv3", cinderConfigs, "cinder-api", "database", true, "cinder-manage", "db", "sync"),
-			Health:   health(10*s, 5*s, 5, 5*s, "sh", "-c", "curl -s http://localhost:8776/ >/dev/null 2>&1").withBootstrap(120 * s).gatedBy(8776)},
+			Health:   health(10*s, 5*s, 5, 5*s, "sh", "-c", "curl -s http://localhost:8776/ >/dev/null 2>&1").withBootstrap(120 * s).gatedBy(8776).answersHTTP("/", true)},
 		{Name: "cinder-scheduler", Layer: 7, Description: "HotStack-OS Cinder Scheduler Service", DependsOn: []string{"cinder-api"},
 			Container: Container{Image: cinderImage.Repository, Hostname: "cinder-scheduler", Network: defaultNetwork, IPKey: "CINDER_SCHEDULER_IP", Address: Address{IP: "172.31.0.42", Doc: "Cinder scheduler."},
 				Entrypoint: "/usr/local/bin/cinder-scheduler-entrypoint.sh", Env: workerEnv("cinder"), Volumes: []string{cinderConf},
 				Secrets: []string{cinderSecrets, cinderDB}},
 			Start:  daemon("cinder", cinderConfigs, "database", true, "cinder-scheduler"),
-			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
+			Health: rpcConsumer()},
 		{Name: "cinder-volume", Layer: 7, Description: "HotStack-OS Cinder Volume Service", DependsOn: []string{"cinder-api", "cinder-scheduler"},
 			Container: Container{Image: cinderImage.Repository, Hostname: "cinder-volume", Network: hostNetwork, User: "root",
 				Address:    Address{IP: "172.31.0.43", Doc: "Cinder volume (reserved: the container uses the host network).", ReservedKey: "CINDER_VOLUME_IP"},
@@ -282,13 +300,13 @@ func records() []Service {
 			Accounts: &Accounts{Project: "heat", Databases: []string{"heat"}, ServiceUser: true,
 				AlsoFor: "heat_domain_admin, the admin of Heat's stack domain"},
 			Start:  api("heat", "heat", heatConfigs, "heat-api", "database", true, "heat-manage", "db_sync"),
-			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8004/").withBootstrap(120 * s).gatedBy(8004)},
+			Health: health(10*s, 5*s, 5, 5*s, "curl", "-f", "http://localhost:8004/").withBootstrap(120 * s).gatedBy(8004).answersHTTP("/", false)},
 		{Name: "heat-engine", Layer: 8, Description: "HotStack-OS Heat Engine Service", DependsOn: []string{"heat-api"},
 			Container: Container{Image: heatImage.Repository, Hostname: "heat-engine", Network: defaultNetwork, IPKey: "HEAT_ENGINE_IP", Address: Address{IP: "172.31.0.53", Doc: "Heat engine."},
 				Entrypoint: "/usr/local/bin/heat-engine-entrypoint.sh", Env: workerEnv("heat"), Volumes: []string{heatConf},
 				Secrets: []string{heatSecrets, heatDB}},
 			Start:  daemon("heat", heatConfigs, "database", true, "heat-engine"),
-			Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")},
+			Health: rpcConsumer()},
 	}
 }
 
@@ -388,7 +406,7 @@ func novaWorker(name, ipKey string, addr Address, desc string) Service {
 			Entrypoint: "/usr/local/bin/" + name + "-entrypoint.sh", Env: novaWorkerEnv(true), Volumes: []string{novaConf},
 			Secrets: []string{novaSecrets, novaDB}},
 		Start:  daemon("nova", novaConfigs, "database", true, name),
-		Health: health(10*s, 5*s, 5, 20*s, "test", "-f", "/proc/1/exe")}
+		Health: rpcConsumer()}
 }
 
 // The public configuration files of the projects whose daemons share them,

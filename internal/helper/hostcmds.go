@@ -7,6 +7,7 @@ import (
 
 	"github.com/hotstack-os/hotstack-os/config"
 	"github.com/hotstack-os/hotstack-os/health"
+	"github.com/hotstack-os/hotstack-os/internal/execx"
 	"github.com/hotstack-os/hotstack-os/internal/host"
 	"github.com/hotstack-os/hotstack-os/stack"
 	"github.com/hotstack-os/hotstack-os/units"
@@ -26,13 +27,8 @@ func healthGate(ctx context.Context, r *hostRun, args []string) error {
 		return fmt.Errorf("unknown container service %q", service)
 	}
 	log := r.Log.With().Str("service", service).Logger()
-	var probe health.Prober = health.ContainerProbe(r.Runner, stack.ContainerName(service), svc.Health.Cmd, health.MainPIDFromEnv())
+	probe, what := gateProbe(r.Runner, svc, gate, health.MainPIDFromEnv())
 	policy := health.DefaultPolicy(svc.Health.Deadline(), svc.Health.Timeout)
-	what := strings.Join(svc.Health.Cmd, " ")
-	if gate != "" {
-		probe = health.PortGate{Addr: gate, MainPID: health.MainPIDFromEnv(), Prober: probe}
-		what = gate + " accepting connections, then " + what
-	}
 	log.Info().Msgf("waiting up to %s for %s", policy.Deadline, what)
 	if err := health.Wait(ctx, probe, policy, nil); err != nil {
 		log.Error().Err(err).Msg("health gate failed")
@@ -40,6 +36,29 @@ func healthGate(ctx context.Context, r *hostRun, args []string) error {
 	}
 	log.Info().Msg("healthy")
 	return nil
+}
+
+// gateProbe is how the gate checks svc, and the words for it: from the
+// host where its record allows (stack.HostCheck: no `podman exec`), else
+// its health command in the container; behind the port gate when it has
+// one (gate, ADDR:PORT).
+func gateProbe(r execx.Runner, svc *stack.Service, gate string, mainPID int) (health.Prober, string) {
+	name := stack.ContainerName(svc.Name)
+	var probe health.Prober = health.ContainerProbe(r, name, svc.Health.Cmd, mainPID)
+	what := strings.Join(svc.Health.Cmd, " ")
+	switch c := svc.Health.FromHost; {
+	case c.HTTPPath != "" && gate != "":
+		probe, what = health.HTTP{Addr: gate, Path: c.HTTPPath, AnyStatus: c.AnyStatus}, "an answer to GET http://"+gate+c.HTTPPath
+	case c.Listening && gate != "":
+		return health.PortGate{Addr: gate, MainPID: mainPID, Prober: health.Listening{}}, gate + " accepting connections"
+	case c.ConnectedTo > 0:
+		probe = health.Connected{PID: health.ContainerPID(r, name), Port: c.ConnectedTo, MainPID: mainPID}
+		what = fmt.Sprintf("a connection from the container to port %d", c.ConnectedTo)
+	}
+	if gate == "" {
+		return probe, what
+	}
+	return health.PortGate{Addr: gate, MainPID: mainPID, Prober: probe}, gate + " accepting connections, then " + what
 }
 
 // infra is `infra setup|cleanup`, run by the infra oneshot with
