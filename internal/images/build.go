@@ -8,17 +8,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hotstack-os/hotstack-os/internal/execx"
 	"github.com/hotstack-os/hotstack-os/stack"
+	"golang.org/x/sync/errgroup"
 )
 
 // Label holds the recipe hash an image was built from.
@@ -45,6 +49,11 @@ type Builder struct {
 	Updates Updates
 	// Progress receives one line per image and step.
 	Progress io.Writer
+	// Parallel is how many images are built at once; 0 for one per core,
+	// up to three.
+	Parallel int
+
+	progressMu sync.Mutex // the builds side by side write Progress
 }
 
 // Result is what happened to one image.
@@ -79,10 +88,13 @@ func Hashes(rs []Recipe) map[string]string {
 	return out
 }
 
-// Build makes every image that needs it (see reason), in order, and
-// returns what it did. One `podman image inspect` reads every image first.
-// The first failure stops it, naming the image and, when apt says so, the
-// package.
+// Build makes every image that needs it (see reason) and returns what it
+// did, in recipe order. One `podman image inspect` reads every image
+// first. Images are built side by side, up to Parallel at once, each as
+// soon as its parent is ready: a build is mostly one process (dpkg, then
+// Python's byte-compiler) on one core, so a second core otherwise idles.
+// The first failure stops the others, naming the image and, when apt says
+// so, the package.
 func (b *Builder) Build(ctx context.Context, rs []Recipe) ([]Result, error) {
 	hashes := Hashes(rs)
 	have, err := Inspect(ctx, b.Runner, imageNames(rs))
@@ -93,34 +105,74 @@ func (b *Builder) Build(ctx context.Context, rs []Recipe) ([]Result, error) {
 	if os.Geteuid() != 0 && slices.ContainsFunc(rs, func(r Recipe) bool { return reasons[r.Name] != "" }) {
 		return nil, errors.New("building images needs root: they go into podman's system image store, which the units run from")
 	}
-	var results []Result
+	ready := make(map[string]chan struct{}, len(rs))
 	for _, r := range rs {
-		start := time.Now()
-		res := Result{Recipe: r.Name, Image: r.Image, Hash: hashes[r.Name], Reason: reasons[r.Name]}
-		if res.Reason == "" {
-			state := "up to date   "
-			if b.OnlyMissing {
-				state = "present      "
-			}
-			b.say("%-17s %s %s (%s)", r.Name, state, r.Image, res.Hash)
-			results = append(results, res)
-			continue
-		}
-		b.say("%-17s building      %s (%s): %s", r.Name, r.Image, res.Hash, res.Reason)
-		var err error
-		if r.Parent == "" {
-			err = b.buildBase(ctx, r, res.Hash)
-		} else {
-			err = b.buildLayer(ctx, r, byName(rs)[r.Parent], res.Hash)
-		}
-		if err != nil {
-			return results, fmt.Errorf("image %s: %w", r, err)
-		}
-		res.Built, res.Elapsed = true, time.Since(start)
-		b.say("%-17s built in %5.1fs %s", r.Name, res.Elapsed.Seconds(), r.Image)
-		results = append(results, res)
+		ready[r.Name] = make(chan struct{})
 	}
-	return results, nil
+	results := make([]Result, len(rs))
+	slots := make(chan struct{}, b.parallel())
+	g, gctx := errgroup.WithContext(ctx)
+	for i, r := range rs {
+		g.Go(func() error {
+			if parent, ok := ready[r.Parent]; ok {
+				select {
+				case <-parent:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+			}
+			res := Result{Recipe: r.Name, Image: r.Image, Hash: hashes[r.Name], Reason: reasons[r.Name]}
+			if res.Reason == "" {
+				state := "up to date   "
+				if b.OnlyMissing {
+					state = "present      "
+				}
+				b.say("%-17s %s %s (%s)", r.Name, state, r.Image, res.Hash)
+				results[i] = res
+				close(ready[r.Name])
+				return nil
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			defer func() { <-slots }()
+			start := time.Now()
+			b.say("%-17s building      %s (%s): %s", r.Name, r.Image, res.Hash, res.Reason)
+			var err error
+			if r.Parent == "" {
+				err = b.buildBase(gctx, r, res.Hash)
+			} else {
+				err = b.buildLayer(gctx, r, byName(rs)[r.Parent], res.Hash)
+			}
+			if err != nil {
+				if gctx.Err() != nil && ctx.Err() == nil {
+					// Stopped by another image's failure, which is the
+					// one to report.
+					return gctx.Err()
+				}
+				return fmt.Errorf("image %s: %w", r, err)
+			}
+			res.Built, res.Elapsed = true, time.Since(start)
+			b.say("%-17s built in %5.1fs %s", r.Name, res.Elapsed.Seconds(), r.Image)
+			results[i] = res
+			close(ready[r.Name])
+			return nil
+		})
+	}
+	err = g.Wait()
+	done := slices.DeleteFunc(results, func(r Result) bool { return r.Recipe == "" })
+	return done, err
+}
+
+// parallel is how many images are built at once: Parallel, or one per
+// core up to three (each build also has podman and apt beside it).
+func (b *Builder) parallel() int {
+	if b.Parallel > 0 {
+		return b.Parallel
+	}
+	return max(1, min(runtime.NumCPU(), 3))
 }
 
 // plan says why each image must be built ("" keeps it). rs is in build
@@ -165,6 +217,8 @@ func imageNames(rs []Recipe) []string {
 
 func (b *Builder) say(format string, a ...any) {
 	if b.Progress != nil {
+		b.progressMu.Lock()
+		defer b.progressMu.Unlock()
 		fmt.Fprintf(b.Progress, "images: "+format+"\n", a...)
 	}
 }
@@ -253,12 +307,11 @@ func (b *Builder) buildLayer(ctx context.Context, r, parent Recipe, hash string)
 			return err
 		}
 	}
-	lists, archives := filepath.Join(b.Cache, "lists"), filepath.Join(b.Cache, "archives")
-	for _, d := range []string{filepath.Join(lists, "partial"), filepath.Join(archives, "partial")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return err
-		}
+	lists, archives, done, err := b.aptDirs(r.Name)
+	if err != nil {
+		return err
 	}
+	defer done(false)
 	var log bytes.Buffer
 	idFile := filepath.Join(work, "image-id")
 	// --layers=false: the RUN always runs, never taken from podman's
@@ -270,7 +323,126 @@ func (b *Builder) buildLayer(ctx context.Context, r, parent Recipe, hash string)
 		Stdout: &log, Stderr: &log}); err != nil {
 		return aptError("podman build", log.String(), err)
 	}
+	if err := done(true); err != nil {
+		return err
+	}
 	return b.label(ctx, r, work, idFile, hash)
+}
+
+// aptDirs gives one layer build apt's package lists and archives of its
+// own: copies of the cache's, made of hard links, in the cache (so on its
+// file system). Builds side by side would otherwise fight over apt's
+// locks in the shared directories. done(true) takes what the build
+// fetched into the cache (new lists, new .debs); done(false) only removes
+// the copies.
+func (b *Builder) aptDirs(name string) (lists, archives string, done func(keep bool) error, err error) {
+	shared := map[string]string{"lists": filepath.Join(b.Cache, "lists"), "archives": filepath.Join(b.Cache, "archives")}
+	for _, d := range shared {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return "", "", nil, err
+		}
+	}
+	own, err := os.MkdirTemp(b.Cache, "build-"+name+"-")
+	if err != nil {
+		return "", "", nil, err
+	}
+	removed := false
+	done = func(keep bool) error {
+		if removed {
+			return nil
+		}
+		var err error
+		if keep {
+			suffix := "." + filepath.Base(own)
+			err = errors.Join(mergeLinks(filepath.Join(own, "lists"), shared["lists"], true, suffix),
+				mergeLinks(filepath.Join(own, "archives"), shared["archives"], false, suffix))
+		}
+		removed = true
+		return errors.Join(err, os.RemoveAll(own))
+	}
+	for sub, from := range shared {
+		if err := linkTree(from, filepath.Join(own, sub)); err != nil {
+			_ = done(false)
+			return "", "", nil, fmt.Errorf("apt cache %s: %w", from, err)
+		}
+	}
+	return filepath.Join(own, "lists"), filepath.Join(own, "archives"), done, nil
+}
+
+// aptTransient are apt's lock files and its directory of downloads in
+// progress, and another build's file on its way in (mergeLinks): never
+// shared between builds.
+func aptTransient(name string) bool {
+	return name == "lock" || name == "partial" || strings.Contains(name, ".build-")
+}
+
+// linkTree makes dst a copy of src's files, hard links each, with an empty
+// partial directory (apt's downloads in progress).
+func linkTree(src, dst string) error {
+	if err := os.MkdirAll(filepath.Join(dst, "partial"), 0o755); err != nil {
+		return err
+	}
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		switch {
+		case rel == ".":
+			return nil
+		case aptTransient(d.Name()) && d.IsDir():
+			return filepath.SkipDir
+		case aptTransient(d.Name()):
+			return nil
+		case d.IsDir():
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		case d.Type().IsRegular():
+			// Another build may replace the file meanwhile (mergeLinks):
+			// then it is gone under this name, and its new one is fine
+			// to miss.
+			if err := os.Link(path, filepath.Join(dst, rel)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// mergeLinks links src's files into dst: those dst lacks and, with
+// replace, those that differ (apt's update writes a new file, never into
+// the old one, so a list that differs is a newer one). A file replaced
+// goes in by rename: a build reading dst meanwhile sees one or the other.
+func mergeLinks(src, dst string, replace bool, suffix string) error {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		switch {
+		case rel == ".":
+			return nil
+		case aptTransient(d.Name()) && d.IsDir():
+			return filepath.SkipDir
+		case aptTransient(d.Name()) || !(d.IsDir() || d.Type().IsRegular()):
+			return nil
+		case d.IsDir():
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		target := filepath.Join(dst, rel)
+		if have, err := os.Stat(target); err == nil {
+			mine, err := d.Info()
+			if err != nil || !replace || os.SameFile(have, mine) {
+				return err
+			}
+		}
+		// The build's own name: two builds may bring the same file.
+		tmp := target + suffix
+		_ = os.Remove(tmp)
+		if err := os.Link(path, tmp); err != nil {
+			return err
+		}
+		return os.Rename(tmp, target)
+	})
 }
 
 // label tags the image the layer build made (its ID in idFile) as
