@@ -24,7 +24,9 @@ import (
 // connections (the gate has seen it do so).
 type Listening struct{}
 
-func (Listening) Probe(context.Context) Result { return Result{Healthy: true, Output: "accepting connections"} }
+func (Listening) Probe(context.Context) Result {
+	return Result{Healthy: true, Output: "accepting connections"}
+}
 
 // HTTP is healthy when a GET of http://Addr+Path answers: with a status
 // below 400, as `curl -f` wants, or with any status when AnyStatus is

@@ -75,7 +75,7 @@ func TestConnectedWantsAnEstablishedConnectionToThePort(t *testing.T) {
 		// Established, but to MariaDB (3306 = 0x0CEA).
 		"another port": {tcpHeader + "   0: 16001FAC:A8CB 0A001FAC:0CEA 01 00000000:00000000 00:00000000 00000000 42436 0 12346 1\n", false},
 		// Listening on 5672 locally is not a connection to it.
-		"a listener": {tcpHeader + "   0: 00000000:1628 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 12347 1\n", false},
+		"a listener":     {tcpHeader + "   0: 00000000:1628 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 12347 1\n", false},
 		"no connections": {tcpHeader, false},
 	}
 	for name, c := range cases {

@@ -155,8 +155,8 @@ type Health struct {
 	// FromHost, when set, is what the health gate checks from the host
 	// instead of running Cmd in the container: the same fact, without a
 	// `podman exec`.
-	FromHost HostCheck
-	Interval time.Duration
+	FromHost    HostCheck
+	Interval    time.Duration
 	Timeout     time.Duration
 	Retries     int
 	StartPeriod time.Duration
