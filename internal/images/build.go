@@ -110,8 +110,15 @@ func (b *Builder) Build(ctx context.Context, rs []Recipe) ([]Result, error) {
 		ready[r.Name] = make(chan struct{})
 	}
 	results := make([]Result, len(rs))
-	slots := make(chan struct{}, b.parallel())
 	g, gctx := errgroup.WithContext(ctx)
+	slots := newSlots(gctx, b.parallel(), descendants(rs), recipeNames(rs))
+	var now []string // the builds whose parent is there already
+	for _, r := range rs {
+		if reasons[r.Name] != "" && reasons[r.Parent] == "" {
+			now = append(now, r.Name)
+		}
+	}
+	slots.expect(now...)
 	for i, r := range rs {
 		g.Go(func() error {
 			if parent, ok := ready[r.Parent]; ok {
@@ -132,12 +139,10 @@ func (b *Builder) Build(ctx context.Context, rs []Recipe) ([]Result, error) {
 				close(ready[r.Name])
 				return nil
 			}
-			select {
-			case slots <- struct{}{}:
-			case <-gctx.Done():
-				return gctx.Err()
+			if err := slots.acquire(r.Name); err != nil {
+				return err
 			}
-			defer func() { <-slots }()
+			defer slots.release()
 			start := time.Now()
 			b.say("%-17s building      %s (%s): %s", r.Name, r.Image, res.Hash, res.Reason)
 			var err error
@@ -205,6 +210,14 @@ func (b *Builder) reason(r Recipe, info Info, present bool, hash string, parentR
 		return fmt.Sprintf("%d package updates", len(b.Updates[r.Image]))
 	}
 	return ""
+}
+
+func recipeNames(rs []Recipe) []string {
+	var names []string
+	for _, r := range rs {
+		names = append(names, r.Name)
+	}
+	return names
 }
 
 func imageNames(rs []Recipe) []string {

@@ -2,8 +2,10 @@ package images
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -43,10 +45,8 @@ func (l *layerBuilds) fake(t *testing.T, present map[string]string) *execx.Fake 
 			}
 		}
 		data, _ := os.ReadFile(filepath.Join(work, "run.sh"))
-		for _, n := range []string{"alpha", "bravo", "charlie"} {
-			if strings.Contains(string(data), "pkg-"+n) {
-				name = n
-			}
+		if m := regexp.MustCompile(`pkg-(\w+)`).FindStringSubmatch(string(data)); m != nil {
+			name = m[1]
 		}
 		l.mu.Lock()
 		l.start[name] = time.Now()
@@ -151,4 +151,33 @@ func TestAptDirsShareByLinksAndTakeBackNewLists(t *testing.T) {
 	if _, err := os.Stat(filepath.Dir(lists)); err == nil {
 		t.Error("the build's own directory was not removed")
 	}
+}
+
+// TestTheLongestChainBuildsFirst: with one build at a time, the image
+// others are built on goes before the images beside it, though it comes
+// last in recipe order.
+func TestTheLongestChainBuildsFirst(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("Build refuses to build as a user other than root")
+	}
+	synctest.Test(t, func(t *testing.T) {
+		base := Recipe{Name: "base", Image: "localhost/t-base:1", Suite: "trixie"}
+		rs := []Recipe{base,
+			{Name: "small", Image: "localhost/t-small:1", Parent: "base", Packages: []string{"pkg-small"}},
+			{Name: "tiny", Image: "localhost/t-tiny:1", Parent: "base", Packages: []string{"pkg-tiny"}},
+			{Name: "common", Image: "localhost/t-common:1", Parent: "base", Packages: []string{"pkg-common"}},
+			{Name: "svc", Image: "localhost/t-svc:1", Parent: "common", Packages: []string{"pkg-svc"}}}
+		l := &layerBuilds{start: map[string]time.Time{}, end: map[string]time.Time{}}
+		b := Builder{Runner: l.fake(t, map[string]string{base.Image: Hashes(rs)["base"]}), Cache: t.TempDir(), Parallel: 1}
+		if _, err := b.Build(context.Background(), rs); err != nil {
+			t.Fatal(err)
+		}
+		order := slices.SortedFunc(maps.Keys(l.start), func(a, b string) int { return l.start[a].Compare(l.start[b]) })
+		if strings.Join(order, " ") != "common small svc tiny" && strings.Join(order, " ") != "common small tiny svc" {
+			t.Errorf("build order %v, want common first, then small before tiny", order)
+		}
+		if order[0] != "common" || l.maxUse != 1 {
+			t.Errorf("build order %v, %d at once; want common first, one at a time", order, l.maxUse)
+		}
+	})
 }
