@@ -112,10 +112,18 @@ func (b *Builder) Build(ctx context.Context, rs []Recipe) ([]Result, error) {
 	results := make([]Result, len(rs))
 	g, gctx := errgroup.WithContext(ctx)
 	slots := newSlots(gctx, b.parallel(), descendants(rs), recipeNames(rs))
-	var now []string // the builds whose parent is there already
+	// The builds whose parent is there already queue at once, the others
+	// as their parent is built: all those a parent frees queue together,
+	// before any of them can take a slot.
+	var now []string
+	next := map[string][]string{}
 	for _, r := range rs {
-		if reasons[r.Name] != "" && reasons[r.Parent] == "" {
+		switch {
+		case reasons[r.Name] == "":
+		case reasons[r.Parent] == "":
 			now = append(now, r.Name)
+		default:
+			next[r.Parent] = append(next[r.Parent], r.Name)
 		}
 	}
 	slots.expect(now...)
@@ -162,6 +170,7 @@ func (b *Builder) Build(ctx context.Context, rs []Recipe) ([]Result, error) {
 			res.Built, res.Elapsed = true, time.Since(start)
 			b.say("%-17s built in %5.1fs %s", r.Name, res.Elapsed.Seconds(), r.Image)
 			results[i] = res
+			slots.expect(next[r.Name]...)
 			close(ready[r.Name])
 			return nil
 		})
