@@ -54,10 +54,20 @@ ready() {
   # its own accepts them. One on the host's network (it sees the host's
   # hot-ex) has no gate and must not take the host's ports (haproxy
   # publishes the API ports there).
+  # Each connection gets an HTTP answer (the gates of the API services
+  # ask for one from the host) and is kept until the client closes it.
   if [ ! -e /sys/class/net/hot-ex ]; then
     for p in @GATED_PORTS@; do
-      [ "$p" = "${STANDIN_LISTEN:-}" ] || busybox nc -ll -p "$p" -e /bin/true 2>/dev/null &
+      [ "$p" = "${STANDIN_LISTEN:-}" ] || busybox nc -ll -p "$p" -e /answer 2>/dev/null &
     done
+  fi
+  # As a real worker, hold a connection to the RabbitMQ its configuration
+  # names: the gates of the RPC workers look for it.
+  rabbit="$(cat /etc/hotstack-os/secrets/*.conf 2>/dev/null | grep -o -m 1 '@[0-9.]*:5672')"
+  if [ -n "$rabbit" ] && [ ! -e /sys/class/net/hot-ex ]; then
+    rabbit="${rabbit#@}"
+    (until busybox nc -w 2 "${rabbit%:*}" 5672 </dev/null >/dev/null 2>&1; do sleep 1; done
+     sleep 2147483647 | busybox nc "${rabbit%:*}" 5672 >/dev/null 2>&1) &
   fi
   mkdir -p /run/ovn 2>/dev/null
   echo 1 > "/run/ovn/$name.pid" 2>/dev/null
@@ -80,6 +90,10 @@ while :; do
   fi
 done
 `
+
+// answerScript serves one connection to a gated port: an HTTP answer,
+// then it waits until the client closes.
+const answerScript = "#!/bin/sh\nprintf 'HTTP/1.0 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n'\nexec cat >/dev/null\n"
 
 // readyShim answers a health command: success once the stand-in is ready.
 const readyShim = "#!/bin/sh\n[ -f /tmp/ready ]\n"
@@ -144,6 +158,7 @@ func standinTar(t *testing.T, entrypoints []string) []byte {
 	file("etc/passwd", 0o644, []byte("root:x:0:0:root:/root:/bin/sh\n"))
 	file("etc/group", 0o644, []byte("root:x:0:\n"))
 	file("standin", 0o755, []byte(strings.Replace(standinScript, "@GATED_PORTS@", gatedPorts(), 1)))
+	file("answer", 0o755, []byte(answerScript))
 	for path, body := range healthShims() {
 		file(strings.TrimPrefix(path, "/"), 0o755, []byte(body))
 	}
