@@ -16,8 +16,10 @@ import sys
 
 request = json.loads(sys.stdin.readline())
 
-from nova import config, context, objects, rpc  # noqa: E402
+# nova.cmd first, as nova-manage imports it: importing it monkey-patches
+# the standard library for eventlet, which must come before the rest.
 from nova.cmd import manage  # noqa: E402
+from nova import config, context, objects, rpc  # noqa: E402
 from oslo_log import log as logging  # noqa: E402
 
 config.parse_args(["nova-manage"] + sys.argv[1:])
