@@ -26,8 +26,8 @@ type Container struct {
 }
 
 func (c Container) Probe(ctx context.Context) Result {
-	if c.MainPID > 0 && !processAlive(c.MainPID) {
-		return Result{Permanent: true, Output: fmt.Sprintf("the container's podman process (pid %d) has exited", c.MainPID)}
+	if r, exited := mainExited(c.MainPID); exited {
+		return r
 	}
 	// No event per probe: with podman's journald events backend every
 	// exec would add two lines to the unit's journal.
@@ -89,6 +89,16 @@ func (c Container) state(ctx context.Context) (string, bool) {
 func MainPIDFromEnv() int {
 	n, _ := strconv.Atoi(os.Getenv("MAINPID"))
 	return n
+}
+
+// mainExited reports, for a unit's `podman run` process (0: not known),
+// whether it has exited, and the permanent failure that is: the
+// container has exited too, whatever podman still reports.
+func mainExited(pid int) (Result, bool) {
+	if pid <= 0 || processAlive(pid) {
+		return Result{}, false
+	}
+	return Result{Permanent: true, Output: fmt.Sprintf("the container's podman process (pid %d) has exited", pid)}, true
 }
 
 func processAlive(pid int) bool {

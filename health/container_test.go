@@ -3,7 +3,6 @@ package health
 import (
 	"context"
 	"errors"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -52,12 +51,7 @@ func TestContainerProbe(t *testing.T) {
 }
 
 func TestContainerProbeSeesMainPIDExit(t *testing.T) {
-	cmd := exec.Command("true")
-	if err := cmd.Run(); err != nil {
-		t.Fatal(err)
-	}
-	// The pid of a process that has exited and been reaped.
-	r := Container{Runner: podmanFake(nil, "", nil), Name: "x", MainPID: cmd.Process.Pid}.Probe(context.Background())
+	r := Container{Runner: podmanFake(nil, "", nil), Name: "x", MainPID: exitedPID(t)}.Probe(context.Background())
 	if !r.Permanent || !strings.Contains(r.Output, "has exited") {
 		t.Fatalf("got %+v", r)
 	}

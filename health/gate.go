@@ -29,8 +29,8 @@ type PortGate struct {
 const gateDialTimeout = 100 * time.Millisecond
 
 func (g PortGate) Probe(ctx context.Context) Result {
-	if g.MainPID > 0 && !processAlive(g.MainPID) {
-		return Result{Permanent: true, Output: fmt.Sprintf("the container's podman process (pid %d) has exited", g.MainPID)}
+	if r, exited := mainExited(g.MainPID); exited {
+		return r
 	}
 	d := net.Dialer{Timeout: gateDialTimeout}
 	conn, err := d.DialContext(ctx, "tcp", g.Addr)

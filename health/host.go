@@ -85,8 +85,8 @@ type Connected struct {
 }
 
 func (c Connected) Probe(ctx context.Context) Result {
-	if c.MainPID > 0 && !processAlive(c.MainPID) {
-		return Result{Permanent: true, Output: fmt.Sprintf("the container's podman process (pid %d) has exited", c.MainPID)}
+	if r, exited := mainExited(c.MainPID); exited {
+		return r
 	}
 	pid, err := c.PID(ctx)
 	switch {

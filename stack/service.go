@@ -205,6 +205,13 @@ func (h Health) listening() Health {
 	return h
 }
 
+// connectedTo returns h checked from the host by the container's
+// connection to port.
+func (h Health) connectedTo(port int) Health {
+	h.FromHost = HostCheck{ConnectedTo: port}
+	return h
+}
+
 // gatedBy returns h with a port gate (Port).
 func (h Health) gatedBy(port int) Health {
 	h.Port = port

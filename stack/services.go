@@ -35,9 +35,8 @@ const RabbitPort = 5672
 // waited out the call's 10 s timeout. The gate looks from the host into
 // the container's network namespace; the command asks ss inside it.
 func rpcConsumer() Health {
-	h := health(10*s, 5*s, 5, 20*s, "sh", "-c", fmt.Sprintf("ss -Htn state established '( dport = :%d )' | grep -q .", RabbitPort))
-	h.FromHost = HostCheck{ConnectedTo: RabbitPort}
-	return h
+	return health(10*s, 5*s, 5, 20*s, "sh", "-c", fmt.Sprintf("ss -Htn state established '( dport = :%d )' | grep -q .", RabbitPort)).
+		connectedTo(RabbitPort)
 }
 
 // RuntimeDir is where `mage config` renders the templates: configs/ into

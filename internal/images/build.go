@@ -110,6 +110,7 @@ func (b *Builder) Build(ctx context.Context, rs []Recipe) ([]Result, error) {
 		ready[r.Name] = make(chan struct{})
 	}
 	results := make([]Result, len(rs))
+	recipes := byName(rs)
 	g, gctx := errgroup.WithContext(ctx)
 	slots := newSlots(gctx, b.parallel(), descendants(rs), recipeNames(rs))
 	// The builds whose parent is there already queue at once, the others
@@ -157,7 +158,7 @@ func (b *Builder) Build(ctx context.Context, rs []Recipe) ([]Result, error) {
 			if r.Parent == "" {
 				err = b.buildBase(gctx, r, res.Hash)
 			} else {
-				err = b.buildLayer(gctx, r, byName(rs)[r.Parent], res.Hash)
+				err = b.buildLayer(gctx, r, recipes[r.Parent], res.Hash)
 			}
 			if err != nil {
 				if gctx.Err() != nil && ctx.Err() == nil {
@@ -398,12 +399,9 @@ func aptTransient(name string) bool {
 	return name == "lock" || name == "partial" || strings.Contains(name, ".build-")
 }
 
-// linkTree makes dst a copy of src's files, hard links each, with an empty
-// partial directory (apt's downloads in progress).
-func linkTree(src, dst string) error {
-	if err := os.MkdirAll(filepath.Join(dst, "partial"), 0o755); err != nil {
-		return err
-	}
+// walkApt mirrors src's directories into dst, apt's transient entries
+// left out, and calls file for each regular file with its path in dst.
+func walkApt(src, dst string, file func(path, target string, d fs.DirEntry) error) error {
 	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -419,12 +417,23 @@ func linkTree(src, dst string) error {
 		case d.IsDir():
 			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
 		case d.Type().IsRegular():
-			// Another build may replace the file meanwhile (mergeLinks):
-			// then it is gone under this name, and its new one is fine
-			// to miss.
-			if err := os.Link(path, filepath.Join(dst, rel)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
-			}
+			return file(path, filepath.Join(dst, rel), d)
+		}
+		return nil
+	})
+}
+
+// linkTree makes dst a copy of src's files, hard links each, with an empty
+// partial directory (apt's downloads in progress).
+func linkTree(src, dst string) error {
+	if err := os.MkdirAll(filepath.Join(dst, "partial"), 0o755); err != nil {
+		return err
+	}
+	return walkApt(src, dst, func(path, target string, _ fs.DirEntry) error {
+		// Another build may replace the file meanwhile (mergeLinks): then
+		// it is gone under this name, and its new one is fine to miss.
+		if err := os.Link(path, target); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
 		}
 		return nil
 	})
@@ -435,22 +444,7 @@ func linkTree(src, dst string) error {
 // the old one, so a list that differs is a newer one). A file replaced
 // goes in by rename: a build reading dst meanwhile sees one or the other.
 func mergeLinks(src, dst string, replace bool, suffix string) error {
-	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		switch {
-		case rel == ".":
-			return nil
-		case aptTransient(d.Name()) && d.IsDir():
-			return filepath.SkipDir
-		case aptTransient(d.Name()) || !(d.IsDir() || d.Type().IsRegular()):
-			return nil
-		case d.IsDir():
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		target := filepath.Join(dst, rel)
+	return walkApt(src, dst, func(path, target string, d fs.DirEntry) error {
 		if have, err := os.Stat(target); err == nil {
 			mine, err := d.Info()
 			if err != nil || !replace || os.SameFile(have, mine) {
