@@ -112,7 +112,7 @@ func (b *Builder) Build(ctx context.Context, rs []Recipe) ([]Result, error) {
 	results := make([]Result, len(rs))
 	recipes := byName(rs)
 	g, gctx := errgroup.WithContext(ctx)
-	slots := newSlots(gctx, b.parallel(), descendants(rs), recipeNames(rs))
+	slots := newSlots(gctx, b.parallel(), rs)
 	// The builds whose parent is there already queue at once, the others
 	// as their parent is built: all those a parent frees queue together,
 	// before any of them can take a slot.
@@ -509,14 +509,33 @@ func runScript(r Recipe) string {
 		debs = append(debs, "/tmp/stubs/"+stub+".deb")
 	}
 	b.WriteString("apt-get update -qq\n")
+	b.WriteString(divertPyCompile)
 	fmt.Fprintf(&b, "apt-get install -y -q --no-install-recommends -o DPkg::Options::=--force-unsafe-io %s\n", strings.Join(append(slices.Clone(r.Packages), debs...), " "))
+	b.WriteString(restorePyCompile)
 	for _, p := range r.Post {
 		b.WriteString(p + "\n")
 	}
+	b.WriteString(compilePython)
 	b.WriteString("rm -rf /tmp/stubs /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/cache/debconf/*-old /var/lib/dpkg/*-old /root/.cache\n")
 	b.WriteString(listPackages + "\ncp " + PackagesFile + " /hotstack-build/\n")
 	return b.String()
 }
+
+// Python's byte-code is compiled once per layer, after the install, on
+// every core. Each Python package's postinst would otherwise run
+// py3compile for its own files only when `command -v py3compile` finds it,
+// one package after another on one core: openstack-common's install took
+// 62 s that way, and takes 35 s plus 11 s of compileall this way, with the
+// same .pyc files. The diversion hides py3compile during the install and
+// puts it back after, so the image's own py3compile is untouched.
+// compileall skips what is already compiled (a child layer's parent's
+// files); a module that does not compile is reported in the build's log
+// and skipped, as py3compile does.
+const (
+	divertPyCompile  = "dpkg-divert --quiet --local --rename --divert /usr/bin/py3compile.hotstack-os --add /usr/bin/py3compile\n"
+	restorePyCompile = "dpkg-divert --quiet --local --rename --remove /usr/bin/py3compile\n"
+	compilePython    = "if [ -x /usr/bin/python3 ]; then python3 -m compileall -q -j 0 /usr/lib/python3/dist-packages /usr/share/python3 || true; fi\n"
+)
 
 // baseSetup runs chrooted in the fresh root filesystem: it creates the
 // image users with their fixed ids before any package would add them with
@@ -544,9 +563,14 @@ func aptConf() string {
 	return "APT::Install-Recommends \"false\";\nAPT::Install-Suggests \"false\";\nDir::Cache::pkgcache \"\";\nDir::Cache::srcpkgcache \"\";\nAcquire::Languages \"none\";\n"
 }
 
-// dpkgConf keeps documentation out of the images (copyrights stay).
+// dpkgConf keeps documentation out of the images (copyrights stay), and
+// the Python packages' own test suites: a third of every OpenStack
+// image's modules (openstack-common: 3,081 of 9,423; 153 of its 392 MB),
+// which dpkg would unpack, compileall compile and podman commit, and no
+// service imports (the entry points that name them are test drivers).
 func dpkgConf() string {
-	return "path-exclude=/usr/share/doc/*\npath-include=/usr/share/doc/*/copyright\npath-exclude=/usr/share/man/*\npath-exclude=/usr/share/info/*\npath-exclude=/usr/share/lintian/*\npath-exclude=/usr/share/locale/*\n"
+	return "path-exclude=/usr/share/doc/*\npath-include=/usr/share/doc/*/copyright\npath-exclude=/usr/share/man/*\npath-exclude=/usr/share/info/*\npath-exclude=/usr/share/lintian/*\npath-exclude=/usr/share/locale/*\n" +
+		"path-exclude=/usr/lib/python3/dist-packages/*/tests/*\n"
 }
 
 // sources is the images' sources.list.

@@ -45,7 +45,7 @@ func (l *layerBuilds) fake(t *testing.T, present map[string]string) *execx.Fake 
 			}
 		}
 		data, _ := os.ReadFile(filepath.Join(work, "run.sh"))
-		if m := regexp.MustCompile(`pkg-(\w+)`).FindStringSubmatch(string(data)); m != nil {
+		if m := regexp.MustCompile(` pkg-(\w+)`).FindStringSubmatch(string(data)); m != nil {
 			name = m[1]
 		}
 		l.mu.Lock()
@@ -155,7 +155,8 @@ func TestAptDirsShareByLinksAndTakeBackNewLists(t *testing.T) {
 
 // TestTheLongestChainBuildsFirst: with one build at a time, the image
 // others are built on goes before the images beside it, though it comes
-// last in recipe order, also when their parent was just built.
+// last in recipe order, also when their parent was just built; then the
+// image with the most packages.
 func TestTheLongestChainBuildsFirst(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("Build refuses to build as a user other than root")
@@ -166,6 +167,7 @@ func TestTheLongestChainBuildsFirst(t *testing.T) {
 			{Name: "mid", Image: "localhost/t-mid:1", Parent: "base", Packages: []string{"pkg-mid"}},
 			{Name: "small", Image: "localhost/t-small:1", Parent: "mid", Packages: []string{"pkg-small"}},
 			{Name: "tiny", Image: "localhost/t-tiny:1", Parent: "mid", Packages: []string{"pkg-tiny"}},
+			{Name: "bigger", Image: "localhost/t-bigger:1", Parent: "mid", Packages: []string{"pkg-bigger", "more", "most"}},
 			{Name: "common", Image: "localhost/t-common:1", Parent: "mid", Packages: []string{"pkg-common"}},
 			{Name: "svc", Image: "localhost/t-svc:1", Parent: "common", Packages: []string{"pkg-svc"}}}
 		l := &layerBuilds{start: map[string]time.Time{}, end: map[string]time.Time{}}
@@ -174,8 +176,8 @@ func TestTheLongestChainBuildsFirst(t *testing.T) {
 			t.Fatal(err)
 		}
 		order := slices.SortedFunc(maps.Keys(l.start), func(a, b string) int { return l.start[a].Compare(l.start[b]) })
-		if got := strings.Join(order, " "); got != "mid common small tiny svc" || l.maxUse != 1 {
-			t.Errorf("build order %s, %d at once; want mid common small tiny svc, one at a time", got, l.maxUse)
+		if got := strings.Join(order, " "); got != "mid common bigger small tiny svc" || l.maxUse != 1 {
+			t.Errorf("build order %s, %d at once; want mid common bigger small tiny svc, one at a time", got, l.maxUse)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package images
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"sync"
@@ -10,7 +11,10 @@ import (
 // lets in the waiting build with the most images built on it: the base
 // of the OpenStack services (openstack-common, the longest build, with
 // seven images waiting for it) goes before the small images beside it,
-// which fill the other core meanwhile. Ties go in recipe order.
+// which fill the other core meanwhile. Among builds with as many images
+// on them, the one with more packages named goes first (the longest
+// first, so the last builds end together: nova before placement, the
+// test guest before memcached); then recipe order.
 type slots struct {
 	ctx      context.Context
 	mu       sync.Mutex
@@ -20,14 +24,15 @@ type slots struct {
 	priority func(a, b string) int
 }
 
-func newSlots(ctx context.Context, n int, weight map[string]int, order []string) *slots {
+func newSlots(ctx context.Context, n int, rs []Recipe) *slots {
 	s := &slots{ctx: ctx, free: n}
 	s.changed = sync.NewCond(&s.mu)
+	rank, size, order := descendants(rs), map[string]int{}, recipeNames(rs)
+	for _, r := range rs {
+		size[r.Name] = len(r.Packages) + len(r.Stubs)
+	}
 	s.priority = func(a, b string) int {
-		if weight[a] != weight[b] {
-			return weight[b] - weight[a]
-		}
-		return slices.Index(order, a) - slices.Index(order, b)
+		return cmp.Or(rank[b]-rank[a], size[b]-size[a], slices.Index(order, a)-slices.Index(order, b))
 	}
 	// A cancelled build stops waiting.
 	context.AfterFunc(ctx, func() {

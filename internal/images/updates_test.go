@@ -51,6 +51,24 @@ func TestBuildsListTheInstalledPackages(t *testing.T) {
 	}
 }
 
+// TestLayersCompilePythonOnceAfterTheInstall: py3compile is diverted
+// only around apt's install, and the layer's byte-code is compiled after
+// the recipe's own steps, which may add modules too.
+func TestLayersCompilePythonOnceAfterTheInstall(t *testing.T) {
+	for _, r := range testRecipes(t)[1:] {
+		script := runScript(r)
+		at := func(s string) int { return strings.Index(script, s) }
+		install, post := at("apt-get install "), at(compilePython)
+		if len(r.Post) > 0 {
+			post = at(r.Post[len(r.Post)-1])
+		}
+		if !(at(divertPyCompile) >= 0 && at(divertPyCompile) < install && install < at(restorePyCompile) &&
+			at(restorePyCompile) <= post && post <= at(compilePython)) {
+			t.Errorf("%s: want divert, install, restore, post steps, compile in that order:\n%s", r.Name, script)
+		}
+	}
+}
+
 // buildFake answers a layer build as podman would: the RUN leaves the
 // package list in the build directory and --iidfile gets the image ID.
 // It records the second build's Containerfile.
