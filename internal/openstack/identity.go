@@ -20,6 +20,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/services"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/users"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/hotstack-os/hotstack-os/internal/cloudnames"
 )
@@ -52,17 +53,28 @@ type Identity struct {
 	// by kind and name: every registration asks for the same three, and
 	// each request costs Keystone a policy check and a query.
 	ids sync.Map
+	// finding lets one caller at a time look a key up: the services
+	// registered side by side all ask for the service project and roles
+	// at once, and each would otherwise find none and create it, and all
+	// but one create fail with a conflict that Keystone logs as an ERROR
+	// with its traceback.
+	finding singleflight.Group
 }
 
-// cached is find, remembered for the session once it found or made one.
+// cached is find, remembered for the session once it found or made one;
+// callers that ask for the same key meanwhile share the first's answer.
 func (id *Identity) cached(key string, find func() (string, error)) (string, error) {
 	if v, ok := id.ids.Load(key); ok {
 		return v.(string), nil
 	}
-	got, err := find()
-	if err == nil && got != "" {
-		id.ids.Store(key, got)
-	}
+	v, err, _ := id.finding.Do(key, func() (any, error) {
+		got, err := find()
+		if err == nil && got != "" {
+			id.ids.Store(key, got)
+		}
+		return got, err
+	})
+	got, _ := v.(string)
 	return got, err
 }
 

@@ -2,11 +2,14 @@ package openstack
 
 import (
 	"bytes"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
+	"golang.org/x/sync/errgroup"
 )
 
 // passwordMemory is a PasswordMemory in a map.
@@ -146,6 +149,58 @@ func TestRegisterConverges(t *testing.T) {
 		if e["interface"] == "public" && e["service_id"] == f.services[0]["id"] && e["url"] != "http://glance.example:9393/" {
 			t.Errorf("glance's public endpoint is %v", e["url"])
 		}
+	}
+}
+
+// TestSideBySideRegistrationsCreateSharedThingsOnce: services registered
+// at the same time (as up starts them) make the service project and the
+// roles once; before, each found none and created it, and Keystone logged
+// every conflict but one as an ERROR with its traceback.
+func TestSideBySideRegistrationsCreateSharedThingsOnce(t *testing.T) {
+	f := newFakeCloud(t)
+	// A project list waits (up to a while) for a second one, so side by
+	// side callers are surely looking at once, as Keystone's slower
+	// answers make them in a real up.
+	var mu sync.Mutex
+	lists, both := 0, make(chan struct{})
+	inner := f.srv.Config.Handler
+	f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/v3/projects" {
+			mu.Lock()
+			if lists++; lists == 2 {
+				close(both)
+			}
+			mu.Unlock()
+			select {
+			case <-both:
+			case <-time.After(300 * time.Millisecond):
+			}
+		}
+		inner.ServeHTTP(w, r)
+	})
+	id, err := Login(t.Context(), Credentials{AuthURL: f.srv.URL + "/v3", Username: "admin", Password: "adm-pw", Project: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g errgroup.Group
+	for _, svc := range []string{"glance", "placement", "nova", "cinder"} {
+		g.Go(func() error {
+			return id.Register(t.Context(), Registration{Service: svc, User: svc, Password: svc + "-pw"})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	created := map[string]int{}
+	for _, w := range f.writes {
+		if w == "POST /v3/projects" || w == "POST /v3/roles" {
+			created[w]++
+		}
+	}
+	if created["POST /v3/projects"] != 1 || created["POST /v3/roles"] != 1 {
+		t.Errorf("created %v; want the service project and the service role once each", created)
 	}
 }
 
