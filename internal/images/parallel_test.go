@@ -24,6 +24,7 @@ type layerBuilds struct {
 	mu     sync.Mutex
 	start  map[string]time.Time
 	end    map[string]time.Time
+	fresh  map[string]bool // the build was told apt's lists are fresh
 	inUse  int
 	maxUse int
 }
@@ -48,7 +49,12 @@ func (l *layerBuilds) fake(t *testing.T, present map[string]string) *execx.Fake 
 		if m := regexp.MustCompile(` pkg-(\w+)`).FindStringSubmatch(string(data)); m != nil {
 			name = m[1]
 		}
+		_, err := os.Stat(filepath.Join(work, listsFreshMark))
 		l.mu.Lock()
+		if l.fresh == nil {
+			l.fresh = map[string]bool{}
+		}
+		l.fresh[name] = err == nil
 		l.start[name] = time.Now()
 		l.inUse++
 		l.maxUse = max(l.maxUse, l.inUse)
@@ -66,8 +72,9 @@ func (l *layerBuilds) fake(t *testing.T, present map[string]string) *execx.Fake 
 }
 
 // TestBuildsSideBySideEachAfterItsParent: two images on the same parent
-// build at once; a child waits for its parent; what each build fetched
-// lands in the shared cache, and no build's own copy is left behind.
+// build at once; a child waits for its parent, and skips refreshing the
+// lists its parent's build refreshed; what each build fetched lands in
+// the shared cache, and no build's own copy is left behind.
 func TestBuildsSideBySideEachAfterItsParent(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("Build refuses to build as a user other than root")
@@ -99,6 +106,10 @@ func TestBuildsSideBySideEachAfterItsParent(t *testing.T) {
 		}
 		if l.start["charlie"].Before(l.end["alpha"]) {
 			t.Errorf("charlie started at %v, before its parent alpha was built (%v)", l.start["charlie"], l.end["alpha"])
+		}
+		// The first builds refresh apt's lists; one after them need not.
+		if l.fresh["alpha"] || l.fresh["bravo"] || !l.fresh["charlie"] {
+			t.Errorf("told the lists are fresh: %v; want charlie only", l.fresh)
 		}
 		entries, _ := os.ReadDir(cache)
 		for _, e := range entries {
