@@ -55,10 +55,11 @@ type Builder struct {
 	Parallel int
 
 	progressMu sync.Mutex // the builds side by side write Progress
-	// listsFresh is set once a layer build of this run has refreshed
-	// apt's lists and put them back into the cache: the builds that start
-	// after it skip `apt-get update` (1–2.5 s each, mostly the archive's
-	// answers), as a second refresh minutes later finds nothing new.
+	// listsFresh is set once this run has refreshed the cache's apt
+	// lists (CheckUpdates, or a layer build that put its lists back): the
+	// builds that start after it skip `apt-get update` (1–2.5 s each,
+	// mostly the archive's answers), as a second refresh minutes later
+	// finds nothing new.
 	listsFresh atomic.Bool
 }
 

@@ -52,6 +52,7 @@ func (b *Builder) CheckUpdates(ctx context.Context, rs []Recipe) (Updates, error
 		[]string{lists + ":/var/lib/apt/lists"}, "update", "-qq")}); err != nil {
 		return nil, fmt.Errorf("refresh the package lists (apt-get update in %s): %w", current[0].Image, err)
 	}
+	b.listsFresh.Store(true) // the rebuilds it leads to need not refresh them again
 	updates := Updates{}
 	for _, r := range current {
 		res, err := b.Runner.Run(ctx, execx.Command{Name: "podman", Args: aptRun(r.Image, "none",

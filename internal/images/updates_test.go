@@ -283,6 +283,9 @@ func TestCheckUpdatesAsksAptInEachCurrentImage(t *testing.T) {
 	if out := progress.String(); !strings.Contains(out, "images: nova              3 package updates: libfoo2, libssl3, python3-nova\n") {
 		t.Errorf("progress:\n%s", out)
 	}
+	if !b.listsFresh.Load() {
+		t.Error("the check refreshed the lists, yet the rebuilds after it would refresh them again")
+	}
 }
 
 // TestUpdateRecordForgetsRebuiltImages: the record keeps what the check

@@ -83,8 +83,8 @@ func (id *Identity) cached(key string, find func() (string, error)) (string, err
 // password with bcrypt (0.30 CPU-s here at its default cost, 0.018 at the
 // cost keystone.conf sets; a password keeps the cost it was stored with),
 // so trying one login per service user on every `up` costs more than the
-// rest of the registration. It must be safe for concurrent use, and be forgotten with
-// the database it describes (a purge, a restore).
+// rest of the registration. It must be safe for concurrent use, and be
+// forgotten with the database it describes (a purge, a restore).
 type PasswordMemory interface {
 	Holds(userID, password string) bool
 	Remember(userID, password string)
